@@ -1,0 +1,27 @@
+//! The sans-IO core of updraft.
+//!
+//! # In scope
+//! - [`sigv4`]: AWS Signature Version 4 — header auth, presigned URLs, POST-policy
+//!   signing, session tokens, signed and `UNSIGNED-PAYLOAD` bodies.
+//! - [`s3`]: S3 request builders and response parsers for the operations an uploader
+//!   needs (single PUT, POST form, multipart, listing, errors), path- and
+//!   virtual-hosted-style addressing.
+//! - [`sts`] and [`cognito`]: `AssumeRoleWithWebIdentity` and the Cognito Identity
+//!   `GetId` / `GetCredentialsForIdentity` calls.
+//! - [`checksum`]: CRC32C and CRC64NVME, per part and combined into whole-object values.
+//! - [`object`]: key templates, content types, user metadata, ACL, storage class, SSE.
+//!
+//! # Out of scope
+//! No I/O, no clock and no randomness: a [`http::Request`] is a description a driver
+//! sends, a response is bytes a driver hands back, and the time of day and any random
+//! seed come in as arguments. Drivers (the browser library, the CLI) do the sending.
+
+pub mod credentials;
+mod error;
+pub mod http;
+pub mod sigv4;
+pub mod timestamp;
+
+pub use credentials::{Credentials, Secret};
+pub use error::Error;
+pub use timestamp::Timestamp;

@@ -1,0 +1,5 @@
+//! AWS Signature Version 4.
+
+mod encode;
+
+pub use encode::uri_encode;
