@@ -1,0 +1,118 @@
+//! POST-policy signing, for browser form uploads: a JSON policy naming what the form
+//! may upload, base64-encoded and signed with the SigV4 key.
+//! See <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html>.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+use super::{ALGORITHM, Signer, SigningParams};
+use crate::Timestamp;
+
+/// One condition of a POST policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Condition {
+    /// The form field `field` (without `$`) must equal `value`.
+    Equals(String, String),
+    /// The form field `field` (without `$`) must start with `prefix` (`""`: anything).
+    StartsWith(String, String),
+    /// The file must be between `min` and `max` bytes, inclusive.
+    ContentLengthRange(u64, u64),
+}
+
+impl Condition {
+    fn to_json(&self) -> Value {
+        match self {
+            Condition::Equals(f, v) => json!({ f: v }),
+            Condition::StartsWith(f, p) => json!(["starts-with", format!("${f}"), p]),
+            Condition::ContentLengthRange(min, max) => json!(["content-length-range", min, max]),
+        }
+    }
+}
+
+/// A POST policy: until when the form may be used, and what it may carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostPolicy {
+    pub expiration: Timestamp,
+    pub conditions: Vec<Condition>,
+}
+
+/// The signed fields a POST form must carry beside the caller's own (`key`, `acl`,
+/// `Content-Type`, ...) and the `file` field, which comes last.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostPolicyForm {
+    /// The form fields in order: `Policy`, `X-Amz-Algorithm`, `X-Amz-Credential`,
+    /// `X-Amz-Date`, `X-Amz-Security-Token` (temporary credentials only),
+    /// `X-Amz-Signature`.
+    pub fields: Vec<(String, String)>,
+}
+
+impl PostPolicy {
+    /// A policy valid until `expiration` with no conditions yet.
+    pub fn new(expiration: Timestamp) -> Self {
+        PostPolicy {
+            expiration,
+            conditions: Vec::new(),
+        }
+    }
+
+    /// Adds an exact-match condition on form field `field`.
+    pub fn equals(mut self, field: &str, value: &str) -> Self {
+        self.conditions
+            .push(Condition::Equals(field.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Adds a prefix condition on form field `field`.
+    pub fn starts_with(mut self, field: &str, prefix: &str) -> Self {
+        self.conditions
+            .push(Condition::StartsWith(field.to_owned(), prefix.to_owned()));
+        self
+    }
+
+    /// Limits the file's size to `min..=max` bytes.
+    pub fn content_length_range(mut self, min: u64, max: u64) -> Self {
+        self.conditions
+            .push(Condition::ContentLengthRange(min, max));
+        self
+    }
+
+    /// The policy document as JSON, with `conditions` as given.
+    pub fn to_json(&self) -> String {
+        let conditions: Vec<Value> = self.conditions.iter().map(Condition::to_json).collect();
+        json!({
+            "expiration": self.expiration.iso8601_millis(),
+            "conditions": conditions,
+        })
+        .to_string()
+    }
+
+    /// Signs the policy: adds the conditions on the SigV4 fields (and on the session
+    /// token when there is one), encodes the document in base64 and signs that.
+    pub fn sign(&self, signer: &mut Signer, p: &SigningParams<'_>) -> PostPolicyForm {
+        let credential = format!("{}/{}", p.credentials.access_key_id, p.scope());
+        let date = p.time.amz_date();
+        let mut policy = self
+            .clone()
+            .equals("x-amz-algorithm", ALGORITHM)
+            .equals("x-amz-credential", &credential)
+            .equals("x-amz-date", &date);
+        let token = p.credentials.session_token.as_ref().map(|t| t.expose());
+        if let Some(t) = token {
+            policy = policy.equals("x-amz-security-token", t);
+        }
+        let encoded = STANDARD.encode(policy.to_json());
+        let signature = signer.sign_string(p, &encoded);
+        let mut fields = vec![
+            ("Policy".to_owned(), encoded),
+            ("X-Amz-Algorithm".to_owned(), ALGORITHM.to_owned()),
+            ("X-Amz-Credential".to_owned(), credential),
+            ("X-Amz-Date".to_owned(), date),
+        ];
+        if let Some(t) = token {
+            fields.push(("X-Amz-Security-Token".to_owned(), t.to_owned()));
+        }
+        fields.push(("X-Amz-Signature".to_owned(), signature));
+        PostPolicyForm { fields }
+    }
+}
