@@ -17,6 +17,9 @@ pub enum Error {
     // ---- sigv4 ------------------------------------------------------------------------
     /// A request cannot be signed as given.
     Signing { detail: String },
+    // ---- planning ---------------------------------------------------------------------
+    /// An object larger than S3 stores.
+    ObjectTooLarge { size: u64, max: u64 },
     // ---- s3 ---------------------------------------------------------------------------
     // ---- sts / cognito ----------------------------------------------------------------
     // ---- object properties ------------------------------------------------------------
@@ -32,6 +35,11 @@ impl fmt::Display for Error {
                  or a proxy changed the answer"
             ),
             Error::Signing { detail } => write!(f, "the request cannot be signed: {detail}"),
+            Error::ObjectTooLarge { size, max } => write!(
+                f,
+                "the file is {size} bytes, larger than the {max} bytes (48.8 TiB) S3 stores in \
+                 one object; split it into smaller files"
+            ),
         }
     }
 }

@@ -19,6 +19,7 @@
 pub mod credentials;
 mod error;
 pub mod http;
+pub mod plan;
 pub mod sigv4;
 pub mod timestamp;
 
