@@ -20,6 +20,7 @@ pub mod credentials;
 mod error;
 pub mod http;
 pub mod plan;
+pub mod retry;
 pub mod sigv4;
 pub mod timestamp;
 

@@ -1,0 +1,112 @@
+//! Retry timing: decorrelated-jitter backoff with a per-request and a per-file budget.
+//!
+//! Each wait is drawn uniformly between the base delay and three times the previous
+//! wait, capped (the "decorrelated jitter" of
+//! <https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/>), from a
+//! generator seeded by the caller: the core rolls no dice of its own.
+
+use serde::{Deserialize, Serialize};
+
+/// How often and how patiently requests are retried.
+///
+/// Defaults: first wait 200 ms, waits capped at 20 s, 8 attempts per request, 40
+/// retries per file across all its requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct RetryConfig {
+    /// The shortest wait before a retry, in milliseconds.
+    pub base_delay_ms: u64,
+    /// The longest wait before a retry, in milliseconds.
+    pub max_delay_ms: u64,
+    /// Attempts of one request (the first one included) before its file fails.
+    pub max_attempts: u32,
+    /// Retries one file may spend across all its requests before it fails.
+    pub file_retry_budget: u32,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            base_delay_ms: 200,
+            max_delay_ms: 20_000,
+            max_attempts: 8,
+            file_retry_budget: 40,
+        }
+    }
+}
+
+/// The backoff state of one request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Backoff {
+    /// Attempts made so far.
+    pub attempts: u32,
+    last_delay_ms: u64,
+}
+
+impl Backoff {
+    /// Records a failed attempt and returns how long to wait before the next one, or
+    /// `None` when the request has used its attempts.
+    pub fn next_delay(&mut self, config: &RetryConfig, rng: &mut fastrand::Rng) -> Option<u64> {
+        self.attempts += 1;
+        if self.attempts >= config.max_attempts.max(1) {
+            return None;
+        }
+        let base = config.base_delay_ms.max(1);
+        let cap = config.max_delay_ms.max(base);
+        let upper = self.last_delay_ms.max(base).saturating_mul(3).min(cap);
+        let delay = if upper > base {
+            rng.u64(base..=upper)
+        } else {
+            base
+        };
+        self.last_delay_ms = delay;
+        Some(delay)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_stay_within_bounds_and_give_up() {
+        let config = RetryConfig::default();
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut b = Backoff::default();
+        let mut delays = Vec::new();
+        while let Some(d) = b.next_delay(&config, &mut rng) {
+            assert!((config.base_delay_ms..=config.max_delay_ms).contains(&d));
+            delays.push(d);
+        }
+        assert_eq!(delays.len() as u32, config.max_attempts - 1);
+        assert_eq!(b.attempts, config.max_attempts);
+    }
+
+    #[test]
+    fn same_seed_same_delays() {
+        let config = RetryConfig::default();
+        let run = |seed| {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let mut b = Backoff::default();
+            std::iter::from_fn(|| b.next_delay(&config, &mut rng)).collect::<Vec<_>>()
+        };
+        assert_eq!(run(1), run(1));
+        assert_ne!(run(1), run(2));
+    }
+
+    #[test]
+    fn waits_grow_towards_the_cap() {
+        let config = RetryConfig {
+            max_attempts: 1000,
+            ..RetryConfig::default()
+        };
+        let mut rng = fastrand::Rng::with_seed(3);
+        let mut b = Backoff::default();
+        let late: Vec<u64> = (0..200)
+            .filter_map(|_| b.next_delay(&config, &mut rng))
+            .skip(100)
+            .collect();
+        let mean = late.iter().sum::<u64>() / late.len() as u64;
+        assert!(mean > 10 * config.base_delay_ms, "mean {mean}");
+    }
+}
