@@ -18,7 +18,15 @@ pub enum Error {
     /// A request cannot be signed as given.
     Signing { detail: String },
     // ---- s3 ---------------------------------------------------------------------------
+    /// S3 (or an S3-compatible server) refused an operation; boxed to keep `Error` small.
+    S3(Box<crate::s3::S3Error>),
+    /// An endpoint URL cannot be used to reach S3, STS or Cognito.
+    InvalidEndpoint { endpoint: String, detail: String },
     // ---- sts / cognito ----------------------------------------------------------------
+    /// STS refused `AssumeRoleWithWebIdentity`.
+    Sts(Box<crate::sts::StsError>),
+    /// Cognito Identity refused `GetId` or `GetCredentialsForIdentity`.
+    Cognito(Box<crate::cognito::CognitoError>),
     // ---- object properties ------------------------------------------------------------
     // ---- checksum ---------------------------------------------------------------------
 }
@@ -32,6 +40,14 @@ impl fmt::Display for Error {
                  or a proxy changed the answer"
             ),
             Error::Signing { detail } => write!(f, "the request cannot be signed: {detail}"),
+            Error::S3(e) => e.fmt(f),
+            Error::InvalidEndpoint { endpoint, detail } => write!(
+                f,
+                "the endpoint {endpoint:?} cannot be used ({detail}); give a URL such as \
+                 https://s3.eu-west-1.amazonaws.com or http://127.0.0.1:9000"
+            ),
+            Error::Sts(e) => e.fmt(f),
+            Error::Cognito(e) => e.fmt(f),
         }
     }
 }
