@@ -21,7 +21,15 @@ pub enum Error {
     /// An object larger than S3 stores.
     ObjectTooLarge { size: u64, max: u64 },
     // ---- s3 ---------------------------------------------------------------------------
+    /// S3 (or an S3-compatible server) refused an operation; boxed to keep `Error` small.
+    S3(Box<crate::s3::S3Error>),
+    /// An endpoint URL cannot be used to reach S3, STS or Cognito.
+    InvalidEndpoint { endpoint: String, detail: String },
     // ---- sts / cognito ----------------------------------------------------------------
+    /// STS refused `AssumeRoleWithWebIdentity`.
+    Sts(Box<crate::sts::StsError>),
+    /// Cognito Identity refused `GetId` or `GetCredentialsForIdentity`.
+    Cognito(Box<crate::cognito::CognitoError>),
     // ---- object properties ------------------------------------------------------------
     // ---- checksum ---------------------------------------------------------------------
 }
@@ -40,6 +48,14 @@ impl fmt::Display for Error {
                 "the file is {size} bytes, larger than the {max} bytes (48.8 TiB) S3 stores in \
                  one object; split it into smaller files"
             ),
+            Error::S3(e) => e.fmt(f),
+            Error::InvalidEndpoint { endpoint, detail } => write!(
+                f,
+                "the endpoint {endpoint:?} cannot be used ({detail}); give a URL such as \
+                 https://s3.eu-west-1.amazonaws.com or http://127.0.0.1:9000"
+            ),
+            Error::Sts(e) => e.fmt(f),
+            Error::Cognito(e) => e.fmt(f),
         }
     }
 }

@@ -16,13 +16,17 @@
 //! sends, a response is bytes a driver hands back, and the time of day and any random
 //! seed come in as arguments. Drivers (the browser library, the CLI) do the sending.
 
+pub mod cognito;
 pub mod credentials;
 mod error;
 pub mod http;
 pub mod plan;
 pub mod retry;
+pub mod s3;
 pub mod sigv4;
+pub mod sts;
 pub mod timestamp;
+mod xml;
 
 pub use credentials::{Credentials, Secret};
 pub use error::Error;

@@ -1,0 +1,283 @@
+//! The two [Cognito Identity](https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/)
+//! calls that turn a sign-in (or a guest) into AWS credentials: [`GetId`] then
+//! [`GetCredentialsForIdentity`] (the "enhanced" flow).
+//!
+//! # In scope
+//! Unsigned JSON requests (`application/x-amz-json-1.1`) and their answers, including
+//! error answers as [`CognitoError`].
+//!
+//! # Out of scope
+//! Cognito user pools, the "basic" flow (`GetOpenIdToken` + STS), and caching.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::Error;
+use crate::credentials::{Credentials, Secret};
+use crate::http::{Body, Method, Request, Response};
+use crate::s3::{Origin, Scheme};
+use crate::timestamp::Timestamp;
+
+/// The Cognito Identity endpoint of AWS `region`: `https://cognito-identity.{region}.amazonaws.com`.
+pub fn aws(region: &str) -> Origin {
+    Origin {
+        scheme: Scheme::Https,
+        host: format!("cognito-identity.{region}.amazonaws.com"),
+    }
+}
+
+/// Identity-provider tokens by provider name (`accounts.google.com`,
+/// `cognito-idp.{region}.amazonaws.com/{pool}`…). Tokens print as `***`.
+pub type Logins = Vec<(String, Secret)>;
+
+fn call(origin: &Origin, target: &str, body: Map<String, Value>) -> Request {
+    let mut req = origin.request(Method::Post, "/");
+    req.set_header("content-type", "application/x-amz-json-1.1");
+    req.set_header(
+        "x-amz-target",
+        format!("AWSCognitoIdentityService.{target}"),
+    );
+    req.body = Body::Bytes(Value::Object(body).to_string().into_bytes());
+    req
+}
+
+fn fields(pairs: [(&str, Option<&str>); 2], logins: &Logins) -> Map<String, Value> {
+    let mut m: Map<String, Value> = pairs
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_owned(), Value::from(v?))))
+        .collect();
+    if !logins.is_empty() {
+        let l = logins
+            .iter()
+            .map(|(p, t)| (p.clone(), Value::from(t.expose())))
+            .collect();
+        m.insert("Logins".into(), Value::Object(l));
+    }
+    m
+}
+
+/// Reads a JSON answer of `operation`, or its error.
+fn answer<'a, T: Deserialize<'a>>(
+    response: &'a Response,
+    operation: &'static str,
+) -> Result<T, Error> {
+    if !(200..300).contains(&response.status) {
+        return Err(CognitoError::new(response, operation).into());
+    }
+    serde_json::from_slice(&response.body).map_err(|e| Error::InvalidResponse {
+        what: operation,
+        detail: e.to_string(),
+    })
+}
+
+/// [GetId](https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_GetId.html):
+/// the identity id of a user (or, with no logins, a new guest) in a pool.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GetId {
+    /// `us-east-1:0123…`.
+    pub identity_pool_id: String,
+    pub logins: Logins,
+    pub account_id: Option<String>,
+}
+
+impl GetId {
+    /// The unsigned request.
+    pub fn request(&self, cognito: &Origin) -> Request {
+        let pairs = [
+            ("IdentityPoolId", Some(self.identity_pool_id.as_str())),
+            ("AccountId", self.account_id.as_deref()),
+        ];
+        call(cognito, "GetId", fields(pairs, &self.logins))
+    }
+
+    /// Reads the identity id.
+    ///
+    /// # Errors
+    /// [`Error::Cognito`] for an error answer, [`Error::InvalidResponse`] for a body
+    /// without `IdentityId`.
+    pub fn parse(&self, response: &Response) -> Result<String, Error> {
+        #[derive(Deserialize)]
+        struct Out {
+            #[serde(rename = "IdentityId")]
+            identity_id: String,
+        }
+        answer::<Out>(response, "GetId").map(|o| o.identity_id)
+    }
+}
+
+/// [GetCredentialsForIdentity](https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_GetCredentialsForIdentity.html).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GetCredentialsForIdentity {
+    pub identity_id: String,
+    pub logins: Logins,
+    pub custom_role_arn: Option<String>,
+}
+
+impl GetCredentialsForIdentity {
+    /// The unsigned request.
+    pub fn request(&self, cognito: &Origin) -> Request {
+        let pairs = [
+            ("IdentityId", Some(self.identity_id.as_str())),
+            ("CustomRoleArn", self.custom_role_arn.as_deref()),
+        ];
+        call(
+            cognito,
+            "GetCredentialsForIdentity",
+            fields(pairs, &self.logins),
+        )
+    }
+
+    /// Reads the credentials. `Expiration` is epoch seconds, possibly fractional.
+    ///
+    /// # Errors
+    /// [`Error::Cognito`] for an error answer, [`Error::InvalidResponse`] for a body
+    /// without credentials.
+    pub fn parse(&self, response: &Response) -> Result<Credentials, Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Out {
+            credentials: Creds,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Creds {
+            access_key_id: String,
+            secret_key: String,
+            session_token: Option<String>,
+            expiration: Option<f64>,
+        }
+        let c = answer::<Out>(response, "GetCredentialsForIdentity")?.credentials;
+        let mut creds = Credentials::new(c.access_key_id, c.secret_key);
+        creds.session_token = c.session_token.map(Secret::new);
+        // `as` saturates (and maps NaN to 0), so no value can panic here.
+        creds.expiration = c.expiration.map(|e| Timestamp::from_unix(e.floor() as i64));
+        Ok(creds)
+    }
+}
+
+/// What a Cognito Identity error means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CognitoErrorKind {
+    /// `NotAuthorizedException`: the login token is invalid or expired, or guests are off.
+    NotAuthorized,
+    /// `ResourceNotFoundException`: no such pool or identity.
+    ResourceNotFound,
+    /// `InvalidParameterException`.
+    InvalidParameter,
+    /// `InvalidIdentityPoolConfigurationException`: the pool's roles are wrong.
+    InvalidPoolConfiguration,
+    /// `ResourceConflictException`: the login is linked to another identity.
+    ResourceConflict,
+    /// `TooManyRequestsException`, `LimitExceededException`, `InternalErrorException`,
+    /// `ExternalServiceException`, 5xx: retry later.
+    Unavailable,
+    Other,
+}
+
+impl CognitoErrorKind {
+    fn classify(code: &str, status: u16) -> Self {
+        use CognitoErrorKind::*;
+        match code {
+            "NotAuthorizedException" => NotAuthorized,
+            "ResourceNotFoundException" => ResourceNotFound,
+            "InvalidParameterException" => InvalidParameter,
+            "InvalidIdentityPoolConfigurationException" => InvalidPoolConfiguration,
+            "ResourceConflictException" => ResourceConflict,
+            "TooManyRequestsException"
+            | "LimitExceededException"
+            | "InternalErrorException"
+            | "ExternalServiceException" => Unavailable,
+            _ if status == 429 || status >= 500 => Unavailable,
+            _ => Other,
+        }
+    }
+
+    /// Whether the same call may succeed if sent again later.
+    pub fn is_retryable(self) -> bool {
+        self == CognitoErrorKind::Unavailable
+    }
+
+    fn advice(self) -> &'static str {
+        use CognitoErrorKind::*;
+        match self {
+            NotAuthorized => {
+                "sign in again; if this is a guest, check that the pool allows unauthenticated identities"
+            }
+            ResourceNotFound => "check the identity pool id and its region",
+            InvalidParameter => "check the pool id and the login provider names",
+            InvalidPoolConfiguration => {
+                "check the pool's authenticated and guest roles and their trust policies"
+            }
+            ResourceConflict => {
+                "this login belongs to another identity; sign in with that identity"
+            }
+            Unavailable => "Cognito is busy or failing; retry after a pause",
+            Other => "see Cognito's message",
+        }
+    }
+}
+
+/// An error answer from Cognito Identity. Never holds a login token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CognitoError {
+    pub kind: CognitoErrorKind,
+    pub status: u16,
+    /// `__type` without its `prefix#`, e.g. `NotAuthorizedException`.
+    pub code: String,
+    pub message: String,
+    /// `GetId` or `GetCredentialsForIdentity`.
+    pub operation: &'static str,
+}
+
+impl CognitoError {
+    fn new(response: &Response, operation: &'static str) -> Self {
+        #[derive(Deserialize, Default)]
+        struct Body {
+            #[serde(rename = "__type")]
+            kind: Option<String>,
+            #[serde(alias = "Message")]
+            message: Option<String>,
+        }
+        let body: Body = serde_json::from_slice(&response.body).unwrap_or_default();
+        let header = response
+            .header("x-amzn-errortype")
+            .map(|h| h.split(':').next().unwrap_or(h));
+        let raw = body.kind.as_deref().or(header).unwrap_or("");
+        let code = raw.rsplit('#').next().unwrap_or(raw);
+        let code = if code.is_empty() {
+            format!("HTTP {}", response.status)
+        } else {
+            code.to_owned()
+        };
+        CognitoError {
+            kind: CognitoErrorKind::classify(&code, response.status),
+            status: response.status,
+            code,
+            message: body.message.unwrap_or_default(),
+            operation,
+        }
+    }
+}
+
+impl From<CognitoError> for Error {
+    fn from(e: CognitoError) -> Self {
+        Error::Cognito(Box::new(e))
+    }
+}
+
+impl fmt::Display for CognitoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Cognito Identity refused {}: {} {}",
+            self.operation, self.status, self.code
+        )?;
+        if !self.message.is_empty() {
+            write!(f, " ({})", self.message)?;
+        }
+        write!(f, "; {}", self.kind.advice())
+    }
+}
