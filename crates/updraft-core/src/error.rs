@@ -14,6 +14,9 @@ pub enum Error {
         what: &'static str,
         detail: String,
     },
+    /// No answer arrived: the connection failed, timed out or was reset. In a browser a
+    /// bucket whose CORS rules refuse the page's origin looks the same.
+    Network { detail: String },
     // ---- sigv4 ------------------------------------------------------------------------
     /// A request cannot be signed as given.
     Signing { detail: String },
@@ -41,6 +44,11 @@ impl fmt::Display for Error {
                 f,
                 "the {what} could not be read ({detail}); the server may not be S3-compatible \
                  or a proxy changed the answer"
+            ),
+            Error::Network { detail } => write!(
+                f,
+                "no answer from the server ({detail}); check the network connection, and in a \
+                 browser that the bucket's CORS rules allow this page's origin"
             ),
             Error::Signing { detail } => write!(f, "the request cannot be signed: {detail}"),
             Error::ObjectTooLarge { size, max } => write!(

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::{Error, Timestamp};
+
 /// How often and how patiently requests are retried.
 ///
 /// Defaults: first wait 200 ms, waits capped at 20 s, 8 attempts per request, 40
@@ -61,6 +63,62 @@ impl Backoff {
         };
         self.last_delay_ms = delay;
         Some(delay)
+    }
+}
+
+/// What to do after a request failed: the one table every failure goes through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disposition {
+    /// Wait (backoff) and send it again.
+    Retry,
+    /// The device clock is off: add `adjust_secs` to the clock offset (when the answer
+    /// tells the server's time) and send it again at once.
+    CorrectClock { adjust_secs: Option<i64> },
+    /// The credentials expired or were revoked: get new ones, then send it again.
+    RefreshCredentials,
+    /// Retrying cannot help: the file fails with this error.
+    Fail,
+}
+
+/// Classifies a failed request.
+///
+/// | failure | disposition |
+/// |---|---|
+/// | network error (no answer), 500, 502, 503 `SlowDown`, 504, 429, `RequestTimeout`, `BadDigest` | retry with backoff |
+/// | `RequestTimeTooSkewed`, `AccessDenied` "Request has expired" | correct the clock, retry |
+/// | `ExpiredToken`, `InvalidToken`, `ExpiredTokenException`, `TokenRefreshRequired`; `InvalidAccessKeyId` with temporary keys | refresh credentials, retry |
+/// | `AccessDenied`, `NoSuchBucket`, `InvalidAccessKeyId` with long-term keys, `EntityTooLarge`, `InvalidPart`, `SignatureDoesNotMatch`, anything else | fail |
+///
+/// `signed_at` is the time the request was signed for; the server's time comes from the
+/// error body's `ServerTime`, else from the answer's `Date` header where CORS exposes it.
+pub fn classify(
+    error: &Error,
+    temporary_keys: bool,
+    signed_at: Timestamp,
+    date_header: Option<Timestamp>,
+) -> Disposition {
+    let e = match error {
+        Error::Network { .. } => return Disposition::Retry,
+        Error::S3(e) => e,
+        _ => return Disposition::Fail,
+    };
+    let skew = e
+        .server_time
+        .or(date_header)
+        .map(|server| server.unix() - signed_at.unix());
+    match (e.code.as_str(), e.status) {
+        ("RequestTimeTooSkewed", _) => Disposition::CorrectClock { adjust_secs: skew },
+        ("AccessDenied", _) if e.message.contains("Request has expired") => {
+            Disposition::CorrectClock { adjust_secs: skew }
+        }
+        ("ExpiredToken" | "InvalidToken" | "ExpiredTokenException" | "TokenRefreshRequired", _) => {
+            Disposition::RefreshCredentials
+        }
+        ("InvalidAccessKeyId", _) if temporary_keys => Disposition::RefreshCredentials,
+        ("RequestTimeout" | "SlowDown" | "InternalError" | "ServiceUnavailable", _)
+        | ("BadDigest" | "XAmzContentSHA256Mismatch", _)
+        | (_, 429 | 500 | 502 | 503 | 504) => Disposition::Retry,
+        _ => Disposition::Fail,
     }
 }
 
