@@ -16,9 +16,12 @@
 //! sends, a response is bytes a driver hands back, and the time of day and any random
 //! seed come in as arguments. Drivers (the browser library, the CLI) do the sending.
 
+pub mod base64;
+pub mod checksum;
 pub mod credentials;
 mod error;
 pub mod http;
+pub mod object;
 pub mod sigv4;
 pub mod timestamp;
 
