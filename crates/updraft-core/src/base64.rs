@@ -2,8 +2,8 @@
 //! `x-amz-checksum-*` and `Content-MD5` headers and of POST-policy documents.
 //!
 //! Hand-written rather than the `base64` crate: the crate added 10.8 KB raw / 4.1 KB
-//! gzip to a `wasm32-unknown-unknown` probe (opt-level z, LTO), this module a few
-//! hundred bytes, and the core only ever encodes.
+//! gzip to a `wasm32-unknown-unknown` probe (opt-level z, LTO), this module 1.3 KB raw /
+//! 0.6 KB gzip, and the core only ever encodes.
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
