@@ -4,7 +4,7 @@
 //! whole-object value without reading the data again.
 //!
 //! Both are reflected CRCs whose initial value and final XOR are all ones, so
-//! `crc(A ‖ B) = crc(A) · x^(8·|B|) ⊕ crc(B)` in GF(2)[x] mod P, which is what the
+//! `crc(A ‖ B) = crc(A) · x^(8·|B|) ⊕ crc(B)` in GF(2)\[x\] mod P, which is what the
 //! combine functions compute (zlib's `crc32_combine` method: square-and-multiply of
 //! `x^8` modulo P, O(log |B|) carry-less multiplications).
 //!

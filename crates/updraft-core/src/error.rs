@@ -58,7 +58,9 @@ pub enum Error {
         key: String,
         /// `CRC32C` or `CRC64NVME`.
         algorithm: &'static str,
+        /// The base64 value computed from the file while reading it.
         expected: String,
+        /// The base64 value S3 reported.
         actual: String,
     },
 }

@@ -10,6 +10,7 @@
 //!   `GetId` / `GetCredentialsForIdentity` calls.
 //! - [`checksum`]: CRC32C and CRC64NVME, per part and combined into whole-object values.
 //! - [`object`]: key templates, content types, user metadata, ACL, storage class, SSE.
+//! - [`base64`]: the standard base64 encoding S3 headers and POST policies use.
 //!
 //! # Out of scope
 //! No I/O, no clock and no randomness: a [`http::Request`] is a description a driver
