@@ -34,7 +34,56 @@ pub enum Error {
     /// Cognito Identity refused `GetId` or `GetCredentialsForIdentity`.
     Cognito(Box<crate::cognito::CognitoError>),
     // ---- object properties ------------------------------------------------------------
+    /// A key template cannot be used: an unknown placeholder, an unbalanced brace, or
+    /// literal text that would make a `.`/`..` path segment.
+    KeyTemplate { template: String, detail: String },
+    /// A value that goes into an object key (the user's `sub`, a uuid) would change the
+    /// key's shape, e.g. contains `/`.
+    InvalidKeyPart {
+        /// `sub` or `uuid`.
+        what: &'static str,
+        value: String,
+        detail: &'static str,
+    },
+    /// The object key made for `file_name` exceeds S3's 1024-byte limit.
+    KeyTooLong {
+        file_name: String,
+        /// The first characters of the key, to tell which upload it was.
+        key_prefix: String,
+        /// The key's length in UTF-8 bytes.
+        len: usize,
+    },
+    /// A user-metadata entry cannot be sent as an `x-amz-meta-*` header.
+    InvalidMetadata { name: String, detail: String },
+    /// The user metadata adds up to more than S3 accepts.
+    MetadataTooLarge { size: usize, limit: usize },
+    /// A setting (ACL, storage class, encryption) has a value S3 does not know.
+    InvalidSetting {
+        /// `canned ACL`, `storage class`, `server-side encryption`, ...
+        what: &'static str,
+        value: String,
+        /// What would be accepted.
+        valid: &'static str,
+    },
+    // ---- engine -----------------------------------------------------------------------
+    /// A part was stored but its answer carried no `ETag`: the bucket's CORS rules do
+    /// not expose it to the page.
+    EtagNotExposed { bucket: String },
+    /// A cancelled multipart upload could not be aborted; its parts stay (and cost) until
+    /// aborted.
+    AbortFailed { upload_id: String, reason: String },
     // ---- checksum ---------------------------------------------------------------------
+    /// S3 (or the driver) saw different bytes from the ones checksummed: the stored
+    /// object's checksum differs from the one computed while reading the file.
+    ChecksumMismatch {
+        key: String,
+        /// `CRC32C` or `CRC64NVME`.
+        algorithm: &'static str,
+        /// The base64 value computed from the file while reading it.
+        expected: String,
+        /// The base64 value S3 reported.
+        actual: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -64,6 +113,65 @@ impl fmt::Display for Error {
             ),
             Error::Sts(e) => e.fmt(f),
             Error::Cognito(e) => e.fmt(f),
+            Error::KeyTemplate { template, detail } => write!(
+                f,
+                "the key template {template:?} cannot be used: {detail}; placeholders are \
+                 {{sub}}, {{uuid}}, {{name}}, {{ext}} and {{date}}"
+            ),
+            Error::InvalidKeyPart {
+                what,
+                value,
+                detail,
+            } => write!(
+                f,
+                "the {what} {value:?} cannot be part of an object key: {detail}"
+            ),
+            Error::KeyTooLong {
+                file_name,
+                key_prefix,
+                len,
+            } => write!(
+                f,
+                "the object key for file {file_name:?} ({key_prefix}...) would be {len} bytes, \
+                 {} bytes too long for S3's {}-byte key limit; rename the file to something \
+                 shorter",
+                len.saturating_sub(crate::object::MAX_KEY_LEN),
+                crate::object::MAX_KEY_LEN
+            ),
+            Error::InvalidMetadata { name, detail } => {
+                write!(f, "the metadata entry {name:?} cannot be sent: {detail}")
+            }
+            Error::MetadataTooLarge { size, limit } => write!(
+                f,
+                "the user metadata is {size} bytes, more than S3's limit of {limit} bytes for \
+                 all x-amz-meta-* names and values together; shorten or drop entries"
+            ),
+            Error::InvalidSetting { what, value, valid } => {
+                write!(f, "{value:?} is not a valid {what}; use one of: {valid}")
+            }
+            Error::EtagNotExposed { bucket } => write!(
+                f,
+                "S3 stored the part but the answer's ETag header is hidden from this page: the \
+                 CORS configuration of bucket {bucket:?} does not expose it; add \
+                 <ExposeHeader>ETag</ExposeHeader> to its CORS rule"
+            ),
+            Error::AbortFailed { upload_id, reason } => write!(
+                f,
+                "the multipart upload {upload_id} could not be aborted ({reason}); its parts \
+                 stay stored until it is: run `updraft uploads abort` or set a lifecycle rule \
+                 that aborts incomplete multipart uploads"
+            ),
+            Error::ChecksumMismatch {
+                key,
+                algorithm,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "the {algorithm} checksum of {key:?} is {actual} but the file read gave \
+                 {expected}: the data changed on the way or the file changed while uploading; \
+                 upload it again"
+            ),
         }
     }
 }

@@ -10,16 +10,21 @@
 //!   `GetId` / `GetCredentialsForIdentity` calls.
 //! - [`checksum`]: CRC32C and CRC64NVME, per part and combined into whole-object values.
 //! - [`object`]: key templates, content types, user metadata, ACL, storage class, SSE.
+//! - [`base64`]: the standard base64 encoding S3 headers and POST policies use.
 //!
 //! # Out of scope
 //! No I/O, no clock and no randomness: a [`http::Request`] is a description a driver
 //! sends, a response is bytes a driver hands back, and the time of day and any random
 //! seed come in as arguments. Drivers (the browser library, the CLI) do the sending.
 
+pub mod base64;
+pub mod checksum;
 pub mod cognito;
 pub mod credentials;
+pub mod engine;
 mod error;
 pub mod http;
+pub mod object;
 pub mod plan;
 pub mod retry;
 pub mod s3;

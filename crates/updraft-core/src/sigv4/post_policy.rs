@@ -2,8 +2,6 @@
 //! may upload, base64-encoded and signed with the SigV4 key.
 //! See <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html>.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use super::{ALGORITHM, Signer, SigningParams};
@@ -101,7 +99,7 @@ impl PostPolicy {
         if let Some(t) = token {
             policy = policy.equals("x-amz-security-token", t);
         }
-        let encoded = STANDARD.encode(policy.to_json());
+        let encoded = crate::base64::base64_encode(policy.to_json().as_bytes());
         let signature = signer.sign_string(p, &encoded);
         let mut fields = vec![
             ("Policy".to_owned(), encoded),

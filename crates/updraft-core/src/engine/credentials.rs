@@ -1,0 +1,214 @@
+//! The engine's credential cache: which keys sign the next request, and when to ask
+//! the driver for new ones.
+//!
+//! ```text
+//!            set_credentials                 refresh due / ExpiredToken
+//!  Missing ─────────────────▶ Valid ──────────────────────────────▶ Refreshing
+//!     │                         ▲                                      │  │
+//!     │ poll: RefreshCredentials│ set_credentials                      │  │ sign-in expired
+//!     └──────────▶ Refreshing ──┘◀─────────────────────────────────────┘  ▼
+//!                                                                   Unavailable
+//!                                                    (CredentialsExpired; waits for the user)
+//! ```
+//! One refresh at a time: while one is asked for, no second one is. Temporary keys are
+//! still used until shortly before they expire, so requests do not stall during a
+//! refresh that starts early.
+
+use crate::Credentials;
+
+/// Whether a credentials provider failed for a moment or needs the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshFailure {
+    /// The provider could not answer now (network, STS busy): asked again after a pause.
+    Transient,
+    /// The sign-in token itself expired or was revoked: the user must sign in again.
+    SignInExpired,
+}
+
+#[derive(Clone, Debug)]
+enum Refresh {
+    Idle,
+    /// Asked for at this time (ms); not asked again until it arrives or fails.
+    Requested,
+    /// A transient failure: ask again at this time (ms).
+    RetryAt(u64),
+    /// The user must sign in again.
+    Unavailable,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct CredentialCache {
+    current: Option<Credentials>,
+    /// Set when S3 answered ExpiredToken for the current keys.
+    rejected: bool,
+    refresh: Refresh,
+    refresh_ahead_ms: u64,
+    transient_failures: u32,
+}
+
+/// Keys closer than this to their expiry are not used to sign (a request signed with
+/// them could arrive after they expire).
+const SAFETY_MARGIN_MS: u64 = 30_000;
+
+impl CredentialCache {
+    pub(super) fn new(refresh_ahead_ms: u64) -> Self {
+        CredentialCache {
+            current: None,
+            rejected: false,
+            refresh: Refresh::Idle,
+            refresh_ahead_ms,
+            transient_failures: 0,
+        }
+    }
+
+    pub(super) fn set(&mut self, credentials: Credentials) {
+        self.current = Some(credentials);
+        self.rejected = false;
+        self.refresh = Refresh::Idle;
+        self.transient_failures = 0;
+    }
+
+    /// Whether the current keys are temporary (a session token or an expiry).
+    pub(super) fn temporary(&self) -> bool {
+        self.current
+            .as_ref()
+            .is_some_and(|c| c.session_token.is_some() || c.expiration.is_some())
+    }
+
+    /// Keys to sign with now, if any.
+    pub(super) fn usable(&self, now_ms: u64) -> Option<&Credentials> {
+        let c = self.current.as_ref()?;
+        if self.rejected {
+            return None;
+        }
+        match c.expiration {
+            Some(exp) if expiry_ms(exp.unix()) <= now_ms.saturating_add(SAFETY_MARGIN_MS) => None,
+            _ => Some(c),
+        }
+    }
+
+    fn refresh_due(&self, now_ms: u64) -> bool {
+        match &self.current {
+            None => true,
+            Some(_) if self.rejected => true,
+            Some(c) => c.expiration.is_some_and(|exp| {
+                expiry_ms(exp.unix()) <= now_ms.saturating_add(self.refresh_ahead_ms)
+            }),
+        }
+    }
+
+    /// True when the driver should fetch credentials now; marks the refresh as asked for.
+    pub(super) fn poll_refresh(&mut self, now_ms: u64) -> bool {
+        let ask = match self.refresh {
+            Refresh::Idle => self.refresh_due(now_ms),
+            Refresh::RetryAt(at) => now_ms >= at,
+            Refresh::Requested | Refresh::Unavailable => false,
+        };
+        if ask {
+            self.refresh = Refresh::Requested;
+        }
+        ask
+    }
+
+    /// When the next refresh falls due, for the driver's timer.
+    pub(super) fn next_timeout(&self) -> Option<u64> {
+        match self.refresh {
+            Refresh::RetryAt(at) => Some(at),
+            Refresh::Idle => {
+                let exp = self.current.as_ref()?.expiration?;
+                Some(expiry_ms(exp.unix()).saturating_sub(self.refresh_ahead_ms))
+            }
+            _ => None,
+        }
+    }
+
+    /// S3 said the keys expired or are unknown: stop using them and refresh.
+    pub(super) fn reject(&mut self) {
+        self.rejected = true;
+    }
+
+    /// Returns true when the user must be told (the first `SignInExpired`).
+    pub(super) fn failed(&mut self, failure: RefreshFailure, now_ms: u64) -> bool {
+        match failure {
+            RefreshFailure::Transient => {
+                self.transient_failures = self.transient_failures.saturating_add(1);
+                let wait = 1_000u64 << self.transient_failures.min(5);
+                self.refresh = Refresh::RetryAt(now_ms.saturating_add(wait));
+                false
+            }
+            RefreshFailure::SignInExpired => {
+                let first = !matches!(self.refresh, Refresh::Unavailable);
+                self.refresh = Refresh::Unavailable;
+                first
+            }
+        }
+    }
+}
+
+fn expiry_ms(unix_secs: i64) -> u64 {
+    u64::try_from(unix_secs).unwrap_or(0).saturating_mul(1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Timestamp;
+
+    fn temp(expires_secs: i64) -> Credentials {
+        Credentials::new("ASIA", "s")
+            .with_session_token("t")
+            .with_expiration(Timestamp::from_unix(expires_secs))
+    }
+
+    #[test]
+    fn refreshes_ahead_of_expiry_once_and_keeps_signing_meanwhile() {
+        let mut c = CredentialCache::new(300_000);
+        assert!(c.poll_refresh(0), "no keys yet: ask");
+        assert!(!c.poll_refresh(0), "one refresh at a time");
+        c.set(temp(3_600));
+        assert!(!c.poll_refresh(1_000_000));
+        assert_eq!(c.next_timeout(), Some(3_300_000));
+        assert!(c.poll_refresh(3_300_000));
+        assert!(
+            c.usable(3_300_000).is_some(),
+            "old keys sign until near expiry"
+        );
+        assert!(
+            c.usable(3_580_000).is_none(),
+            "not within the safety margin"
+        );
+    }
+
+    #[test]
+    fn rejected_keys_are_not_used_and_sign_in_expiry_is_told_once() {
+        let mut c = CredentialCache::new(300_000);
+        c.set(temp(3_600));
+        c.reject();
+        assert!(c.usable(0).is_none());
+        assert!(c.poll_refresh(0));
+        assert!(c.failed(RefreshFailure::SignInExpired, 0));
+        assert!(!c.failed(RefreshFailure::SignInExpired, 0));
+        assert!(!c.poll_refresh(10_000_000), "waits for the user");
+        c.set(temp(7_200));
+        assert!(c.usable(0).is_some());
+    }
+
+    #[test]
+    fn transient_failures_are_retried_after_a_pause() {
+        let mut c = CredentialCache::new(300_000);
+        assert!(c.poll_refresh(0));
+        assert!(!c.failed(RefreshFailure::Transient, 0));
+        assert!(!c.poll_refresh(1_000));
+        assert!(c.poll_refresh(2_000));
+    }
+
+    #[test]
+    fn long_term_keys_never_refresh() {
+        let mut c = CredentialCache::new(300_000);
+        c.poll_refresh(0);
+        c.set(Credentials::new("AKIA", "s"));
+        assert!(!c.temporary());
+        assert!(!c.poll_refresh(u64::MAX / 2));
+        assert!(c.usable(u64::MAX / 2).is_some());
+    }
+}
