@@ -11,7 +11,7 @@ use crate::{Error, Timestamp};
 
 /// How often and how patiently requests are retried.
 ///
-/// Defaults: first wait 200 ms, waits capped at 20 s, 8 attempts per request, 40
+/// Defaults: first wait 500 ms, waits capped at 20 s, 10 attempts per request, 40
 /// retries per file across all its requests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -29,9 +29,9 @@ pub struct RetryConfig {
 impl Default for RetryConfig {
     fn default() -> Self {
         RetryConfig {
-            base_delay_ms: 200,
+            base_delay_ms: 500,
             max_delay_ms: 20_000,
-            max_attempts: 8,
+            max_attempts: 10,
             file_retry_budget: 40,
         }
     }

@@ -44,6 +44,9 @@ pub(super) struct CredentialCache {
     refresh: Refresh,
     refresh_ahead_ms: u64,
     transient_failures: u32,
+    /// The keys looked expired when they arrived although they were just issued: the
+    /// device clock is ahead. Their expiry is not trusted until S3 confirmed the clock.
+    clock_suspect: bool,
 }
 
 /// Keys closer than this to their expiry are not used to sign (a request signed with
@@ -58,14 +61,26 @@ impl CredentialCache {
             refresh: Refresh::Idle,
             refresh_ahead_ms,
             transient_failures: 0,
+            clock_suspect: false,
         }
     }
 
-    pub(super) fn set(&mut self, credentials: Credentials) {
+    /// New keys at (corrected) time `now_ms`; `clock_verified` tells whether S3 has
+    /// confirmed the clock yet.
+    pub(super) fn set(&mut self, credentials: Credentials, now_ms: u64, clock_verified: bool) {
+        let looks_expired = credentials
+            .expiration
+            .is_some_and(|exp| expiry_ms(exp.unix()) <= now_ms.saturating_add(SAFETY_MARGIN_MS));
+        self.clock_suspect = looks_expired && !clock_verified;
         self.current = Some(credentials);
         self.rejected = false;
         self.refresh = Refresh::Idle;
         self.transient_failures = 0;
+    }
+
+    /// S3 confirmed (or corrected) the clock: expiry times can be trusted again.
+    pub(super) fn clock_verified(&mut self) {
+        self.clock_suspect = false;
     }
 
     /// Whether the current keys are temporary (a session token or an expiry).
@@ -82,6 +97,7 @@ impl CredentialCache {
             return None;
         }
         match c.expiration {
+            Some(_) if self.clock_suspect => Some(c),
             Some(exp) if expiry_ms(exp.unix()) <= now_ms.saturating_add(SAFETY_MARGIN_MS) => None,
             _ => Some(c),
         }
@@ -91,6 +107,7 @@ impl CredentialCache {
         match &self.current {
             None => true,
             Some(_) if self.rejected => true,
+            Some(_) if self.clock_suspect => false,
             Some(c) => c.expiration.is_some_and(|exp| {
                 expiry_ms(exp.unix()) <= now_ms.saturating_add(self.refresh_ahead_ms)
             }),
@@ -114,6 +131,7 @@ impl CredentialCache {
     pub(super) fn next_timeout(&self) -> Option<u64> {
         match self.refresh {
             Refresh::RetryAt(at) => Some(at),
+            Refresh::Idle if self.clock_suspect => None,
             Refresh::Idle => {
                 let exp = self.current.as_ref()?.expiration?;
                 Some(expiry_ms(exp.unix()).saturating_sub(self.refresh_ahead_ms))
@@ -165,7 +183,7 @@ mod tests {
         let mut c = CredentialCache::new(300_000);
         assert!(c.poll_refresh(0), "no keys yet: ask");
         assert!(!c.poll_refresh(0), "one refresh at a time");
-        c.set(temp(3_600));
+        c.set(temp(3_600), 0, true);
         assert!(!c.poll_refresh(1_000_000));
         assert_eq!(c.next_timeout(), Some(3_300_000));
         assert!(c.poll_refresh(3_300_000));
@@ -182,14 +200,14 @@ mod tests {
     #[test]
     fn rejected_keys_are_not_used_and_sign_in_expiry_is_told_once() {
         let mut c = CredentialCache::new(300_000);
-        c.set(temp(3_600));
+        c.set(temp(3_600), 0, true);
         c.reject();
         assert!(c.usable(0).is_none());
         assert!(c.poll_refresh(0));
         assert!(c.failed(RefreshFailure::SignInExpired, 0));
         assert!(!c.failed(RefreshFailure::SignInExpired, 0));
         assert!(!c.poll_refresh(10_000_000), "waits for the user");
-        c.set(temp(7_200));
+        c.set(temp(7_200), 0, true);
         assert!(c.usable(0).is_some());
     }
 
@@ -203,10 +221,23 @@ mod tests {
     }
 
     #[test]
+    fn keys_that_look_expired_on_arrival_are_used_until_s3_confirms_the_clock() {
+        let mut c = CredentialCache::new(300_000);
+        c.poll_refresh(0);
+        // The device clock is two hours ahead: fresh one-hour keys look expired.
+        c.set(temp(3_600), 7_200_000, false);
+        assert!(c.usable(7_200_000).is_some());
+        assert!(!c.poll_refresh(7_200_000), "no refresh loop");
+        c.clock_verified();
+        assert!(c.usable(7_200_000).is_none());
+        assert!(c.poll_refresh(7_200_000));
+    }
+
+    #[test]
     fn long_term_keys_never_refresh() {
         let mut c = CredentialCache::new(300_000);
         c.poll_refresh(0);
-        c.set(Credentials::new("AKIA", "s"));
+        c.set(Credentials::new("AKIA", "s"), 0, true);
         assert!(!c.temporary());
         assert!(!c.poll_refresh(u64::MAX / 2));
         assert!(c.usable(u64::MAX / 2).is_some());

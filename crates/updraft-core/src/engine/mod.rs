@@ -69,7 +69,7 @@ use crate::plan::{PartPlan, Plan, PlanConfig};
 use crate::retry::{Backoff, Disposition, RetryConfig, classify};
 use crate::s3::{
     AbortMultipartUpload, Checksums, CompleteMultipartUpload, CompletedPart, CreateMultipartUpload,
-    Endpoint, HeadObject, ListParts, PutObject, PutOptions, UploadPart,
+    Endpoint, HeadObject, ListMultipartUploads, ListParts, PutObject, PutOptions, UploadPart,
 };
 use crate::sigv4::{Signer, SigningParams};
 use crate::{Credentials, Error, Timestamp};
@@ -166,10 +166,16 @@ enum Op {
     Put,
     Create,
     Part(u32),
-    List { marker: Option<u32> },
+    List {
+        marker: Option<u32>,
+    },
     Complete,
     Head,
     Abort,
+    /// ListMultipartUploads for this key, to find uploads a lost answer left behind.
+    ListUploads,
+    /// Abort the last of `Upload::orphans`.
+    AbortOrphan,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,9 +227,16 @@ enum Phase {
     ExpectListed,
     ExpectCreated,
     SendingParts,
-    ExpectCompleted { answer_lost: bool },
+    ExpectCompleted {
+        answer_lost: bool,
+    },
     ExpectHead,
-    Aborting { then: AfterAbort },
+    Aborting {
+        then: AfterAbort,
+    },
+    /// An answer to CreateMultipartUpload was lost, so S3 may hold an upload this file
+    /// never heard of: find and abort it before reporting the outcome.
+    CleaningUp,
     Done,
     Failed,
     Cancelled,
@@ -257,6 +270,18 @@ struct Upload {
     confirmed: u64,
     in_flight: u64,
     started_ms: Option<u64>,
+    /// A CreateMultipartUpload went unanswered: it may have created an upload.
+    create_uncertain: bool,
+    orphans: Vec<String>,
+    list_marker: Option<(String, String)>,
+    /// What to report once cleaning up is done.
+    outcome: Option<Outcome>,
+}
+
+#[derive(Clone, Debug)]
+enum Outcome {
+    Completed(Completed),
+    Cancelled,
 }
 
 impl Upload {
@@ -302,6 +327,8 @@ struct InFlight {
     len: u64,
     sent: u64,
     signed_at: Timestamp,
+    /// The clock offset the request was signed with.
+    offset_secs: i64,
 }
 
 /// The upload engine. See the [module docs](self) for how to drive it.
@@ -313,6 +340,8 @@ pub struct Engine {
     credentials: CredentialCache,
     /// Seconds to add to the device clock (server minus device).
     clock_offset_secs: i64,
+    /// Whether an S3 answer has shown the clock (corrected) to be right.
+    clock_verified: bool,
     uploads: BTreeMap<FileId, Upload>,
     queue: VecDeque<FileId>,
     active: Vec<FileId>,
@@ -338,6 +367,7 @@ impl Engine {
             rng: fastrand::Rng::with_seed(seed),
             signer: Signer::new(),
             clock_offset_secs: 0,
+            clock_verified: false,
             uploads: BTreeMap::new(),
             queue: VecDeque::new(),
             active: Vec::new(),
@@ -362,6 +392,11 @@ impl Engine {
     /// Seconds the engine adds to the device clock, learnt from S3's answers.
     pub fn clock_offset_secs(&self) -> i64 {
         self.clock_offset_secs
+    }
+
+    /// The device time `now` corrected by what S3 said of the clock (ms).
+    fn server_now(&self, now: u64) -> u64 {
+        now.saturating_add_signed(self.clock_offset_secs.saturating_mul(1000))
     }
 
     /// Queues a file.
@@ -392,6 +427,10 @@ impl Engine {
                 confirmed: 0,
                 in_flight: 0,
                 started_ms: None,
+                create_uncertain: false,
+                orphans: Vec::new(),
+                list_marker: None,
+                outcome: None,
             },
         );
         self.queue.push_back(id);
@@ -422,7 +461,7 @@ impl Engine {
         let upload_id = u.upload_id.clone()?;
         if matches!(
             u.phase,
-            Phase::Done | Phase::Cancelled | Phase::Aborting { .. }
+            Phase::Done | Phase::Cancelled | Phase::Aborting { .. } | Phase::CleaningUp
         ) {
             return None;
         }
@@ -492,7 +531,7 @@ impl Engine {
         };
         if matches!(
             u.phase,
-            Phase::Done | Phase::Cancelled | Phase::Aborting { .. }
+            Phase::Done | Phase::Cancelled | Phase::Aborting { .. } | Phase::CleaningUp
         ) {
             return;
         }
@@ -552,6 +591,18 @@ impl Engine {
         let Some(u) = self.uploads.get_mut(&file) else {
             return;
         };
+        if matches!(u.phase, Phase::Failed) && u.upload_id.is_some() {
+            // Its multipart upload stays open for a retry; removing the file aborts it.
+            self.finished_bytes -= u.spec.size;
+            u.remove_when_done = true;
+            u.phase = Phase::Aborting {
+                then: AfterAbort::Cancel,
+            };
+            u.retries = 0;
+            u.tasks = vec![Task::new(Op::Abort, false)];
+            self.active.push(file);
+            return;
+        }
         if u.finished() {
             let size = u.spec.size;
             self.uploads.remove(&file);
@@ -591,15 +642,17 @@ impl Engine {
     // ---- credentials -----------------------------------------------------------------
 
     /// New credentials from the driver's provider. Waiting requests go on with them.
-    pub fn set_credentials(&mut self, credentials: Credentials) {
-        self.credentials.set(credentials);
+    pub fn set_credentials(&mut self, credentials: Credentials, now: u64) {
+        let server_now = self.server_now(now);
+        self.credentials
+            .set(credentials, server_now, self.clock_verified);
     }
 
     /// The provider could not give credentials. For [`RefreshFailure::SignInExpired`]
     /// the engine emits [`Event::CredentialsExpired`] and waits for
     /// [`Engine::set_credentials`]; uploads do not fail meanwhile.
     pub fn handle_credentials_failure(&mut self, failure: RefreshFailure, now: u64) {
-        if self.credentials.failed(failure, now) {
+        if self.credentials.failed(failure, self.server_now(now)) {
             self.events.push_back(Event::CredentialsExpired);
         }
     }
@@ -622,7 +675,11 @@ impl Engine {
                 TaskStatus::Waiting(at) => Some(at),
                 _ => None,
             });
-        tasks.chain(self.credentials.next_timeout()).min()
+        let refresh = self
+            .credentials
+            .next_timeout()
+            .map(|t| t.saturating_add_signed(-self.clock_offset_secs.saturating_mul(1000)));
+        tasks.chain(refresh).min()
     }
 
     /// Time passed: waiting retries become ready. (Polling does the rest.)
@@ -649,7 +706,7 @@ impl Engine {
         if let Some(id) = self.cancels.pop_front() {
             return Some(Action::Cancel { id });
         }
-        if self.credentials.poll_refresh(now) {
+        if self.credentials.poll_refresh(self.server_now(now)) {
             return Some(Action::RefreshCredentials);
         }
         self.handle_timeout(now);
@@ -804,8 +861,8 @@ impl Engine {
             }
         }
         let idx = u.tasks.iter().position(|t| t.status == TaskStatus::Ready)?;
-        let creds = self.credentials.usable(now)?.clone();
-        let time = Timestamp::from_unix((now / 1000) as i64 + self.clock_offset_secs);
+        let creds = self.credentials.usable(self.server_now(now))?.clone();
+        let time = Timestamp::from_unix((self.server_now(now) / 1000) as i64);
         let id = RequestId(self.next_request);
         self.next_request += 1;
         let u = self.uploads.get_mut(&file)?;
@@ -826,6 +883,7 @@ impl Engine {
                 len: body.map_or(0, |(a, b)| b - a),
                 sent: 0,
                 signed_at: time,
+                offset_secs: self.clock_offset_secs,
             },
         );
         Some(Action::Send {
@@ -898,14 +956,27 @@ impl Engine {
             .ok()
             .and_then(|resp| resp.header("date"))
             .and_then(|d| Timestamp::parse_http_date(d).ok());
-        let outcome = result.and_then(|resp| self.on_answer(file, idx, &resp));
+        if let Ok(resp) = &result
+            && (200..300).contains(&resp.status)
+            && !self.clock_verified
+        {
+            self.clock_verified = true;
+            self.credentials.clock_verified();
+        }
+        let outcome = result.and_then(|resp| self.on_answer(file, idx, &resp, now));
         if let Err(error) = outcome {
-            self.on_failure(file, idx, r.op, r.signed_at, date, error, now);
+            self.on_failure(file, idx, &r, date, error, now);
         }
     }
 
     /// Applies a successful-looking answer; `Err` when the answer is a failure.
-    fn on_answer(&mut self, file: FileId, idx: usize, resp: &Response) -> Result<(), Error> {
+    fn on_answer(
+        &mut self,
+        file: FileId,
+        idx: usize,
+        resp: &Response,
+        now: u64,
+    ) -> Result<(), Error> {
         let bucket = self.config.bucket.clone();
         let u = self.uploads.get_mut(&file).ok_or(Error::Network {
             detail: "file removed".into(),
@@ -941,7 +1012,7 @@ impl Engine {
                     etag: out.etag,
                     checksum: expected,
                 };
-                self.complete(file, completed);
+                self.complete(file, completed, now);
             }
             Op::Create => {
                 let out = CreateMultipartUpload {
@@ -1057,7 +1128,7 @@ impl Engine {
                     u.next_part = 1;
                     self.events.push_back(Event::ResumeRecordChanged { file });
                     self.after_part(file);
-                    self.progress(file, 0);
+                    self.progress(file, now);
                 }
             }
             Op::Complete => {
@@ -1091,7 +1162,7 @@ impl Engine {
                     etag: out.etag,
                     checksum: expected,
                 };
-                self.complete(file, completed);
+                self.complete(file, completed, now);
             }
             Op::Head => {
                 let out = HeadObject {
@@ -1114,11 +1185,54 @@ impl Engine {
                         etag: out.etag.unwrap_or_default(),
                         checksum: expected,
                     };
-                    self.complete(file, completed);
+                    self.complete(file, completed, now);
                 } else {
                     // The upload is gone and the object is not ours: start again.
                     self.restart(file);
                 }
+            }
+            Op::ListUploads => {
+                let marker = u.list_marker.take();
+                let list = ListMultipartUploads {
+                    bucket,
+                    prefix: Some(key.clone()),
+                    key_marker: marker.as_ref().map(|m| m.0.clone()),
+                    upload_id_marker: marker.map(|m| m.1),
+                    max_uploads: None,
+                };
+                let page = list.parse(resp)?;
+                let ours = u.upload_id.clone();
+                u.orphans.extend(
+                    page.uploads
+                        .into_iter()
+                        .filter(|m| m.key == key && Some(&m.upload_id) != ours.as_ref())
+                        .map(|m| m.upload_id),
+                );
+                u.tasks.clear();
+                if page.is_truncated
+                    && let (Some(k), Some(id)) = (page.next_key_marker, page.next_upload_id_marker)
+                {
+                    u.list_marker = Some((k, id));
+                    u.tasks.push(Task::new(Op::ListUploads, false));
+                } else {
+                    self.next_cleanup(file, now);
+                }
+            }
+            Op::AbortOrphan => {
+                let upload_id = u.orphans.last().cloned().unwrap_or_default();
+                AbortMultipartUpload {
+                    bucket,
+                    key,
+                    upload_id,
+                }
+                .parse(resp)
+                .or_else(|e| match &e {
+                    Error::S3(s) if s.code == "NoSuchUpload" => Ok(()),
+                    _ => Err(e),
+                })?;
+                u.orphans.pop();
+                u.tasks.clear();
+                self.next_cleanup(file, now);
             }
             Op::Abort => {
                 AbortMultipartUpload {
@@ -1142,12 +1256,12 @@ impl Engine {
         &mut self,
         file: FileId,
         idx: usize,
-        op: Op,
-        signed_at: Timestamp,
+        r: &InFlight,
         date: Option<Timestamp>,
         error: Error,
         now: u64,
     ) {
+        let op = r.op;
         let temporary = self.credentials.temporary();
         let no_such_upload = matches!(&error, Error::S3(s) if s.code == "NoSuchUpload");
         let Some(u) = self.uploads.get_mut(&file) else {
@@ -1171,9 +1285,12 @@ impl Engine {
         if matches!(error, Error::Network { .. }) && op == Op::Complete {
             u.phase = Phase::ExpectCompleted { answer_lost: true };
         }
+        if matches!(error, Error::Network { .. }) && op == Op::Create {
+            u.create_uncertain = true;
+        }
         let budget_left = u.retries < self.config.retry.file_retry_budget;
         let task = &mut u.tasks[idx];
-        match classify(&error, temporary, signed_at, date) {
+        match classify(&error, temporary, r.signed_at, date) {
             Disposition::Retry if budget_left => {
                 if let Some(delay) = task.backoff.next_delay(&self.config.retry, &mut self.rng) {
                     task.status = TaskStatus::Waiting(now + delay);
@@ -1184,8 +1301,12 @@ impl Engine {
             Disposition::CorrectClock { adjust_secs } if budget_left => {
                 task.backoff.attempts += 1;
                 if task.backoff.attempts < self.config.retry.max_attempts {
+                    // Relative to the offset this request was signed with, so that several
+                    // answers to requests signed alike correct the clock once.
                     if let Some(adjust) = adjust_secs {
-                        self.clock_offset_secs += adjust;
+                        self.clock_offset_secs = r.offset_secs + adjust;
+                        self.clock_verified = true;
+                        self.credentials.clock_verified();
                     }
                     task.status = TaskStatus::Ready;
                     u.retries += 1;
@@ -1202,6 +1323,15 @@ impl Engine {
                 }
             }
             _ => {}
+        }
+        if matches!(u.phase, Phase::CleaningUp) {
+            // Cleaning up is a courtesy: report the outcome all the same; a lifecycle
+            // rule on the bucket removes what is left.
+            u.orphans.clear();
+            u.list_marker = None;
+            u.tasks.clear();
+            self.next_cleanup(file, now);
+            return;
         }
         if op == Op::Abort {
             // The upload could not be aborted: say so, naming the upload to clean up.
@@ -1272,12 +1402,54 @@ impl Engine {
         };
         u.upload_id = None;
         match then {
-            AfterAbort::Cancel => self.finish(file, Phase::Cancelled),
+            AfterAbort::Cancel => {
+                if !self.clean_up_first(file, Outcome::Cancelled) {
+                    self.finish(file, Phase::Cancelled);
+                }
+            }
             AfterAbort::Restart => self.restart(file),
         }
     }
 
-    fn complete(&mut self, file: FileId, completed: Completed) {
+    /// When a CreateMultipartUpload answer was lost, starts cleaning up before `outcome`
+    /// is reported; returns whether it did.
+    fn clean_up_first(&mut self, file: FileId, outcome: Outcome) -> bool {
+        let Some(u) = self.uploads.get_mut(&file) else {
+            return false;
+        };
+        if !u.create_uncertain || u.outcome.is_some() {
+            return false;
+        }
+        u.create_uncertain = false;
+        u.outcome = Some(outcome);
+        u.phase = Phase::CleaningUp;
+        u.tasks = vec![Task::new(Op::ListUploads, false)];
+        true
+    }
+
+    /// Aborts the next orphan, or reports the outcome when none is left.
+    fn next_cleanup(&mut self, file: FileId, now: u64) {
+        let Some(u) = self.uploads.get_mut(&file) else {
+            return;
+        };
+        if !u.orphans.is_empty() {
+            u.tasks = vec![Task::new(Op::AbortOrphan, false)];
+            return;
+        }
+        match u.outcome.take() {
+            Some(Outcome::Completed(c)) => self.complete(file, c, now),
+            Some(Outcome::Cancelled) | None => self.finish(file, Phase::Cancelled),
+        }
+    }
+
+    fn complete(&mut self, file: FileId, completed: Completed, now: u64) {
+        if self.clean_up_first(file, Outcome::Completed(completed.clone())) {
+            return;
+        }
+        if let Some(u) = self.uploads.get_mut(&file) {
+            u.confirmed = u.spec.size;
+        }
+        self.progress(file, now);
         self.finish(file, Phase::Done);
         self.events.push_back(Event::Completed { file, completed });
     }
@@ -1566,6 +1738,20 @@ fn build(config: &EngineConfig, u: &Upload, idx: usize) -> (Request, Option<(u64
             bucket,
             key,
             upload_id,
+        }
+        .request(&config.endpoint),
+        Op::ListUploads => ListMultipartUploads {
+            bucket,
+            prefix: Some(key),
+            key_marker: u.list_marker.as_ref().map(|m| m.0.clone()),
+            upload_id_marker: u.list_marker.as_ref().map(|m| m.1.clone()),
+            max_uploads: None,
+        }
+        .request(&config.endpoint),
+        Op::AbortOrphan => AbortMultipartUpload {
+            bucket,
+            key,
+            upload_id: u.orphans.last().cloned().unwrap_or_default(),
         }
         .request(&config.endpoint),
     };
