@@ -112,6 +112,7 @@ impl fmt::Debug for Timestamp {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
