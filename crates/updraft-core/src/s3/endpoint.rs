@@ -151,17 +151,17 @@ impl Endpoint {
     /// characters and `/`) and never normalised: `a/../b`, `//` and `./` reach S3 as
     /// written.
     pub fn locate(&self, bucket: &str, key: Option<&str>) -> (String, String) {
-        let key = key.map(|k| uri_encode(k, false)).unwrap_or_default();
+        let key = key.map(|k| uri_encode(k, false));
         match self.addressing_for(bucket) {
-            Addressing::VirtualHosted => {
-                (format!("{bucket}.{}", self.origin.host), format!("/{key}"))
-            }
+            Addressing::VirtualHosted => (
+                format!("{bucket}.{}", self.origin.host),
+                format!("/{}", key.unwrap_or_default()),
+            ),
             _ => {
                 let bucket = uri_encode(bucket, true);
-                let path = if key.is_empty() && !bucket.is_empty() {
-                    format!("/{bucket}")
-                } else {
-                    format!("/{bucket}/{key}")
+                let path = match key {
+                    Some(key) => format!("/{bucket}/{key}"),
+                    None => format!("/{bucket}"),
                 };
                 (self.origin.host.clone(), path)
             }

@@ -168,10 +168,7 @@ impl S3Error {
     }
 
     pub(crate) fn from_xml(root: &xml::Element, response: &Response, target: Target<'_>) -> Self {
-        let time = |name| {
-            root.text(name)
-                .and_then(|t| Timestamp::parse_rfc3339(t, "S3 error").ok())
-        };
+        let time = |name| root.text(name).and_then(parse_time);
         let mut e = Self::from_status(response, target);
         if let Some(code) = root.text("Code").filter(|c| !c.is_empty()) {
             e.code = code.to_owned();
@@ -232,6 +229,26 @@ impl S3Error {
     pub fn clock_skew_secs(&self) -> Option<i64> {
         Some(self.request_time?.unix() - self.server_time?.unix())
     }
+}
+
+/// An RFC 3339 time, or the `20240102T030405Z` form S3 uses for `RequestTime`.
+fn parse_time(t: &str) -> Option<Timestamp> {
+    let t = t.trim();
+    let amz =
+        |r: std::ops::Range<usize>| t.get(r).filter(|p| p.bytes().all(|b| b.is_ascii_digit()));
+    let rfc = match (t.len(), t.as_bytes().get(8)) {
+        (16, Some(b'T')) => format!(
+            "{}-{}-{}T{}:{}:{}Z",
+            amz(0..4)?,
+            amz(4..6)?,
+            amz(6..8)?,
+            amz(9..11)?,
+            amz(11..13)?,
+            amz(13..15)?
+        ),
+        _ => t.to_owned(),
+    };
+    Timestamp::parse_rfc3339(&rfc, "S3 error").ok()
 }
 
 impl From<S3Error> for Error {
