@@ -26,6 +26,7 @@ pub(crate) fn all_bodies() -> Vec<Vec<u8>> {
     let mut names: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
         .collect();
     names.sort();
     names
