@@ -1,0 +1,219 @@
+//! The HTTP front of the S3 origin: bucket CORS (which s3s does not do) and the
+//! `--verbose` request log, wrapped around s3s's service.
+//!
+//! ```text
+//! request ─▶ Front ─┬─ OPTIONS ─▶ preflight against the bucket's CORS rules (200 / 403)
+//!                   └─ other ───▶ s3s::S3Service ─▶ answer + CORS headers of the rule
+//!                                                    matching Origin and method
+//! ```
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use s3s::service::S3Service;
+use s3s::{Body, HttpError};
+
+use crate::cors;
+use crate::store::{CorsRule, Store, random_id};
+
+/// The S3 origin's service.
+#[derive(Clone, Debug)]
+pub(crate) struct Front {
+    pub(crate) s3: S3Service,
+    pub(crate) store: Store,
+    pub(crate) verbose: bool,
+}
+
+/// Bucket and key of a path-style request, percent-decoded (for rules and the log).
+fn bucket_and_key(path: &str) -> (String, String) {
+    let path = path.strip_prefix('/').unwrap_or(path);
+    let (b, k) = path.split_once('/').unwrap_or((path, ""));
+    let dec = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    (dec(b), dec(k))
+}
+
+fn content_length(h: &HeaderMap) -> u64 {
+    h.get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn error_response(status: StatusCode, code: &str, message: &str, extra: &str) -> Response<Body> {
+    let request_id = random_id().unwrap_or_default();
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{}</Message>{extra}<RequestId>{request_id}</RequestId><HostId>updraft-dev</HostId></Error>",
+        xml_escape(message)
+    );
+    let mut r = Response::new(Body::from(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/xml"),
+    );
+    r
+}
+
+impl Front {
+    async fn rules(&self, bucket: &str) -> Option<Vec<CorsRule>> {
+        if bucket.is_empty() {
+            return None;
+        }
+        let store = self.store.clone();
+        let b = bucket.to_owned();
+        tokio::task::spawn_blocking(move || store.bucket(&b).ok().and_then(|m| m.cors))
+            .await
+            .ok()
+            .flatten()
+    }
+
+    async fn preflight(&self, req: &Request<Incoming>, bucket: &str, key: &str) -> Response<Body> {
+        let h = req.headers();
+        let origin = h.get(http::header::ORIGIN).and_then(|v| v.to_str().ok());
+        let method = h
+            .get(http::header::ACCESS_CONTROL_REQUEST_METHOD)
+            .and_then(|v| v.to_str().ok());
+        let (Some(origin), Some(method)) = (origin, method) else {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "Insufficient information. Origin request header needed.",
+                "",
+            );
+        };
+        let requested = cors::requested_headers(h);
+        let resource = if key.is_empty() { "BUCKET" } else { "OBJECT" };
+        let extra = format!(
+            "<Method>{}</Method><ResourceType>{resource}</ResourceType>",
+            xml_escape(method)
+        );
+        let Some(rules) = self.rules(bucket).await else {
+            return error_response(
+                StatusCode::FORBIDDEN,
+                "AccessForbidden",
+                "CORSResponse: CORS is not enabled for this bucket.",
+                &extra,
+            );
+        };
+        match cors::preflight(&rules, origin, method, &requested) {
+            Some(rule) => {
+                let mut r = Response::new(Body::empty());
+                cors::apply(r.headers_mut(), rule, origin, Some(&requested));
+                r
+            }
+            None => error_response(
+                StatusCode::FORBIDDEN,
+                "AccessForbidden",
+                "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
+                &extra,
+            ),
+        }
+    }
+
+    async fn handle(self, req: Request<Incoming>) -> Result<Response<Body>, HttpError> {
+        let start = Instant::now();
+        let request_id = random_id().unwrap_or_default();
+        let resource = req.uri().path().to_owned();
+        let method = req.method().clone();
+        let (bucket, key) = bucket_and_key(req.uri().path());
+        let bytes_in = content_length(req.headers());
+        let resp = if method == Method::OPTIONS {
+            self.preflight(&req, &bucket, &key).await
+        } else {
+            let origin = req
+                .headers()
+                .get(http::header::ORIGIN)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let mut resp = hyper::service::Service::call(&self.s3, req).await?;
+            if let Some(origin) = origin
+                && let Some(rules) = self.rules(&bucket).await
+                && let Some(rule) = cors::actual(&rules, &origin, &method)
+            {
+                cors::apply(resp.headers_mut(), rule, &origin, None);
+            }
+            resp
+        };
+        let mut resp = complete_error(resp, &resource, &request_id).await;
+        if let Ok(v) = http::HeaderValue::from_str(&request_id) {
+            resp.headers_mut().insert("x-amz-request-id", v);
+        }
+        if self.verbose {
+            // Never the query: presigned URLs carry their signature there.
+            eprintln!(
+                "{method} {bucket}/{key} {} in={bytes_in} out={} {}ms",
+                resp.status().as_u16(),
+                http_body::Body::size_hint(resp.body()).exact().unwrap_or(0),
+                start.elapsed().as_millis()
+            );
+        }
+        Ok(resp)
+    }
+}
+
+/// Adds what AWS puts in every error body and s3s leaves out: `Resource`, `RequestId`,
+/// `HostId`, and `ServerTime` for `RequestTimeTooSkewed`.
+async fn complete_error(resp: Response<Body>, resource: &str, request_id: &str) -> Response<Body> {
+    use http_body_util::BodyExt as _;
+    let is_xml = resp
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/xml"));
+    if resp.status().as_u16() < 400 || !is_xml {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let Ok(collected) = http_body_util::Limited::new(body, 64 * 1024)
+        .collect()
+        .await
+    else {
+        parts.status = StatusCode::INTERNAL_SERVER_ERROR;
+        return Response::from_parts(parts, Body::empty());
+    };
+    let text = String::from_utf8_lossy(&collected.to_bytes()).into_owned();
+    let mut extra = String::new();
+    if !text.contains("<Resource>") {
+        extra.push_str(&format!("<Resource>{}</Resource>", xml_escape(resource)));
+    }
+    if !text.contains("<RequestId>") {
+        extra.push_str(&format!(
+            "<RequestId>{request_id}</RequestId><HostId>updraft-dev</HostId>"
+        ));
+    }
+    if text.contains("<Code>RequestTimeTooSkewed</Code>") && !text.contains("<ServerTime>") {
+        let now = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        extra.push_str(&format!("<ServerTime>{now}</ServerTime><MaxAllowedSkewMilliseconds>900000</MaxAllowedSkewMilliseconds>"));
+    }
+    let text = match text.rfind("</Error>") {
+        Some(pos) => format!("{}{extra}{}", &text[..pos], &text[pos..]),
+        None => text,
+    };
+    parts.headers.remove(http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(Bytes::from(text)))
+}
+
+impl hyper::service::Service<Request<Incoming>> for Front {
+    type Response = Response<Body>;
+    type Error = HttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, HttpError>> + Send>>;
+
+    fn call(&self, req: Request<Incoming>) -> Self::Future {
+        Box::pin(self.clone().handle(req))
+    }
+}

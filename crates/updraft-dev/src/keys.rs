@@ -1,0 +1,147 @@
+//! The admin keys: generated on first start, kept in `<data-dir>/admin-keys.json` (0600).
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::Path;
+
+use s3s::auth::{S3Auth, SecretKey};
+use s3s::{S3Result, s3_error};
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// File name of the admin keys inside the data directory.
+pub const ADMIN_KEYS_FILE: &str = "admin-keys.json";
+
+/// The access key pair that may do anything on the dev store.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct AdminKeys {
+    pub access_key_id: String,
+    /// Zeroized on drop; prints as `***`.
+    pub secret_access_key: SecretKey,
+}
+
+impl fmt::Debug for AdminKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminKeys")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"***")
+            .finish()
+    }
+}
+
+const KEY_ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const SECRET_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn random_string(alphabet: &[u8], len: usize) -> Result<String, getrandom::Error> {
+    let mut raw = vec![0u8; len];
+    getrandom::fill(&mut raw)?;
+    // Both alphabets have a power-of-two length, so `% len` is unbiased.
+    Ok(raw
+        .iter()
+        .map(|b| char::from(alphabet[usize::from(*b) % alphabet.len()]))
+        .collect())
+}
+
+impl AdminKeys {
+    /// Reads the keys from `dir`, or makes new ones and writes them (mode 0600, written
+    /// to a temporary file and renamed).
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read or written, [`Error::Config`] when it
+    /// exists but is not the JSON this function writes.
+    pub fn load_or_create(dir: &Path) -> Result<AdminKeys, Error> {
+        let path = dir.join(ADMIN_KEYS_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                return serde_json::from_slice(&bytes).map_err(|e| Error::Config {
+                    detail: format!(
+                        "{} is not valid ({e}); delete it to get new admin keys",
+                        path.display()
+                    ),
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("read the admin keys", &path, e)),
+        }
+        let rand_err = |e: getrandom::Error| Error::Config {
+            detail: format!("no randomness for the admin keys: {e}"),
+        };
+        let keys = AdminKeys {
+            access_key_id: format!(
+                "UPDRAFT{}",
+                random_string(KEY_ID_ALPHABET, 13).map_err(rand_err)?
+            ),
+            secret_access_key: SecretKey::from(
+                random_string(SECRET_ALPHABET, 40).map_err(rand_err)?,
+            ),
+        };
+        let json = serde_json::to_vec_pretty(&keys).map_err(|e| Error::Config {
+            detail: e.to_string(),
+        })?;
+        write_private(&path, &json)?;
+        Ok(keys)
+    }
+}
+
+/// Writes `bytes` to `path` atomically with mode 0600.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let tmp = path.with_extension("tmp");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp).map_err(|e| Error::io("create", &tmp, e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io("set permissions of", &tmp, e))?;
+    }
+    f.write_all(bytes)
+        .map_err(|e| Error::io("write", &tmp, e))?;
+    f.sync_all().map_err(|e| Error::io("sync", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io("rename into place", path, e))?;
+    Ok(())
+}
+
+/// s3s's view of who may sign: only the admin key pair (the STS issue adds temporary keys).
+#[derive(Debug)]
+pub(crate) struct AdminAuth {
+    pub(crate) keys: AdminKeys,
+}
+
+#[async_trait::async_trait]
+impl S3Auth for AdminAuth {
+    async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
+        if access_key == self.keys.access_key_id {
+            Ok(self.keys.secret_access_key.clone())
+        } else {
+            Err(s3_error!(
+                InvalidAccessKeyId,
+                "The AWS Access Key Id you provided does not exist in our records."
+            ))
+        }
+    }
+}
+
+/// Anonymous requests reach only GetObject and HeadObject (the backend then demands a
+/// `public-read` ACL); signed ones may do anything, as the admin keys are the only keys.
+#[derive(Debug)]
+pub(crate) struct AdminAccess;
+
+#[async_trait::async_trait]
+impl s3s::access::S3Access for AdminAccess {
+    async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> S3Result<()> {
+        if cx.credentials().is_some() {
+            return Ok(());
+        }
+        match cx.s3_op().name() {
+            "GetObject" | "HeadObject" => Ok(()),
+            _ => Err(s3_error!(AccessDenied, "Access Denied")),
+        }
+    }
+}

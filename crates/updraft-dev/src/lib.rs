@@ -1,0 +1,91 @@
+//! The local stack of updraft as a library: what `updraft dev` runs.
+//!
+//! In scope (issue 4, part 1): an S3-compatible store that behaves like AWS, and the
+//! command that runs it.
+//! - Protocol, request parsing and **signature verification by [`s3s`]** (header SigV4,
+//!   presigned URLs, POST policies, aws-chunked bodies): an implementation independent of
+//!   `updraft-core`'s signer, so the tests mean something.
+//! - A durable backend of our own ([`store`]): object bytes in files named by random ids
+//!   (never by S3 keys), written to a temporary file, fsynced and renamed before the
+//!   metadata commits; metadata in **redb**.
+//! - Bucket CORS evaluated as S3 does ([`cors`]), in a front service around s3s's.
+//! - Admin keys generated on first start (`admin-keys.json`, mode 0600); `stack.json`
+//!   describes the running stack.
+//!
+//! Not in scope: STS, the OpenID issuer, IAM policies and the demo app (later issues);
+//! versioning, object copy, tagging, bucket policies, virtual-hosted-style addressing.
+//!
+//! ## Why redb
+//! redb is an embedded, transactional (ACID, copy-on-write, fsync on commit) ordered
+//! key-value store in pure Rust: no C compiler in the build, a short cold build, and
+//! ordered tuple keys `(bucket, key)` give ListObjectsV2 its S3 order (UTF-8 bytes) by a
+//! range scan. The store needs no SQL; SQLite would add a C build for nothing.
+//!
+//! ## Defaults
+//! App origin `http://127.0.0.1:4180` ([`DEFAULT_APP_PORT`]), S3 origin
+//! `http://127.0.0.1:4181` ([`DEFAULT_S3_PORT`]), data in `./.updraft`
+//! ([`DEFAULT_DATA_DIR`]), region `us-east-1`, bucket `uploads` whose CORS rule admits
+//! the app origin ([`default_cors_rule`]).
+
+pub mod cors;
+mod front;
+mod keys;
+mod s3;
+mod stack;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub use keys::{ADMIN_KEYS_FILE, AdminKeys};
+pub use stack::{
+    DEFAULT_APP_PORT, DEFAULT_BUCKET, DEFAULT_DATA_DIR, DEFAULT_REGION, DEFAULT_S3_PORT, DevConfig,
+    EXPOSED_HEADERS, STACK_FILE, Stack, StackInfo, default_cors_rule, start,
+};
+
+/// Why the stack could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Another program listens on the port.
+    #[error("{addr} is already in use: stop what listens there or pick another port with {flag}")]
+    PortInUse {
+        addr: SocketAddr,
+        flag: &'static str,
+    },
+    /// Binding failed for another reason.
+    #[error(
+        "cannot listen on {addr} ({source}); pick another address or port with --bind / {flag}"
+    )]
+    Bind {
+        addr: SocketAddr,
+        flag: &'static str,
+        source: std::io::Error,
+    },
+    /// A file or directory of the data directory.
+    #[error("cannot {what} {}: {source}", path.display())]
+    Io {
+        what: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The metadata database.
+    #[error(
+        "cannot use the database {} ({detail}); is another `updraft dev` running on this data directory?",
+        path.display()
+    )]
+    Database { path: PathBuf, detail: String },
+    /// A configuration file or stored file that is not valid.
+    #[error("{detail}")]
+    Config { detail: String },
+}
+
+impl Error {
+    fn io(what: &str, path: &Path, source: std::io::Error) -> Error {
+        Error::Io {
+            what: what.to_owned(),
+            path: path.to_owned(),
+            source,
+        }
+    }
+}

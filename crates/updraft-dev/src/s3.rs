@@ -1,0 +1,1521 @@
+//! The [`s3s::S3`] implementation over [`Store`]: what each supported operation does.
+//!
+//! s3s parses the request, verifies its signature (header, presigned or POST policy)
+//! and serialises the answer; this module only decides the answer.
+
+use std::collections::BTreeMap;
+use std::io::SeekFrom;
+use std::path::Path;
+use std::time::{Duration, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use s3s::checksum::ChecksumHasher;
+use s3s::crypto::{Checksum as _, Crc32, Crc32c, Crc64Nvme, Md5, Sha1, Sha256};
+use s3s::dto::{self, ETag, StreamingBlob, Timestamp};
+use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, s3_error};
+use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
+
+use crate::store::{
+    BucketMeta, Checksums, CorsRule, ObjectMeta, ObjectProps, PartMeta, Store, StoreError,
+    UploadMeta, hex, now_ms,
+};
+
+/// S3's smallest part, except for the last one.
+const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+
+/// The backend `updraft dev` serves.
+#[derive(Clone, Debug)]
+pub(crate) struct Backend {
+    store: Store,
+}
+
+impl Backend {
+    pub(crate) fn new(store: Store) -> Backend {
+        Backend { store }
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> S3Error {
+    S3Error::with_message(S3ErrorCode::InternalError, e.to_string())
+}
+
+impl From<StoreError> for S3Error {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NoSuchBucket => {
+                s3_error!(NoSuchBucket, "The specified bucket does not exist")
+            }
+            StoreError::NoSuchKey => s3_error!(NoSuchKey, "The specified key does not exist."),
+            StoreError::NoSuchUpload => s3_error!(
+                NoSuchUpload,
+                "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
+            ),
+            StoreError::BucketAlreadyOwnedByYou => s3_error!(
+                BucketAlreadyOwnedByYou,
+                "Your previous request to create the named bucket succeeded and you already own it."
+            ),
+            StoreError::BucketNotEmpty => {
+                s3_error!(
+                    BucketNotEmpty,
+                    "The bucket you tried to delete is not empty"
+                )
+            }
+            StoreError::Internal(m) => internal(m),
+        }
+    }
+}
+
+/// Runs blocking store work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> S3Result<T> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(S3Error::from),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+fn timestamp(ms: u64) -> Timestamp {
+    Timestamp::from(UNIX_EPOCH + Duration::from_millis(ms))
+}
+
+fn etag(s: &str) -> ETag {
+    ETag::Strong(s.to_owned())
+}
+
+/// The checksums a request sends in headers (or announces for its trailer).
+#[derive(Default)]
+struct Expected {
+    content_md5: Option<String>,
+    sums: Checksums,
+    /// Algorithm of a checksum that arrives in the aws-chunked trailer.
+    trailer: Option<String>,
+    algorithm: Option<String>,
+}
+
+impl Expected {
+    fn hasher(&self, default_crc64: bool) -> ChecksumHasher {
+        let alg = |name: &str| {
+            self.algorithm
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case(name))
+                || self
+                    .trailer
+                    .as_deref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(name))
+        };
+        let s = &self.sums;
+        let mut h = ChecksumHasher {
+            crc32: (s.crc32.is_some() || alg("crc32")).then(Crc32::new),
+            crc32c: (s.crc32c.is_some() || alg("crc32c")).then(Crc32c::new),
+            crc64nvme: (s.crc64nvme.is_some() || alg("crc64nvme")).then(Crc64Nvme::new),
+            sha1: (s.sha1.is_some() || alg("sha1")).then(Sha1::new),
+            sha256: (s.sha256.is_some() || alg("sha256")).then(Sha256::new),
+        };
+        let none = h.crc32.is_none()
+            && h.crc32c.is_none()
+            && h.crc64nvme.is_none()
+            && h.sha1.is_none()
+            && h.sha256.is_none();
+        if none && default_crc64 {
+            // S3 stores a CRC64NVME for every object uploaded without a checksum.
+            h.crc64nvme = Some(Crc64Nvme::new());
+        }
+        h
+    }
+}
+
+fn trailer_algorithm(headers: &http::HeaderMap) -> Option<String> {
+    let v = headers.get("x-amz-trailer")?.to_str().ok()?;
+    v.split(',').map(str::trim).find_map(|h| {
+        h.to_ascii_lowercase()
+            .strip_prefix("x-amz-checksum-")
+            .map(str::to_owned)
+    })
+}
+
+/// A body received into `tmp/`, not yet published.
+struct Received {
+    id: String,
+    tmp: std::path::PathBuf,
+    size: u64,
+    md5: [u8; 16],
+    sums: Checksums,
+}
+
+fn to_checksums(c: dto::Checksum) -> Checksums {
+    Checksums {
+        crc32: c.checksum_crc32,
+        crc32c: c.checksum_crc32c,
+        crc64nvme: c.checksum_crc64nvme,
+        sha1: c.checksum_sha1,
+        sha256: c.checksum_sha256,
+    }
+}
+
+fn check_sum(name: &str, sent: Option<&String>, got: Option<&String>) -> S3Result<()> {
+    if let (Some(s), Some(g)) = (sent, got)
+        && s != g
+    {
+        if B64.decode(s).is_err() {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                format!(
+                    "Value for x-amz-checksum-{} header is invalid.",
+                    name.to_ascii_lowercase()
+                ),
+            ));
+        }
+        return Err(S3Error::with_message(
+            S3ErrorCode::BadDigest,
+            format!("The {name} you specified did not match the calculated checksum."),
+        ));
+    }
+    Ok(())
+}
+
+impl Backend {
+    /// Streams `body` into a temporary file, fsyncs it and checks what the client sent.
+    /// Nothing is left behind on error.
+    async fn receive(
+        &self,
+        body: Option<StreamingBlob>,
+        expected: &Expected,
+        trailers: Option<&s3s::TrailingHeaders>,
+        content_length: Option<i64>,
+        default_crc64: bool,
+    ) -> S3Result<Received> {
+        let (id, tmp) = self.store.tmp_path().map_err(S3Error::from)?;
+        let r = self
+            .receive_into(
+                &tmp,
+                body,
+                expected,
+                trailers,
+                content_length,
+                default_crc64,
+            )
+            .await;
+        match r {
+            Ok((size, md5, sums)) => Ok(Received {
+                id,
+                tmp,
+                size,
+                md5,
+                sums,
+            }),
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn receive_into(
+        &self,
+        tmp: &Path,
+        body: Option<StreamingBlob>,
+        expected: &Expected,
+        trailers: Option<&s3s::TrailingHeaders>,
+        content_length: Option<i64>,
+        default_crc64: bool,
+    ) -> S3Result<(u64, [u8; 16], Checksums)> {
+        let mut file = tokio::fs::File::create(tmp).await.map_err(internal)?;
+        let mut md5 = Md5::new();
+        let mut hasher = expected.hasher(default_crc64);
+        let mut size = 0u64;
+        if let Some(mut body) = body {
+            while let Some(chunk) = body.next().await {
+                let chunk: Bytes = chunk.map_err(|e| {
+                    S3Error::with_message(
+                        S3ErrorCode::IncompleteBody,
+                        format!("You did not provide the number of bytes specified by the Content-Length HTTP header: {e}"),
+                    )
+                })?;
+                md5.update(&chunk);
+                hasher.update(&chunk);
+                size += chunk.len() as u64;
+                file.write_all(&chunk).await.map_err(internal)?;
+            }
+        }
+        file.flush().await.map_err(internal)?;
+        file.sync_all().await.map_err(internal)?;
+        drop(file);
+        if let Some(n) = content_length
+            && u64::try_from(n).is_ok_and(|n| n != size)
+        {
+            return Err(s3_error!(
+                IncompleteBody,
+                "You did not provide the number of bytes specified by the Content-Length HTTP header."
+            ));
+        }
+        let md5 = md5.finalize();
+        if let Some(sent) = &expected.content_md5 {
+            match B64.decode(sent) {
+                Ok(d) if d.len() == 16 => {
+                    if d != md5 {
+                        return Err(s3_error!(
+                            BadDigest,
+                            "The Content-MD5 you specified did not match what we received."
+                        ));
+                    }
+                }
+                _ => {
+                    return Err(s3_error!(
+                        InvalidDigest,
+                        "The Content-MD5 you specified is not valid."
+                    ));
+                }
+            }
+        }
+        let got = to_checksums(hasher.finalize());
+        let mut sent = expected.sums.clone();
+        if let (Some(alg), Some(t)) = (&expected.trailer, trailers)
+            && let Some(map) = t.take()
+        {
+            let v = map
+                .get(format!("x-amz-checksum-{alg}").as_str())
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            match alg.as_str() {
+                "crc32" => sent.crc32 = sent.crc32.or(v),
+                "crc32c" => sent.crc32c = sent.crc32c.or(v),
+                "crc64nvme" => sent.crc64nvme = sent.crc64nvme.or(v),
+                "sha1" => sent.sha1 = sent.sha1.or(v),
+                "sha256" => sent.sha256 = sent.sha256.or(v),
+                _ => {}
+            }
+        }
+        check_sum("CRC32", sent.crc32.as_ref(), got.crc32.as_ref())?;
+        check_sum("CRC32C", sent.crc32c.as_ref(), got.crc32c.as_ref())?;
+        check_sum("CRC64NVME", sent.crc64nvme.as_ref(), got.crc64nvme.as_ref())?;
+        check_sum("SHA1", sent.sha1.as_ref(), got.sha1.as_ref())?;
+        check_sum("SHA256", sent.sha256.as_ref(), got.sha256.as_ref())?;
+        Ok((size, md5, got))
+    }
+
+    /// Publishes a received body and commits it as `bucket/key`.
+    async fn commit_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        r: Received,
+        props: ObjectProps,
+    ) -> S3Result<ObjectMeta> {
+        let checksum_type = (r.sums != Checksums::default()).then(|| "FULL_OBJECT".to_owned());
+        let meta = ObjectMeta {
+            file: r.id.clone(),
+            size: r.size,
+            etag: hex(&r.md5),
+            last_modified_ms: now_ms(),
+            props,
+            checksums: r.sums,
+            checksum_type,
+            parts_count: None,
+        };
+        let store = self.store.clone();
+        let (b, k, m) = (bucket.to_owned(), key.to_owned(), meta.clone());
+        let res = blocking(move || {
+            store.publish(&r.tmp, &r.id)?;
+            store.put_object(&b, &k, &m)
+        })
+        .await;
+        if let Err(e) = res {
+            let _ = tokio::fs::remove_file(self.store.object_path(&meta.file)).await;
+            return Err(e);
+        }
+        Ok(meta)
+    }
+
+    async fn check_bucket(&self, bucket: &str) -> S3Result<BucketMeta> {
+        let store = self.store.clone();
+        let b = bucket.to_owned();
+        blocking(move || store.bucket(&b)).await
+    }
+
+    async fn object(&self, bucket: &str, key: &str) -> S3Result<ObjectMeta> {
+        let store = self.store.clone();
+        let (b, k) = (bucket.to_owned(), key.to_owned());
+        blocking(move || store.object(&b, &k)).await
+    }
+}
+
+fn props(
+    acl: Option<&dto::ObjectCannedACL>,
+    content_type: Option<String>,
+    cache_control: Option<String>,
+    content_disposition: Option<String>,
+    content_encoding: Option<String>,
+    content_language: Option<String>,
+    metadata: Option<dto::Metadata>,
+) -> ObjectProps {
+    ObjectProps {
+        content_type,
+        cache_control,
+        content_disposition,
+        content_encoding,
+        content_language,
+        metadata: metadata
+            .map(|m| m.into_iter().collect::<BTreeMap<_, _>>())
+            .unwrap_or_default(),
+        acl: acl.map_or_else(|| "private".to_owned(), |a| a.as_str().to_owned()),
+    }
+}
+
+impl Backend {
+    /// The object, if the caller may read it: anonymous callers only `public-read` ones,
+    /// and (as on S3 without a public ListBucket) AccessDenied rather than NoSuchKey.
+    async fn readable_object<T>(
+        &self,
+        req: &S3Request<T>,
+        bucket: &str,
+        key: &str,
+    ) -> S3Result<ObjectMeta> {
+        let res = self.object(bucket, key).await;
+        if req.credentials.is_some() {
+            return res;
+        }
+        match res {
+            Ok(meta) if meta.props.acl == "public-read" => Ok(meta),
+            _ => Err(s3_error!(AccessDenied, "Access Denied")),
+        }
+    }
+}
+
+fn checksum_mode_enabled(mode: Option<&dto::ChecksumMode>) -> bool {
+    mode.is_some_and(|m| m.as_str().eq_ignore_ascii_case("ENABLED"))
+}
+
+/// S3's `encoding-type=url`: everything but unreserved characters and `/` percent-encoded.
+const URL_ENCODE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
+fn encoder(encoding_type: Option<&dto::EncodingType>) -> impl Fn(String) -> String + use<> {
+    let url = encoding_type.is_some_and(|e| e.as_str() == "url");
+    move |s: String| {
+        if url {
+            percent_encoding::utf8_percent_encode(&s, URL_ENCODE).to_string()
+        } else {
+            s
+        }
+    }
+}
+
+fn max_keys(n: Option<i32>) -> usize {
+    n.map_or(1000, |n| usize::try_from(n.clamp(0, 1000)).unwrap_or(1000))
+}
+
+fn cors_to_dto(rules: &[CorsRule]) -> Vec<dto::CORSRule> {
+    rules
+        .iter()
+        .map(|r| dto::CORSRule {
+            id: r.id.clone(),
+            allowed_origins: r.allowed_origins.clone(),
+            allowed_methods: r.allowed_methods.clone(),
+            allowed_headers: (!r.allowed_headers.is_empty()).then(|| r.allowed_headers.clone()),
+            expose_headers: (!r.expose_headers.is_empty()).then(|| r.expose_headers.clone()),
+            max_age_seconds: r.max_age_seconds,
+        })
+        .collect()
+}
+
+#[async_trait::async_trait]
+impl S3 for Backend {
+    // ---- buckets ----
+
+    async fn create_bucket(
+        &self,
+        req: S3Request<dto::CreateBucketInput>,
+    ) -> S3Result<S3Response<dto::CreateBucketOutput>> {
+        let store = self.store.clone();
+        let name = req.input.bucket.clone();
+        blocking(move || {
+            store.create_bucket(
+                &name,
+                &BucketMeta {
+                    created_ms: now_ms(),
+                    cors: None,
+                    managed_cors: false,
+                },
+            )
+        })
+        .await?;
+        Ok(S3Response::new(dto::CreateBucketOutput {
+            location: Some(format!("/{}", req.input.bucket)),
+            ..Default::default()
+        }))
+    }
+
+    async fn head_bucket(
+        &self,
+        req: S3Request<dto::HeadBucketInput>,
+    ) -> S3Result<S3Response<dto::HeadBucketOutput>> {
+        self.check_bucket(&req.input.bucket).await?;
+        Ok(S3Response::new(dto::HeadBucketOutput::default()))
+    }
+
+    async fn get_bucket_location(
+        &self,
+        req: S3Request<dto::GetBucketLocationInput>,
+    ) -> S3Result<S3Response<dto::GetBucketLocationOutput>> {
+        self.check_bucket(&req.input.bucket).await?;
+        // us-east-1 answers an empty LocationConstraint.
+        Ok(S3Response::new(dto::GetBucketLocationOutput::default()))
+    }
+
+    async fn list_buckets(
+        &self,
+        _req: S3Request<dto::ListBucketsInput>,
+    ) -> S3Result<S3Response<dto::ListBucketsOutput>> {
+        let store = self.store.clone();
+        let buckets = blocking(move || store.buckets()).await?;
+        Ok(S3Response::new(dto::ListBucketsOutput {
+            buckets: Some(
+                buckets
+                    .into_iter()
+                    .map(|(name, m)| dto::Bucket {
+                        name: Some(name),
+                        creation_date: Some(timestamp(m.created_ms)),
+                        bucket_region: None,
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }))
+    }
+
+    async fn delete_bucket(
+        &self,
+        req: S3Request<dto::DeleteBucketInput>,
+    ) -> S3Result<S3Response<dto::DeleteBucketOutput>> {
+        let store = self.store.clone();
+        let name = req.input.bucket;
+        blocking(move || store.delete_bucket(&name)).await?;
+        Ok(S3Response::new(dto::DeleteBucketOutput::default()))
+    }
+
+    async fn put_bucket_cors(
+        &self,
+        req: S3Request<dto::PutBucketCorsInput>,
+    ) -> S3Result<S3Response<dto::PutBucketCorsOutput>> {
+        let rules: Vec<CorsRule> = req
+            .input
+            .cors_configuration
+            .cors_rules
+            .into_iter()
+            .map(|r| CorsRule {
+                id: r.id,
+                allowed_origins: r.allowed_origins,
+                allowed_methods: r.allowed_methods,
+                allowed_headers: r.allowed_headers.unwrap_or_default(),
+                expose_headers: r.expose_headers.unwrap_or_default(),
+                max_age_seconds: r.max_age_seconds,
+            })
+            .collect();
+        for r in &rules {
+            for m in &r.allowed_methods {
+                if !["GET", "PUT", "POST", "DELETE", "HEAD"].contains(&m.as_str()) {
+                    return Err(S3Error::with_message(
+                        S3ErrorCode::InvalidRequest,
+                        format!(
+                            "Found unsupported HTTP method in CORS config. Unsupported method is {m}"
+                        ),
+                    ));
+                }
+            }
+            for o in &r.allowed_origins {
+                if o.matches('*').count() > 1 {
+                    return Err(S3Error::with_message(
+                        S3ErrorCode::InvalidRequest,
+                        format!("AllowedOrigin \"{o}\" can not have more than one wildcard."),
+                    ));
+                }
+            }
+        }
+        let store = self.store.clone();
+        let name = req.input.bucket;
+        blocking(move || {
+            store.update_bucket(&name, |m| {
+                m.cors = Some(rules);
+                m.managed_cors = false;
+            })
+        })
+        .await?;
+        Ok(S3Response::new(dto::PutBucketCorsOutput::default()))
+    }
+
+    async fn get_bucket_cors(
+        &self,
+        req: S3Request<dto::GetBucketCorsInput>,
+    ) -> S3Result<S3Response<dto::GetBucketCorsOutput>> {
+        let meta = self.check_bucket(&req.input.bucket).await?;
+        match meta.cors {
+            Some(rules) => Ok(S3Response::new(dto::GetBucketCorsOutput {
+                cors_rules: Some(cors_to_dto(&rules)),
+            })),
+            None => Err(s3_error!(
+                NoSuchCORSConfiguration,
+                "The CORS configuration does not exist"
+            )),
+        }
+    }
+
+    async fn delete_bucket_cors(
+        &self,
+        req: S3Request<dto::DeleteBucketCorsInput>,
+    ) -> S3Result<S3Response<dto::DeleteBucketCorsOutput>> {
+        let store = self.store.clone();
+        let name = req.input.bucket;
+        blocking(move || {
+            store.update_bucket(&name, |m| {
+                m.cors = None;
+                m.managed_cors = false;
+            })
+        })
+        .await?;
+        Ok(S3Response::new(dto::DeleteBucketCorsOutput::default()))
+    }
+
+    // ---- objects ----
+
+    async fn put_object(
+        &self,
+        req: S3Request<dto::PutObjectInput>,
+    ) -> S3Result<S3Response<dto::PutObjectOutput>> {
+        let trailer = trailer_algorithm(&req.headers);
+        let i = req.input;
+        self.check_bucket(&i.bucket).await?;
+        let expected = Expected {
+            content_md5: i.content_md5,
+            sums: Checksums {
+                crc32: i.checksum_crc32,
+                crc32c: i.checksum_crc32c,
+                crc64nvme: i.checksum_crc64nvme,
+                sha1: i.checksum_sha1,
+                sha256: i.checksum_sha256,
+            },
+            trailer,
+            algorithm: i.checksum_algorithm.map(|a| a.as_str().to_owned()),
+        };
+        let r = self
+            .receive(
+                i.body,
+                &expected,
+                req.trailing_headers.as_ref(),
+                i.content_length,
+                true,
+            )
+            .await?;
+        let p = props(
+            i.acl.as_ref(),
+            i.content_type,
+            i.cache_control,
+            i.content_disposition,
+            i.content_encoding,
+            i.content_language,
+            i.metadata,
+        );
+        let meta = self.commit_object(&i.bucket, &i.key, r, p).await?;
+        let c = meta.checksums;
+        Ok(S3Response::new(dto::PutObjectOutput {
+            e_tag: Some(etag(&meta.etag)),
+            checksum_crc32: c.crc32,
+            checksum_crc32c: c.crc32c,
+            checksum_crc64nvme: c.crc64nvme,
+            checksum_sha1: c.sha1,
+            checksum_sha256: c.sha256,
+            checksum_type: meta.checksum_type.map(dto::ChecksumType::from),
+            ..Default::default()
+        }))
+    }
+
+    async fn post_object(
+        &self,
+        req: S3Request<dto::PostObjectInput>,
+    ) -> S3Result<S3Response<dto::PostObjectOutput>> {
+        let i = req.input;
+        self.check_bucket(&i.bucket).await?;
+        let expected = Expected {
+            content_md5: i.content_md5,
+            sums: Checksums {
+                crc32: i.checksum_crc32,
+                crc32c: i.checksum_crc32c,
+                crc64nvme: i.checksum_crc64nvme,
+                sha1: i.checksum_sha1,
+                sha256: i.checksum_sha256,
+            },
+            trailer: None,
+            algorithm: i.checksum_algorithm.map(|a| a.as_str().to_owned()),
+        };
+        let r = self.receive(i.body, &expected, None, None, true).await?;
+        let p = props(
+            i.acl.as_ref(),
+            i.content_type,
+            i.cache_control,
+            i.content_disposition,
+            i.content_encoding,
+            i.content_language,
+            i.metadata,
+        );
+        let meta = self.commit_object(&i.bucket, &i.key, r, p).await?;
+        let c = meta.checksums;
+        let mut resp = S3Response::new(dto::PostObjectOutput {
+            e_tag: Some(etag(&meta.etag)),
+            checksum_crc32: c.crc32,
+            checksum_crc32c: c.crc32c,
+            checksum_crc64nvme: c.crc64nvme,
+            checksum_sha1: c.sha1,
+            checksum_sha256: c.sha256,
+            ..Default::default()
+        });
+        if let Some(status) = i.success_action_status
+            && let Ok(s) = http::StatusCode::from_u16(u16::try_from(status).unwrap_or(204))
+            && [200, 201, 204].contains(&s.as_u16())
+        {
+            resp.status = Some(s);
+        }
+        Ok(resp)
+    }
+
+    async fn get_object(
+        &self,
+        req: S3Request<dto::GetObjectInput>,
+    ) -> S3Result<S3Response<dto::GetObjectOutput>> {
+        let meta = self
+            .readable_object(&req, &req.input.bucket, &req.input.key)
+            .await?;
+        let i = req.input;
+        let (start, len, content_range) = match &i.range {
+            None => (0, meta.size, None),
+            Some(r) => {
+                let range = r.check(meta.size).map_err(|_| {
+                    s3_error!(InvalidRange, "The requested range is not satisfiable")
+                })?;
+                let len = range.end - range.start;
+                let cr = format!(
+                    "bytes {}-{}/{}",
+                    range.start,
+                    range.end.saturating_sub(1),
+                    meta.size
+                );
+                (range.start, len, Some(cr))
+            }
+        };
+        let mut file = tokio::fs::File::open(self.store.object_path(&meta.file))
+            .await
+            .map_err(internal)?;
+        file.seek(SeekFrom::Start(start)).await.map_err(internal)?;
+        let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024);
+        let whole = content_range.is_none();
+        let sums = if whole && checksum_mode_enabled(i.checksum_mode.as_ref()) {
+            meta.checksums.clone()
+        } else {
+            Checksums::default()
+        };
+        let p = meta.props;
+        Ok(S3Response::new(dto::GetObjectOutput {
+            body: Some(StreamingBlob::wrap(stream)),
+            content_length: i64::try_from(len).ok(),
+            content_range,
+            accept_ranges: Some("bytes".to_owned()),
+            last_modified: Some(timestamp(meta.last_modified_ms)),
+            e_tag: Some(etag(&meta.etag)),
+            content_type: i.response_content_type.or(p.content_type),
+            cache_control: i.response_cache_control.or(p.cache_control),
+            content_disposition: i.response_content_disposition.or(p.content_disposition),
+            content_encoding: i.response_content_encoding.or(p.content_encoding),
+            content_language: i.response_content_language.or(p.content_language),
+            metadata: (!p.metadata.is_empty()).then(|| p.metadata.into_iter().collect()),
+            checksum_crc32: sums.crc32,
+            checksum_crc32c: sums.crc32c,
+            checksum_crc64nvme: sums.crc64nvme,
+            checksum_sha1: sums.sha1,
+            checksum_sha256: sums.sha256,
+            checksum_type: if whole && checksum_mode_enabled(i.checksum_mode.as_ref()) {
+                meta.checksum_type.map(dto::ChecksumType::from)
+            } else {
+                None
+            },
+            parts_count: meta.parts_count.and_then(|n| i32::try_from(n).ok()),
+            ..Default::default()
+        }))
+    }
+
+    async fn head_object(
+        &self,
+        req: S3Request<dto::HeadObjectInput>,
+    ) -> S3Result<S3Response<dto::HeadObjectOutput>> {
+        let meta = self
+            .readable_object(&req, &req.input.bucket, &req.input.key)
+            .await?;
+        let i = req.input;
+        let (len, content_range) = match &i.range {
+            None => (meta.size, None),
+            Some(r) => {
+                let range = r.check(meta.size).map_err(|_| {
+                    s3_error!(InvalidRange, "The requested range is not satisfiable")
+                })?;
+                let cr = format!(
+                    "bytes {}-{}/{}",
+                    range.start,
+                    range.end.saturating_sub(1),
+                    meta.size
+                );
+                (range.end - range.start, Some(cr))
+            }
+        };
+        let enabled = checksum_mode_enabled(i.checksum_mode.as_ref());
+        let sums = if enabled {
+            meta.checksums.clone()
+        } else {
+            Checksums::default()
+        };
+        let p = meta.props;
+        Ok(S3Response::new(dto::HeadObjectOutput {
+            content_length: i64::try_from(len).ok(),
+            content_range,
+            accept_ranges: Some("bytes".to_owned()),
+            last_modified: Some(timestamp(meta.last_modified_ms)),
+            e_tag: Some(etag(&meta.etag)),
+            content_type: p.content_type,
+            cache_control: p.cache_control,
+            content_disposition: p.content_disposition,
+            content_encoding: p.content_encoding,
+            content_language: p.content_language,
+            metadata: (!p.metadata.is_empty()).then(|| p.metadata.into_iter().collect()),
+            checksum_crc32: sums.crc32,
+            checksum_crc32c: sums.crc32c,
+            checksum_crc64nvme: sums.crc64nvme,
+            checksum_sha1: sums.sha1,
+            checksum_sha256: sums.sha256,
+            checksum_type: if enabled {
+                meta.checksum_type.map(dto::ChecksumType::from)
+            } else {
+                None
+            },
+            parts_count: meta.parts_count.and_then(|n| i32::try_from(n).ok()),
+            ..Default::default()
+        }))
+    }
+
+    async fn delete_object(
+        &self,
+        req: S3Request<dto::DeleteObjectInput>,
+    ) -> S3Result<S3Response<dto::DeleteObjectOutput>> {
+        let store = self.store.clone();
+        let (b, k) = (req.input.bucket, req.input.key);
+        blocking(move || store.delete_object(&b, &k)).await?;
+        Ok(S3Response::new(dto::DeleteObjectOutput::default()))
+    }
+
+    async fn delete_objects(
+        &self,
+        req: S3Request<dto::DeleteObjectsInput>,
+    ) -> S3Result<S3Response<dto::DeleteObjectsOutput>> {
+        let i = req.input;
+        self.check_bucket(&i.bucket).await?;
+        let quiet = i.delete.quiet.unwrap_or(false);
+        let mut deleted = Vec::new();
+        let mut errors = Vec::new();
+        for o in i.delete.objects {
+            let store = self.store.clone();
+            let (b, k) = (i.bucket.clone(), o.key.clone());
+            match blocking(move || store.delete_object(&b, &k)).await {
+                Ok(_) => {
+                    if !quiet {
+                        deleted.push(dto::DeletedObject {
+                            key: Some(o.key),
+                            ..Default::default()
+                        });
+                    }
+                }
+                Err(e) => errors.push(dto::Error {
+                    code: Some(e.code().as_str().to_owned()),
+                    key: Some(o.key),
+                    message: e.message().map(str::to_owned),
+                    version_id: None,
+                }),
+            }
+        }
+        Ok(S3Response::new(dto::DeleteObjectsOutput {
+            deleted: Some(deleted),
+            errors: (!errors.is_empty()).then_some(errors),
+            ..Default::default()
+        }))
+    }
+
+    async fn list_objects(
+        &self,
+        req: S3Request<dto::ListObjectsInput>,
+    ) -> S3Result<S3Response<dto::ListObjectsOutput>> {
+        let marker = req.input.marker.clone();
+        let v2 = req.map_input(|i| dto::ListObjectsV2Input {
+            bucket: i.bucket,
+            delimiter: i.delimiter,
+            encoding_type: i.encoding_type,
+            max_keys: i.max_keys,
+            prefix: i.prefix,
+            start_after: i.marker,
+            ..Default::default()
+        });
+        let out = self.list_objects_v2(v2).await?;
+        Ok(out.map_output(|o| {
+            let next_marker = if o.is_truncated == Some(true) && o.delimiter.is_some() {
+                o.next_continuation_token.as_deref().map(decode_token)
+            } else {
+                None
+            };
+            dto::ListObjectsOutput {
+                name: o.name,
+                prefix: o.prefix,
+                delimiter: o.delimiter,
+                encoding_type: o.encoding_type,
+                max_keys: o.max_keys,
+                is_truncated: o.is_truncated,
+                contents: o.contents,
+                common_prefixes: o.common_prefixes,
+                marker,
+                next_marker,
+                ..Default::default()
+            }
+        }))
+    }
+
+    async fn list_objects_v2(
+        &self,
+        req: S3Request<dto::ListObjectsV2Input>,
+    ) -> S3Result<S3Response<dto::ListObjectsV2Output>> {
+        let i = req.input;
+        let prefix = i.prefix.clone().unwrap_or_default();
+        let delimiter = i.delimiter.clone().filter(|d| !d.is_empty());
+        let max = max_keys(i.max_keys);
+        let after = match &i.continuation_token {
+            Some(t) => Some(decode_token(t)),
+            None => i.start_after.clone(),
+        };
+        let store = self.store.clone();
+        let (bucket, p, d, a) = (i.bucket.clone(), prefix.clone(), delimiter.clone(), after);
+        let (contents, prefixes, truncated, last) = blocking(move || {
+            let mut contents: Vec<(String, ObjectMeta)> = Vec::new();
+            let mut prefixes: Vec<String> = Vec::new();
+            let mut truncated = false;
+            let mut last: Option<String> = None;
+            store.scan_objects(&bucket, &p, a.as_deref(), |key, meta| {
+                // Keys under a common prefix already returned (or passed by the token).
+                if let (Some(d), Some(l)) = (&d, &last)
+                    && l.ends_with(d.as_str())
+                    && key.starts_with(l.as_str())
+                {
+                    return true;
+                }
+                if let (Some(d), Some(a)) = (&d, &a)
+                    && a.ends_with(d.as_str())
+                    && key.starts_with(a.as_str())
+                {
+                    return true;
+                }
+                let item = match &d {
+                    Some(d) => match key[p.len()..].find(d.as_str()) {
+                        Some(pos) => Err(key[..p.len() + pos + d.len()].to_owned()),
+                        None => Ok(key.to_owned()),
+                    },
+                    None => Ok(key.to_owned()),
+                };
+                if contents.len() + prefixes.len() >= max {
+                    truncated = true;
+                    return false;
+                }
+                match item {
+                    Ok(k) => {
+                        last = Some(k.clone());
+                        contents.push((k, meta));
+                    }
+                    Err(cp) => {
+                        last = Some(cp.clone());
+                        prefixes.push(cp);
+                    }
+                }
+                true
+            })?;
+            Ok((contents, prefixes, truncated, last))
+        })
+        .await?;
+        let enc = encoder(i.encoding_type.as_ref());
+        let key_count = i32::try_from(contents.len() + prefixes.len()).unwrap_or(i32::MAX);
+        Ok(S3Response::new(dto::ListObjectsV2Output {
+            name: Some(i.bucket),
+            prefix: Some(enc(prefix)),
+            delimiter: delimiter.map(&enc),
+            max_keys: Some(i32::try_from(max).unwrap_or(1000)),
+            key_count: Some(key_count),
+            continuation_token: i.continuation_token,
+            start_after: i.start_after.map(&enc),
+            encoding_type: i.encoding_type,
+            is_truncated: Some(truncated),
+            next_continuation_token: if truncated {
+                last.map(|l| encode_token(&l))
+            } else {
+                None
+            },
+            contents: Some(
+                contents
+                    .into_iter()
+                    .map(|(k, m)| dto::Object {
+                        key: Some(enc(k)),
+                        size: i64::try_from(m.size).ok(),
+                        e_tag: Some(etag(&m.etag)),
+                        last_modified: Some(timestamp(m.last_modified_ms)),
+                        storage_class: Some(dto::ObjectStorageClass::from_static(
+                            dto::ObjectStorageClass::STANDARD,
+                        )),
+                        checksum_algorithm: checksum_algorithms(&m.checksums),
+                        checksum_type: m.checksum_type.map(dto::ChecksumType::from),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            common_prefixes: (!prefixes.is_empty()).then(|| {
+                prefixes
+                    .into_iter()
+                    .map(|p| dto::CommonPrefix {
+                        prefix: Some(enc(p)),
+                    })
+                    .collect()
+            }),
+            ..Default::default()
+        }))
+    }
+
+    // ---- multipart ----
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<dto::CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<dto::CreateMultipartUploadOutput>> {
+        let i = req.input;
+        let algorithm = i
+            .checksum_algorithm
+            .as_ref()
+            .map(|a| a.as_str().to_ascii_uppercase());
+        let checksum_type = match (&algorithm, &i.checksum_type) {
+            (_, Some(t)) => Some(t.as_str().to_owned()),
+            (Some(a), None) if a == "CRC64NVME" => Some("FULL_OBJECT".to_owned()),
+            (Some(_), None) => Some("COMPOSITE".to_owned()),
+            (None, None) => None,
+        };
+        if let (Some(a), Some(t)) = (&algorithm, &checksum_type)
+            && ((t == "FULL_OBJECT" && !["CRC32", "CRC32C", "CRC64NVME"].contains(&a.as_str()))
+                || (t == "COMPOSITE" && a == "CRC64NVME"))
+        {
+            return Err(S3Error::with_message(
+                S3ErrorCode::InvalidRequest,
+                format!("The {t} checksum type cannot be used with the {a} checksum algorithm."),
+            ));
+        }
+        let meta = UploadMeta {
+            bucket: i.bucket.clone(),
+            key: i.key.clone(),
+            initiated_ms: now_ms(),
+            props: props(
+                i.acl.as_ref(),
+                i.content_type,
+                i.cache_control,
+                i.content_disposition,
+                i.content_encoding,
+                i.content_language,
+                i.metadata,
+            ),
+            checksum_algorithm: algorithm.clone(),
+            checksum_type: checksum_type.clone(),
+        };
+        let store = self.store.clone();
+        let id = blocking(move || store.create_upload(&meta)).await?;
+        Ok(S3Response::new(dto::CreateMultipartUploadOutput {
+            bucket: Some(i.bucket),
+            key: Some(i.key),
+            upload_id: Some(id),
+            checksum_algorithm: algorithm.map(dto::ChecksumAlgorithm::from),
+            checksum_type: checksum_type.map(dto::ChecksumType::from),
+            ..Default::default()
+        }))
+    }
+
+    async fn upload_part(
+        &self,
+        req: S3Request<dto::UploadPartInput>,
+    ) -> S3Result<S3Response<dto::UploadPartOutput>> {
+        let trailer = trailer_algorithm(&req.headers);
+        let i = req.input;
+        if !(1..=10_000).contains(&i.part_number) {
+            return Err(s3_error!(
+                InvalidArgument,
+                "Part number must be an integer between 1 and 10000, inclusive"
+            ));
+        }
+        let store = self.store.clone();
+        let (b, k, u) = (i.bucket.clone(), i.key.clone(), i.upload_id.clone());
+        let upload = blocking(move || store.upload(&b, &k, &u)).await?;
+        let expected = Expected {
+            content_md5: i.content_md5,
+            sums: Checksums {
+                crc32: i.checksum_crc32,
+                crc32c: i.checksum_crc32c,
+                crc64nvme: i.checksum_crc64nvme,
+                sha1: i.checksum_sha1,
+                sha256: i.checksum_sha256,
+            },
+            trailer,
+            algorithm: i
+                .checksum_algorithm
+                .map(|a| a.as_str().to_owned())
+                .or(upload.checksum_algorithm),
+        };
+        let r = self
+            .receive(
+                i.body,
+                &expected,
+                req.trailing_headers.as_ref(),
+                i.content_length,
+                false,
+            )
+            .await?;
+        let part = PartMeta {
+            file: r.id.clone(),
+            size: r.size,
+            etag: hex(&r.md5),
+            last_modified_ms: now_ms(),
+            checksums: r.sums,
+        };
+        let number = u32::try_from(i.part_number).unwrap_or(1);
+        let store = self.store.clone();
+        let (u, p) = (i.upload_id, part.clone());
+        let res = blocking(move || {
+            store.publish(&r.tmp, &r.id)?;
+            store.put_part(&u, number, &p)
+        })
+        .await;
+        if let Err(e) = res {
+            self.store.remove_file(&part.file);
+            return Err(e);
+        }
+        let c = part.checksums;
+        Ok(S3Response::new(dto::UploadPartOutput {
+            e_tag: Some(etag(&part.etag)),
+            checksum_crc32: c.crc32,
+            checksum_crc32c: c.crc32c,
+            checksum_crc64nvme: c.crc64nvme,
+            checksum_sha1: c.sha1,
+            checksum_sha256: c.sha256,
+            ..Default::default()
+        }))
+    }
+
+    async fn list_parts(
+        &self,
+        req: S3Request<dto::ListPartsInput>,
+    ) -> S3Result<S3Response<dto::ListPartsOutput>> {
+        let i = req.input;
+        let store = self.store.clone();
+        let (b, k, u) = (i.bucket.clone(), i.key.clone(), i.upload_id.clone());
+        let after = u32::try_from(i.part_number_marker.unwrap_or(0).max(0)).unwrap_or(0);
+        let (upload, mut parts) =
+            blocking(move || Ok((store.upload(&b, &k, &u)?, store.parts(&u, after)?))).await?;
+        let max = max_keys(i.max_parts);
+        let truncated = parts.len() > max;
+        parts.truncate(max);
+        let next = parts.last().map(|(n, _)| *n);
+        Ok(S3Response::new(dto::ListPartsOutput {
+            bucket: Some(i.bucket),
+            key: Some(i.key),
+            upload_id: Some(i.upload_id),
+            max_parts: Some(i32::try_from(max).unwrap_or(1000)),
+            part_number_marker: i.part_number_marker,
+            next_part_number_marker: if truncated {
+                next.and_then(|n| i32::try_from(n).ok())
+            } else {
+                None
+            },
+            is_truncated: Some(truncated),
+            checksum_algorithm: upload.checksum_algorithm.map(dto::ChecksumAlgorithm::from),
+            checksum_type: upload.checksum_type.map(dto::ChecksumType::from),
+            storage_class: Some(dto::StorageClass::from_static(dto::StorageClass::STANDARD)),
+            parts: Some(
+                parts
+                    .into_iter()
+                    .map(|(n, p)| dto::Part {
+                        part_number: i32::try_from(n).ok(),
+                        size: i64::try_from(p.size).ok(),
+                        e_tag: Some(etag(&p.etag)),
+                        last_modified: Some(timestamp(p.last_modified_ms)),
+                        checksum_crc32: p.checksums.crc32,
+                        checksum_crc32c: p.checksums.crc32c,
+                        checksum_crc64nvme: p.checksums.crc64nvme,
+                        checksum_sha1: p.checksums.sha1,
+                        checksum_sha256: p.checksums.sha256,
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }))
+    }
+
+    async fn list_multipart_uploads(
+        &self,
+        req: S3Request<dto::ListMultipartUploadsInput>,
+    ) -> S3Result<S3Response<dto::ListMultipartUploadsOutput>> {
+        let i = req.input;
+        let store = self.store.clone();
+        let b = i.bucket.clone();
+        let all = blocking(move || store.uploads(&b)).await?;
+        let prefix = i.prefix.clone().unwrap_or_default();
+        let delimiter = i.delimiter.clone().filter(|d| !d.is_empty());
+        let max = max_keys(i.max_uploads);
+        let mut uploads = Vec::new();
+        let mut prefixes: Vec<String> = Vec::new();
+        let mut truncated = false;
+        let mut next: Option<(String, String)> = None;
+        for (id, u) in all {
+            if !u.key.starts_with(&prefix) {
+                continue;
+            }
+            if let Some(km) = &i.key_marker {
+                let past = match &i.upload_id_marker {
+                    Some(um) => (u.key.as_str(), id.as_str()) > (km.as_str(), um.as_str()),
+                    None => u.key.as_str() > km.as_str(),
+                };
+                if !past {
+                    continue;
+                }
+            }
+            let cp = delimiter.as_ref().and_then(|d| {
+                u.key[prefix.len()..]
+                    .find(d.as_str())
+                    .map(|pos| u.key[..prefix.len() + pos + d.len()].to_owned())
+            });
+            if let Some(cp) = &cp
+                && prefixes.last() == Some(cp)
+            {
+                continue;
+            }
+            if uploads.len() + prefixes.len() >= max {
+                truncated = true;
+                break;
+            }
+            next = Some((u.key.clone(), id.clone()));
+            match cp {
+                Some(cp) => prefixes.push(cp),
+                None => uploads.push((id, u)),
+            }
+        }
+        let enc = encoder(i.encoding_type.as_ref());
+        Ok(S3Response::new(dto::ListMultipartUploadsOutput {
+            bucket: Some(i.bucket),
+            prefix: Some(enc(prefix)),
+            delimiter: delimiter.map(&enc),
+            key_marker: i.key_marker.map(&enc),
+            upload_id_marker: i.upload_id_marker,
+            max_uploads: Some(i32::try_from(max).unwrap_or(1000)),
+            is_truncated: Some(truncated),
+            next_key_marker: if truncated {
+                next.as_ref().map(|n| enc(n.0.clone()))
+            } else {
+                None
+            },
+            next_upload_id_marker: if truncated { next.map(|n| n.1) } else { None },
+            encoding_type: i.encoding_type,
+            uploads: Some(
+                uploads
+                    .into_iter()
+                    .map(|(id, u)| dto::MultipartUpload {
+                        key: Some(enc(u.key)),
+                        upload_id: Some(id),
+                        initiated: Some(timestamp(u.initiated_ms)),
+                        storage_class: Some(dto::StorageClass::from_static(
+                            dto::StorageClass::STANDARD,
+                        )),
+                        checksum_algorithm: u.checksum_algorithm.map(dto::ChecksumAlgorithm::from),
+                        checksum_type: u.checksum_type.map(dto::ChecksumType::from),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            common_prefixes: (!prefixes.is_empty()).then(|| {
+                prefixes
+                    .into_iter()
+                    .map(|p| dto::CommonPrefix {
+                        prefix: Some(enc(p)),
+                    })
+                    .collect()
+            }),
+            ..Default::default()
+        }))
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<dto::AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<dto::AbortMultipartUploadOutput>> {
+        let i = req.input;
+        let store = self.store.clone();
+        blocking(move || {
+            store.upload(&i.bucket, &i.key, &i.upload_id)?;
+            store.finish_upload(&i.upload_id, None)
+        })
+        .await?;
+        Ok(S3Response::with_status(
+            dto::AbortMultipartUploadOutput::default(),
+            http::StatusCode::NO_CONTENT,
+        ))
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<dto::CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<dto::CompleteMultipartUploadOutput>> {
+        let i = req.input;
+        let store = self.store.clone();
+        let (b, k, u) = (i.bucket.clone(), i.key.clone(), i.upload_id.clone());
+        let (upload, stored) =
+            blocking(move || Ok((store.upload(&b, &k, &u)?, store.parts(&u, 0)?))).await?;
+        let requested = i.multipart_upload.and_then(|m| m.parts).unwrap_or_default();
+        if requested.is_empty() {
+            return Err(s3_error!(
+                MalformedXML,
+                "The XML you provided was not well-formed or did not validate against our published schema"
+            ));
+        }
+        let stored: BTreeMap<u32, PartMeta> = stored.into_iter().collect();
+        let mut chosen: Vec<PartMeta> = Vec::with_capacity(requested.len());
+        let mut prev = 0u32;
+        for (idx, p) in requested.iter().enumerate() {
+            let n = p
+                .part_number
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0);
+            if n <= prev {
+                return Err(s3_error!(
+                    InvalidPartOrder,
+                    "The list of parts was not in ascending order. Parts must be ordered by part number."
+                ));
+            }
+            prev = n;
+            let invalid = || {
+                s3_error!(
+                    InvalidPart,
+                    "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
+                )
+            };
+            let part = stored.get(&n).ok_or_else(invalid)?;
+            if let Some(e) = &p.e_tag
+                && e.value() != part.etag
+            {
+                return Err(invalid());
+            }
+            if idx + 1 < requested.len() && part.size < MIN_PART_SIZE {
+                return Err(s3_error!(
+                    EntityTooSmall,
+                    "Your proposed upload is smaller than the minimum allowed object size."
+                ));
+            }
+            chosen.push(part.clone());
+        }
+
+        // Assemble into tmp/, computing the multipart ETag and any full-object checksum.
+        let full = match upload.checksum_type.as_deref() {
+            Some("FULL_OBJECT") => upload.checksum_algorithm.clone(),
+            None => Some("CRC64NVME".to_owned()),
+            _ => None,
+        };
+        let expected = Expected {
+            algorithm: full.clone(),
+            ..Default::default()
+        };
+        let mut hasher = expected.hasher(false);
+        let (id, tmp) = self.store.tmp_path().map_err(S3Error::from)?;
+        let assembled = self.assemble(&tmp, &chosen, &mut hasher).await;
+        let size = match assembled {
+            Ok(size) => size,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e);
+            }
+        };
+        let mut md5s = Md5::new();
+        for p in &chosen {
+            let mut raw = [0u8; 16];
+            for (j, b) in raw.iter_mut().enumerate() {
+                *b = u8::from_str_radix(p.etag.get(j * 2..j * 2 + 2).unwrap_or("00"), 16)
+                    .unwrap_or(0);
+            }
+            md5s.update(&raw);
+        }
+        let etag_value = format!("{}-{}", hex(&md5s.finalize()), chosen.len());
+        let checksums = if full.is_some() {
+            to_checksums(hasher.finalize())
+        } else {
+            composite(upload.checksum_algorithm.as_deref(), &chosen)
+        };
+        // A full-object checksum the client computed must match ours.
+        let sent = Checksums {
+            crc32: i.checksum_crc32,
+            crc32c: i.checksum_crc32c,
+            crc64nvme: i.checksum_crc64nvme,
+            sha1: i.checksum_sha1,
+            sha256: i.checksum_sha256,
+        };
+        let verify = if full.is_some() {
+            check_sum("CRC32", sent.crc32.as_ref(), checksums.crc32.as_ref())
+                .and_then(|()| check_sum("CRC32C", sent.crc32c.as_ref(), checksums.crc32c.as_ref()))
+                .and_then(|()| {
+                    check_sum(
+                        "CRC64NVME",
+                        sent.crc64nvme.as_ref(),
+                        checksums.crc64nvme.as_ref(),
+                    )
+                })
+        } else {
+            Ok(())
+        };
+        if let Err(e) = verify {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e);
+        }
+        let checksum_type = (checksums != Checksums::default()).then(|| {
+            if full.is_some() {
+                "FULL_OBJECT"
+            } else {
+                "COMPOSITE"
+            }
+            .to_owned()
+        });
+        let meta = ObjectMeta {
+            file: id.clone(),
+            size,
+            etag: etag_value.clone(),
+            last_modified_ms: now_ms(),
+            props: upload.props,
+            checksums: checksums.clone(),
+            checksum_type: checksum_type.clone(),
+            parts_count: u32::try_from(chosen.len()).ok(),
+        };
+        let store = self.store.clone();
+        let (b, k, u) = (i.bucket.clone(), i.key.clone(), i.upload_id.clone());
+        let file = id.clone();
+        let res = blocking(move || {
+            store.publish(&tmp, &id)?;
+            store.finish_upload(&u, Some((&b, &k, &meta)))
+        })
+        .await;
+        if let Err(e) = res {
+            self.store.remove_file(&file);
+            return Err(e);
+        }
+        Ok(S3Response::new(dto::CompleteMultipartUploadOutput {
+            bucket: Some(i.bucket.clone()),
+            key: Some(i.key.clone()),
+            location: Some(format!("/{}/{}", i.bucket, i.key)),
+            e_tag: Some(etag(&etag_value)),
+            checksum_crc32: checksums.crc32,
+            checksum_crc32c: checksums.crc32c,
+            checksum_crc64nvme: checksums.crc64nvme,
+            checksum_sha1: checksums.sha1,
+            checksum_sha256: checksums.sha256,
+            checksum_type: checksum_type.map(dto::ChecksumType::from),
+            ..Default::default()
+        }))
+    }
+}
+
+impl Backend {
+    /// Concatenates the parts' files into `tmp`, fsynced; returns the size.
+    async fn assemble(
+        &self,
+        tmp: &Path,
+        parts: &[PartMeta],
+        hasher: &mut ChecksumHasher,
+    ) -> S3Result<u64> {
+        let mut out = tokio::fs::File::create(tmp).await.map_err(internal)?;
+        let mut buf = vec![0u8; 1024 * 1024];
+        let mut size = 0u64;
+        for p in parts {
+            let mut f = tokio::fs::File::open(self.store.object_path(&p.file))
+                .await
+                .map_err(internal)?;
+            loop {
+                let n = f.read(&mut buf).await.map_err(internal)?;
+                if n == 0 {
+                    break;
+                }
+                let chunk = buf.get(..n).unwrap_or_default();
+                hasher.update(chunk);
+                out.write_all(chunk).await.map_err(internal)?;
+                size += n as u64;
+            }
+        }
+        out.flush().await.map_err(internal)?;
+        out.sync_all().await.map_err(internal)?;
+        Ok(size)
+    }
+}
+
+/// S3's COMPOSITE checksum: the checksum of the parts' raw checksums, then `-N`.
+fn composite(algorithm: Option<&str>, parts: &[PartMeta]) -> Checksums {
+    let n = parts.len();
+    let raw = |pick: fn(&Checksums) -> Option<&String>| -> Option<Vec<u8>> {
+        let mut all = Vec::new();
+        for p in parts {
+            all.extend(B64.decode(pick(&p.checksums)?).ok()?);
+        }
+        Some(all)
+    };
+    let fmt = |d: &[u8]| format!("{}-{n}", B64.encode(d));
+    let mut c = Checksums::default();
+    match algorithm {
+        Some("CRC32") => c.crc32 = raw(|c| c.crc32.as_ref()).map(|r| fmt(&Crc32::checksum(&r))),
+        Some("CRC32C") => c.crc32c = raw(|c| c.crc32c.as_ref()).map(|r| fmt(&Crc32c::checksum(&r))),
+        Some("SHA1") => c.sha1 = raw(|c| c.sha1.as_ref()).map(|r| fmt(Sha1::checksum(&r).as_ref())),
+        Some("SHA256") => {
+            c.sha256 = raw(|c| c.sha256.as_ref()).map(|r| fmt(Sha256::checksum(&r).as_ref()));
+        }
+        _ => {}
+    }
+    c
+}
+
+fn checksum_algorithms(c: &Checksums) -> Option<Vec<dto::ChecksumAlgorithm>> {
+    let mut v = Vec::new();
+    for (present, name) in [
+        (c.crc32.is_some(), dto::ChecksumAlgorithm::CRC32),
+        (c.crc32c.is_some(), dto::ChecksumAlgorithm::CRC32C),
+        (c.crc64nvme.is_some(), dto::ChecksumAlgorithm::CRC64NVME),
+        (c.sha1.is_some(), dto::ChecksumAlgorithm::SHA1),
+        (c.sha256.is_some(), dto::ChecksumAlgorithm::SHA256),
+    ] {
+        if present {
+            v.push(dto::ChecksumAlgorithm::from_static(name));
+        }
+    }
+    (!v.is_empty()).then_some(v)
+}
+
+/// Continuation tokens are opaque to clients: the hex of the last key or prefix returned.
+fn encode_token(last: &str) -> String {
+    hex(last.as_bytes())
+}
+
+fn decode_token(t: &str) -> String {
+    let bytes: Vec<u8> = (0..t.len() / 2)
+        .filter_map(|i| {
+            t.get(i * 2..i * 2 + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect();
+    String::from_utf8(bytes).unwrap_or_default()
+}

@@ -1,0 +1,329 @@
+//! `updraft dev`: binds the origins, opens the store, seeds the bucket, writes
+//! `stack.json`, serves until stopped.
+
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::Error;
+use crate::front::Front;
+use crate::keys::{AdminAccess, AdminAuth, AdminKeys, write_private};
+use crate::s3::Backend;
+use crate::store::{BucketMeta, CorsRule, Store, StoreError, now_ms};
+
+/// Default port of the app origin (the page the browser opens).
+pub const DEFAULT_APP_PORT: u16 = 4180;
+/// Default port of the S3 origin.
+pub const DEFAULT_S3_PORT: u16 = 4181;
+/// Default data directory, relative to where `updraft dev` runs.
+pub const DEFAULT_DATA_DIR: &str = ".updraft";
+/// Default region the store answers as.
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// Default bucket created on first start.
+pub const DEFAULT_BUCKET: &str = "uploads";
+/// The machine-readable description of the running stack, inside the data directory.
+pub const STACK_FILE: &str = "stack.json";
+
+/// Headers the default CORS rule exposes to the page: what the browser library reads.
+pub const EXPOSED_HEADERS: &[&str] = &[
+    "ETag",
+    "x-amz-checksum-crc32c",
+    "x-amz-checksum-crc64nvme",
+    "x-amz-version-id",
+    "Date",
+];
+
+/// Configuration of `updraft dev`; the TOML file (`--config`) has the same fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DevConfig {
+    /// Where data, keys and `stack.json` live. Default [`DEFAULT_DATA_DIR`].
+    pub data_dir: PathBuf,
+    /// Address every origin binds. Default `127.0.0.1`.
+    pub bind: IpAddr,
+    /// Default [`DEFAULT_APP_PORT`]; `0` picks a free port.
+    pub app_port: u16,
+    /// Default [`DEFAULT_S3_PORT`]; `0` picks a free port.
+    pub s3_port: u16,
+    /// Default [`DEFAULT_REGION`].
+    pub region: String,
+    /// Default [`DEFAULT_BUCKET`].
+    pub bucket: String,
+    /// One log line per request on stderr.
+    pub verbose: bool,
+}
+
+impl Default for DevConfig {
+    fn default() -> Self {
+        DevConfig {
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            app_port: DEFAULT_APP_PORT,
+            s3_port: DEFAULT_S3_PORT,
+            region: DEFAULT_REGION.to_owned(),
+            bucket: DEFAULT_BUCKET.to_owned(),
+            verbose: false,
+        }
+    }
+}
+
+impl DevConfig {
+    /// Reads a TOML configuration file; missing fields take their defaults.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the file cannot be read, [`Error::Config`] when it is not valid.
+    pub fn from_file(path: &Path) -> Result<DevConfig, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+        toml::from_str(&text).map_err(|e| Error::Config {
+            detail: format!("{}: {e}", path.display()),
+        })
+    }
+}
+
+/// What runs, as written to `<data-dir>/stack.json`.
+#[derive(Clone, Serialize)]
+pub struct StackInfo {
+    pub app_url: String,
+    pub s3_endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub admin_access_key_id: String,
+    pub admin_secret_access_key: String,
+}
+
+impl std::fmt::Debug for StackInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StackInfo")
+            .field("app_url", &self.app_url)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("admin_access_key_id", &self.admin_access_key_id)
+            .field("admin_secret_access_key", &"***")
+            .finish()
+    }
+}
+
+/// A running stack. Dropping it without [`Stack::stop`] stops accepting at once.
+#[derive(Debug)]
+pub struct Stack {
+    info: StackInfo,
+    stack_file: PathBuf,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Stack {
+    /// URLs, bucket and admin keys of the running stack.
+    pub fn info(&self) -> &StackInfo {
+        &self.info
+    }
+
+    /// Path of `stack.json`.
+    pub fn stack_file(&self) -> &Path {
+        &self.stack_file
+    }
+
+    /// Stops accepting, lets requests in flight finish (up to 5 s), removes `stack.json`.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        for t in std::mem::take(&mut self.tasks) {
+            let _ = t.await;
+        }
+        let _ = std::fs::remove_file(&self.stack_file);
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+async fn bind(ip: IpAddr, port: u16, flag: &'static str) -> Result<TcpListener, Error> {
+    let addr = SocketAddr::new(ip, port);
+    TcpListener::bind(addr).await.map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            Error::PortInUse { addr, flag }
+        } else {
+            Error::Bind { addr, flag, source }
+        }
+    })
+}
+
+/// The CORS rule `updraft dev` gives its bucket: the app origin may do everything the
+/// browser library does, with any header, and read the headers it needs.
+pub fn default_cors_rule(app_origin: &str) -> CorsRule {
+    CorsRule {
+        id: Some("updraft-dev-app".to_owned()),
+        allowed_origins: vec![app_origin.to_owned()],
+        allowed_methods: ["GET", "PUT", "POST", "HEAD", "DELETE"]
+            .map(str::to_owned)
+            .to_vec(),
+        allowed_headers: vec!["*".to_owned()],
+        expose_headers: EXPOSED_HEADERS.iter().map(|h| (*h).to_owned()).collect(),
+        max_age_seconds: Some(3000),
+    }
+}
+
+fn seed_bucket(store: &Store, bucket: &str, app_origin: &str) -> Result<(), StoreError> {
+    let rule = default_cors_rule(app_origin);
+    match store.bucket(bucket) {
+        Err(StoreError::NoSuchBucket) => store.create_bucket(
+            bucket,
+            &BucketMeta {
+                created_ms: now_ms(),
+                cors: Some(vec![rule]),
+                managed_cors: true,
+            },
+        ),
+        Ok(meta) if meta.managed_cors => store.update_bucket(bucket, |m| m.cors = Some(vec![rule])),
+        Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn url(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+/// Starts the stack: binds both origins (a port in use is [`Error::PortInUse`]), opens
+/// the store, makes the admin keys and the bucket on first start, serves, and writes
+/// `stack.json` once both listeners accept connections.
+///
+/// # Errors
+/// See [`Error`]: binding, the data directory, the database, the keys.
+pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
+    let app_listener = bind(config.bind, config.app_port, "--app-port").await?;
+    let s3_listener = bind(config.bind, config.s3_port, "--s3-port").await?;
+    let app_addr = app_listener
+        .local_addr()
+        .map_err(|e| Error::io("query", Path::new("app listener"), e))?;
+    let s3_addr = s3_listener
+        .local_addr()
+        .map_err(|e| Error::io("query", Path::new("s3 listener"), e))?;
+
+    let dir = config.data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&dir))
+        .await
+        .map_err(|e| Error::Config {
+            detail: e.to_string(),
+        })??;
+    let keys = AdminKeys::load_or_create(&config.data_dir)?;
+    let app_url = url(app_addr);
+    seed_bucket(&store, &config.bucket, &app_url).map_err(|e| Error::Database {
+        path: config.data_dir.join("store.redb"),
+        detail: format!("{e:?}"),
+    })?;
+
+    let mut builder = s3s::service::S3ServiceBuilder::new(Backend::new(store.clone()));
+    builder.set_auth(AdminAuth { keys: keys.clone() });
+    builder.set_access(AdminAccess);
+    let front = Front {
+        s3: builder.build(),
+        store,
+        verbose: config.verbose,
+    };
+
+    let info = StackInfo {
+        app_url: app_url.clone(),
+        s3_endpoint: url(s3_addr),
+        region: config.region.clone(),
+        bucket: config.bucket.clone(),
+        admin_access_key_id: keys.access_key_id.clone(),
+        admin_secret_access_key: keys.secret_access_key.expose().to_owned(),
+    };
+    let page = Arc::new(app_page(&info));
+    let (tx, rx) = watch::channel(false);
+    let tasks = vec![
+        tokio::spawn(serve(s3_listener, front, rx.clone())),
+        tokio::spawn(serve(
+            app_listener,
+            hyper::service::service_fn(move |req: Request<Incoming>| {
+                let page = Arc::clone(&page);
+                async move { Ok::<_, Infallible>(app_response(&req, &page)) }
+            }),
+            rx,
+        )),
+    ];
+
+    // The listeners were bound before serving started, so connections are accepted now.
+    let stack_file = config.data_dir.join(STACK_FILE);
+    let json = serde_json::to_vec_pretty(&info).map_err(|e| Error::Config {
+        detail: e.to_string(),
+    })?;
+    write_private(&stack_file, &json)?;
+    Ok(Stack {
+        info,
+        stack_file,
+        shutdown: tx,
+        tasks,
+    })
+}
+
+async fn serve<S, B>(listener: TcpListener, service: S, mut stop: watch::Receiver<bool>)
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service.clone());
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            _ = stop.changed() => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+}
+
+fn app_page(info: &StackInfo) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>updraft dev</title></head>\n<body>\n<h1>updraft dev</h1>\n<p>This is the app origin of the local stack. What runs:</p>\n<ul>\n<li>an S3-compatible store at <code>{s3}</code> (region <code>{region}</code>), bucket <code>{bucket}</code>, whose CORS rule admits this origin (<code>{app}</code>);</li>\n<li>its data and admin keys in the data directory (<code>stack.json</code> there lists the endpoints and keys).</li>\n</ul>\n<p>The sign-in (OpenID issuer, STS) and the upload demo page are not built yet.</p>\n</body></html>\n",
+        s3 = info.s3_endpoint,
+        region = info.region,
+        bucket = info.bucket,
+        app = info.app_url,
+    )
+}
+
+fn app_response(req: &Request<Incoming>, page: &str) -> Response<Full<Bytes>> {
+    let mut r = if req.uri().path() == "/" || req.uri().path() == "/index.html" {
+        let mut r = Response::new(Full::new(Bytes::from(page.to_owned())));
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        r
+    } else {
+        Response::new(Full::new(Bytes::from_static(b"not found\n")))
+    };
+    if req.uri().path() != "/" && req.uri().path() != "/index.html" {
+        *r.status_mut() = StatusCode::NOT_FOUND;
+    }
+    r
+}

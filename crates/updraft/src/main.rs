@@ -1,0 +1,106 @@
+//! The `updraft` command. Thin: flags are parsed here, the work is in the libraries.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use updraft_dev::DevConfig;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "updraft",
+    version,
+    about = "Uploads from the browser straight into S3"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the local stack: an S3-compatible store (and, later, STS and sign-in) with an
+    /// app origin, on 127.0.0.1, data kept in the data directory.
+    Dev(DevArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct DevArgs {
+    /// Data directory (objects, database, admin keys, stack.json) [default: ./.updraft]
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1]
+    #[arg(long)]
+    bind: Option<IpAddr>,
+    /// TOML file with the same settings (data_dir, bind, app_port, s3_port, region, bucket)
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Port of the app origin [default: 4180]
+    #[arg(long)]
+    app_port: Option<u16>,
+    /// Port of the S3 origin [default: 4181]
+    #[arg(long)]
+    s3_port: Option<u16>,
+    /// Log one line per request (method, bucket/key, status, bytes, ms)
+    #[arg(long)]
+    verbose: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dev(args) => dev(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("updraft: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dev(args: DevArgs) -> anyhow::Result<()> {
+    let mut config = match &args.config {
+        Some(path) => DevConfig::from_file(path)?,
+        None => DevConfig::default(),
+    };
+    if let Some(d) = args.data_dir {
+        config.data_dir = d;
+    }
+    if let Some(b) = args.bind {
+        config.bind = b;
+    }
+    if let Some(p) = args.app_port {
+        config.app_port = p;
+    }
+    if let Some(p) = args.s3_port {
+        config.s3_port = p;
+    }
+    config.verbose |= args.verbose;
+    let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let stack = updraft_dev::start(&config).await?;
+        let info = stack.info();
+        println!("updraft dev is running (Ctrl-C stops it)");
+        println!("  app:         {}", info.app_url);
+        println!(
+            "  s3 endpoint: {}  (region {})",
+            info.s3_endpoint, info.region
+        );
+        println!("  bucket:      {}", info.bucket);
+        println!(
+            "  admin key:   {}  (secret in {})",
+            info.admin_access_key_id,
+            stack.stack_file().display()
+        );
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot wait for Ctrl-C")?;
+        println!("updraft dev: stopping");
+        stack.stop().await;
+        Ok(())
+    })
+}
