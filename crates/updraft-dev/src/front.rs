@@ -184,7 +184,21 @@ async fn complete_error(resp: Response<Body>, resource: &str, request_id: &str) 
         parts.status = StatusCode::INTERNAL_SERVER_ERROR;
         return Response::from_parts(parts, Body::empty());
     };
-    let text = String::from_utf8_lossy(&collected.to_bytes()).into_owned();
+    let mut text = String::from_utf8_lossy(&collected.to_bytes()).into_owned();
+    // s3s answers a failed POST policy condition with 400 InvalidPolicyDocument; S3 with
+    // 403 AccessDenied "Invalid according to Policy: Policy Condition failed: ...".
+    if text.contains("<Code>InvalidPolicyDocument</Code><Message>Policy condition") {
+        text = text
+            .replace(
+                "<Code>InvalidPolicyDocument</Code>",
+                "<Code>AccessDenied</Code>",
+            )
+            .replace(
+                "<Message>Policy condition",
+                "<Message>Invalid according to Policy: Policy condition",
+            );
+        parts.status = StatusCode::FORBIDDEN;
+    }
     let mut extra = String::new();
     if !text.contains("<Resource>") {
         extra.push_str(&format!("<Resource>{}</Resource>", xml_escape(resource)));

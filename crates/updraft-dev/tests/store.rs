@@ -1,0 +1,741 @@
+//! The store against requests signed by `updraft-core` and raw HTTP (issue 4).
+
+mod common;
+
+use common::*;
+use updraft_core::http::{Body, Method};
+use updraft_core::sigv4::{PostPolicy, Signer, SigningParams};
+use updraft_core::{Credentials, Timestamp};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_wrong_secret_is_signature_does_not_match() {
+    let dir = TempDir::new("wrongsecret");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let bad = Credentials::new(info.admin_access_key_id.clone(), "not-the-secret");
+    let r = signed(info, &bad, request(info, Method::Get, "uploads", "")).await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.code(), "SignatureDoesNotMatch");
+    assert!(r.text().contains("<RequestId>"), "{}", r.text());
+    assert!(
+        r.text().contains("<Resource>/uploads</Resource>"),
+        "{}",
+        r.text()
+    );
+    let unknown = Credentials::new("AKIDUNKNOWN", "x");
+    let r = signed(info, &unknown, request(info, Method::Get, "uploads", "")).await;
+    assert_eq!(r.code(), "InvalidAccessKeyId");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_presigned_urls_tampered_and_expired_are_refused() {
+    let dir = TempDir::new("presign");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    assert_eq!(
+        put(info, "uploads", "p.txt", b"presigned", &[])
+            .await
+            .status,
+        200
+    );
+    let h = host(&info.s3_endpoint);
+
+    let ok = presign(
+        info,
+        request(info, Method::Get, "uploads", "p.txt"),
+        now(),
+        60,
+    );
+    let r = send(&h, "GET", &ok, &[], b"").await;
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"presigned"[..]));
+
+    // Another key under the same signature.
+    let tampered = ok.replacen("p.txt", "q.txt", 1);
+    let r = send(&h, "GET", &tampered, &[], b"").await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.code(), "SignatureDoesNotMatch");
+    // A longer validity than signed.
+    let tampered = ok.replace("X-Amz-Expires=60", "X-Amz-Expires=600");
+    let r = send(&h, "GET", &tampered, &[], b"").await;
+    assert_eq!(r.code(), "SignatureDoesNotMatch");
+
+    let old = Timestamp(now().0 - 120);
+    let expired = presign(
+        info,
+        request(info, Method::Get, "uploads", "p.txt"),
+        old,
+        60,
+    );
+    let r = send(&h, "GET", &expired, &[], b"").await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.code(), "AccessDenied", "{}", r.text());
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_cors_preflight_and_expose_headers() {
+    let dir = TempDir::new("cors");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let h = host(&info.s3_endpoint);
+    let pre = |origin: &str, method: &str, headers: &str| {
+        let mut v = vec![
+            ("origin".to_owned(), origin.to_owned()),
+            (
+                "access-control-request-method".to_owned(),
+                method.to_owned(),
+            ),
+        ];
+        if !headers.is_empty() {
+            v.push((
+                "access-control-request-headers".to_owned(),
+                headers.to_owned(),
+            ));
+        }
+        v
+    };
+    // The default rule admits the app origin with any header.
+    let r = send(
+        &h,
+        "OPTIONS",
+        "/uploads/a%20b",
+        &pre(
+            &info.app_url,
+            "PUT",
+            "authorization,x-amz-date,x-amz-content-sha256,x-amz-checksum-crc32c",
+        ),
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some(info.app_url.as_str())
+    );
+    assert!(
+        r.header("access-control-allow-methods")
+            .unwrap()
+            .contains("PUT")
+    );
+    assert!(
+        r.header("access-control-expose-headers")
+            .unwrap()
+            .contains("ETag")
+    );
+    // Another origin is refused.
+    let r = send(
+        &h,
+        "OPTIONS",
+        "/uploads/x",
+        &pre("http://evil.example", "PUT", ""),
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.code(), "AccessForbidden");
+
+    // A rule without ExposeHeader ETag and with a narrow header list.
+    let xml = format!(
+        "<CORSConfiguration><CORSRule><AllowedOrigin>{}</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedHeader>x-amz-*</AllowedHeader><MaxAgeSeconds>60</MaxAgeSeconds></CORSRule></CORSConfiguration>",
+        info.app_url
+    );
+    let mut req = request(info, Method::Put, "uploads", "");
+    req.query.push(("cors".into(), String::new()));
+    req.body = Body::Bytes(xml.into_bytes());
+    let r = admin(info, req).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = send(
+        &h,
+        "OPTIONS",
+        "/uploads/x",
+        &pre(&info.app_url, "PUT", "authorization"),
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 403, "a header the rule does not list");
+    let r = send(
+        &h,
+        "OPTIONS",
+        "/uploads/x",
+        &pre(&info.app_url, "DELETE", ""),
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 403, "a method the rule does not list");
+    let r = send(
+        &h,
+        "OPTIONS",
+        "/uploads/x",
+        &pre(&info.app_url, "PUT", "x-amz-date"),
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("access-control-max-age"), Some("60"));
+
+    // Actual requests: CORS headers on success and on errors, ETag not exposed.
+    assert_eq!(
+        put(info, "uploads", "c.txt", b"cors", &[]).await.status,
+        200
+    );
+    let mut req = request(info, Method::Get, "uploads", "c.txt");
+    req.set_header("origin", info.app_url.clone());
+    let r = admin(info, req).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some(info.app_url.as_str())
+    );
+    assert!(r.header("etag").is_some());
+    assert_eq!(
+        r.header("access-control-expose-headers"),
+        None,
+        "ETag hidden from the page"
+    );
+    let mut req = request(info, Method::Get, "uploads", "missing");
+    req.set_header("origin", info.app_url.clone());
+    let r = admin(info, req).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some(info.app_url.as_str())
+    );
+
+    // GetBucketCors returns it; DeleteBucketCors removes it and preflights fail.
+    let mut req = request(info, Method::Get, "uploads", "");
+    req.query.push(("cors".into(), String::new()));
+    let r = admin(info, req).await;
+    assert!(
+        r.text().contains("<AllowedHeader>x-amz-*</AllowedHeader>"),
+        "{}",
+        r.text()
+    );
+    let mut req = request(info, Method::Delete, "uploads", "");
+    req.query.push(("cors".into(), String::new()));
+    assert_eq!(admin(info, req).await.status, 204);
+    let r = send(
+        &h,
+        "OPTIONS",
+        "/uploads/x",
+        &pre(&info.app_url, "GET", ""),
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_odd_keys_round_trip() {
+    let dir = TempDir::new("keys");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let long = "k".repeat(1024);
+    let keys = [
+        "a",
+        "a/b",
+        "../x",
+        "..",
+        "spaces in name.txt",
+        "plus+sign",
+        "100%",
+        "hash#tag",
+        "question?mark",
+        "ünïcødé/日本語.txt",
+        "a//double",
+        long.as_str(),
+    ];
+    for k in keys {
+        let r = put(info, "uploads", k, k.as_bytes(), &[]).await;
+        assert_eq!(r.status, 200, "{k}: {}", r.text());
+    }
+    for k in keys {
+        let r = get(info, "uploads", k).await;
+        assert_eq!(r.status, 200, "{k}");
+        assert_eq!(r.body, k.as_bytes(), "{k}");
+    }
+    let too_long = "k".repeat(1025);
+    let r = put(info, "uploads", &too_long, b"x", &[]).await;
+    assert_eq!(r.status, 400, "a 1025-byte key is refused");
+
+    let mut req = request(info, Method::Get, "uploads", "");
+    req.query.push(("list-type".into(), "2".into()));
+    let r = admin(info, req).await;
+    let text = r.text();
+    let mut listed: Vec<String> = text
+        .split("<Key>")
+        .skip(1)
+        .map(|s| s.split("</Key>").next().unwrap().replace("&amp;", "&"))
+        .collect();
+    listed.sort();
+    let mut want: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+    want.sort();
+    assert_eq!(listed, want);
+    // Nothing under objects/ is named after a key.
+    for e in std::fs::read_dir(dir.0.join("objects")).unwrap() {
+        let name = e.unwrap().file_name().into_string().unwrap();
+        assert!(
+            name.len() == 32 && name.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{name}"
+        );
+    }
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_list_prefix_delimiter_continuation() {
+    let dir = TempDir::new("list");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    for k in ["a/1", "a/2", "a/3", "b/1", "c", "d/x/y"] {
+        assert_eq!(put(info, "uploads", k, b"", &[]).await.status, 200);
+    }
+    let list = |extra: Vec<(&str, &str)>| {
+        let mut req = request(info, Method::Get, "uploads", "");
+        req.query.push(("list-type".into(), "2".into()));
+        for (k, v) in extra {
+            req.query.push((k.into(), v.into()));
+        }
+        req
+    };
+    let r = admin(info, list(vec![("delimiter", "/")])).await.text();
+    assert!(
+        r.contains("<Prefix>a/</Prefix>") && r.contains("<Prefix>d/</Prefix>"),
+        "{r}"
+    );
+    assert!(
+        r.contains("<Key>c</Key>") && !r.contains("<Key>a/1</Key>"),
+        "{r}"
+    );
+    // Pages of 2 with the delimiter: [a/, b/], [c, d/].
+    let r = admin(info, list(vec![("delimiter", "/"), ("max-keys", "2")]))
+        .await
+        .text();
+    assert!(r.contains("<IsTruncated>true</IsTruncated>"), "{r}");
+    let token = r
+        .split("<NextContinuationToken>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = admin(
+        info,
+        list(vec![
+            ("delimiter", "/"),
+            ("max-keys", "2"),
+            ("continuation-token", &token),
+        ]),
+    )
+    .await
+    .text();
+    assert!(
+        r.contains("<Key>c</Key>")
+            && r.contains("<Prefix>d/</Prefix>")
+            && !r.contains("<Prefix>a/</Prefix>"),
+        "{r}"
+    );
+    assert!(r.contains("<IsTruncated>false</IsTruncated>"), "{r}");
+    let r = admin(info, list(vec![("prefix", "a/"), ("start-after", "a/1")]))
+        .await
+        .text();
+    assert!(
+        !r.contains("<Key>a/1</Key>")
+            && r.contains("<Key>a/2</Key>")
+            && r.contains("<KeyCount>2</KeyCount>"),
+        "{r}"
+    );
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_restart_keeps_data() {
+    let dir = TempDir::new("restart");
+    let stack = start(&dir.0).await;
+    let key_id = stack.info().admin_access_key_id.clone();
+    assert_eq!(
+        put(stack.info(), "uploads", "kept", b"still here", &[])
+            .await
+            .status,
+        200
+    );
+    stack.stop().await;
+    let stack = start(&dir.0).await;
+    assert_eq!(stack.info().admin_access_key_id, key_id, "same admin keys");
+    let r = get(stack.info(), "uploads", "kept").await;
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"still here"[..]));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.0.join(updraft_dev::ADMIN_KEYS_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(stack.stack_file()).unwrap()).unwrap();
+    for f in [
+        "app_url",
+        "s3_endpoint",
+        "region",
+        "bucket",
+        "admin_access_key_id",
+        "admin_secret_access_key",
+    ] {
+        assert!(json[f].is_string(), "{f}");
+    }
+    assert!(!json["s3_endpoint"].as_str().unwrap().ends_with('/'));
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_interrupted_put_leaves_no_object() {
+    let dir = TempDir::new("interrupt");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let mut req = request(info, Method::Put, "uploads", "half");
+    req.set_header("content-length", "1000000");
+    let mut signer = Signer::new();
+    let c = creds(info);
+    signer
+        .sign(&mut req, &SigningParams::s3(&c, &info.region, now()))
+        .unwrap();
+    {
+        use tokio::io::AsyncWriteExt as _;
+        let mut s = tokio::net::TcpStream::connect(host(&info.s3_endpoint))
+            .await
+            .unwrap();
+        let mut head = format!("PUT {} HTTP/1.1\r\n", req.path);
+        for (n, v) in &req.headers {
+            head.push_str(&format!("{n}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        s.write_all(head.as_bytes()).await.unwrap();
+        s.write_all(&[7u8; 4096]).await.unwrap();
+        s.flush().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        // Dropped mid-body.
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let r = admin(info, request(info, Method::Head, "uploads", "half")).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(std::fs::read_dir(dir.0.join("objects")).unwrap().count(), 0);
+    assert_eq!(std::fs::read_dir(dir.0.join("tmp")).unwrap().count(), 0);
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_checksums_verified_stored_returned() {
+    let dir = TempDir::new("checksums");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let body = b"hello world";
+    // Content-MD5 of "hello world".
+    let r = put(
+        info,
+        "uploads",
+        "m",
+        body,
+        &[("content-md5", "XrY7u+Ae7tCTyyK7j1rNww==")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.header("etag"),
+        Some("\"5eb63bbbe01eeed093cb22bb8f5acdc3\"")
+    );
+    let r = put(
+        info,
+        "uploads",
+        "m2",
+        body,
+        &[("content-md5", "AAAAAAAAAAAAAAAAAAAAAA==")],
+    )
+    .await;
+    assert_eq!((r.status, r.code().as_str()), (400, "BadDigest"));
+    let r = put(info, "uploads", "m3", body, &[("content-md5", "nope")]).await;
+    assert_eq!((r.status, r.code().as_str()), (400, "InvalidDigest"));
+    // CRC32C of "hello world" is 0xc99465aa.
+    let r = put(
+        info,
+        "uploads",
+        "c",
+        body,
+        &[("x-amz-checksum-crc32c", "yZRlqg==")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-amz-checksum-crc32c"), Some("yZRlqg=="));
+    let r = put(
+        info,
+        "uploads",
+        "c2",
+        body,
+        &[("x-amz-checksum-crc32c", "AAAAAA==")],
+    )
+    .await;
+    assert_eq!((r.status, r.code().as_str()), (400, "BadDigest"));
+    let r = put(
+        info,
+        "uploads",
+        "s",
+        body,
+        &[(
+            "x-amz-checksum-sha256",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        )],
+    )
+    .await;
+    assert_eq!(r.code(), "BadDigest");
+    for k in ["m2", "m3", "c2", "s"] {
+        assert_eq!(get(info, "uploads", k).await.status, 404, "{k}");
+    }
+    // Returned on GET with x-amz-checksum-mode: ENABLED.
+    let mut req = request(info, Method::Get, "uploads", "c");
+    req.set_header("x-amz-checksum-mode", "ENABLED");
+    let r = admin(info, req).await;
+    assert_eq!(r.header("x-amz-checksum-crc32c"), Some("yZRlqg=="));
+    // A range.
+    let mut req = request(info, Method::Get, "uploads", "c");
+    req.set_header("range", "bytes=6-");
+    let r = admin(info, req).await;
+    assert_eq!((r.status, r.body.as_slice()), (206, &b"world"[..]));
+    assert_eq!(r.header("content-range"), Some("bytes 6-10/11"));
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_public_read_and_private_for_anonymous() {
+    let dir = TempDir::new("acl");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let h = host(&info.s3_endpoint);
+    assert_eq!(
+        put(
+            info,
+            "uploads",
+            "pub",
+            b"open",
+            &[("x-amz-acl", "public-read")]
+        )
+        .await
+        .status,
+        200
+    );
+    assert_eq!(
+        put(info, "uploads", "priv", b"closed", &[]).await.status,
+        200
+    );
+    let r = send(&h, "GET", "/uploads/pub", &[], b"").await;
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"open"[..]));
+    let r = send(&h, "GET", "/uploads/priv", &[], b"").await;
+    assert_eq!((r.status, r.code().as_str()), (403, "AccessDenied"));
+    let r = send(&h, "PUT", "/uploads/anon", &[], b"x").await;
+    assert_eq!((r.status, r.code().as_str()), (403, "AccessDenied"));
+    stack.stop().await;
+}
+
+fn multipart_form(fields: &[(String, String)], file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----updraftboundary7";
+    let mut b = Vec::new();
+    for (n, v) in fields {
+        b.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{n}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    b.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    b.extend(file);
+    b.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), b)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_post_policy_enforced() {
+    let dir = TempDir::new("post");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let h = host(&info.s3_endpoint);
+    let c = creds(info);
+    let post = |policy: PostPolicy, key: &str, file: &[u8]| {
+        let mut signer = Signer::new();
+        let p = SigningParams::s3(&c, &info.region, now());
+        let form = policy.sign(&mut signer, &p);
+        let mut fields = vec![("key".to_owned(), key.to_owned())];
+        fields.extend(form.fields);
+        multipart_form(&fields, file)
+    };
+    let exp = Timestamp(now().0 + 300);
+    let policy = PostPolicy::new(exp)
+        .equals("bucket", "uploads")
+        .starts_with("key", "user1/")
+        .content_length_range(1, 100);
+    let (ct, body) = post(policy.clone(), "user1/ok.txt", b"posted");
+    let r = send(
+        &h,
+        "POST",
+        "/uploads",
+        &[("content-type".into(), ct)],
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(get(info, "uploads", "user1/ok.txt").await.body, b"posted");
+
+    let (ct, body) = post(policy.clone(), "user2/no.txt", b"posted");
+    let r = send(
+        &h,
+        "POST",
+        "/uploads",
+        &[("content-type".into(), ct)],
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, 403, "key outside the prefix: {}", r.text());
+    let (ct, body) = post(policy, "user1/big.txt", &[0u8; 101]);
+    let r = send(
+        &h,
+        "POST",
+        "/uploads",
+        &[("content-type".into(), ct)],
+        &body,
+    )
+    .await;
+    assert!(
+        r.status == 400 || r.status == 403,
+        "too large: {} {}",
+        r.status,
+        r.text()
+    );
+    let expired = PostPolicy::new(Timestamp(now().0 - 10)).starts_with("key", "");
+    let (ct, body) = post(expired, "user1/late.txt", b"x");
+    let r = send(
+        &h,
+        "POST",
+        "/uploads",
+        &[("content-type".into(), ct)],
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, 403, "expired: {}", r.text());
+    for k in ["user2/no.txt", "user1/big.txt", "user1/late.txt"] {
+        assert_eq!(get(info, "uploads", k).await.status, 404, "{k}");
+    }
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_multipart_etag_paged_parts_and_abort() {
+    let dir = TempDir::new("multipart");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let mut req = request(info, Method::Post, "uploads", "big.bin");
+    req.query.push(("uploads".into(), String::new()));
+    let r = admin(info, req).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let t = r.text();
+    let upload_id = t
+        .split("<UploadId>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let part1 = vec![1u8; 5 * 1024 * 1024];
+    let part2 = b"tail".to_vec();
+    let mut etags = Vec::new();
+    for (n, data) in [(1, &part1), (2, &part2)] {
+        let mut req = request(info, Method::Put, "uploads", "big.bin");
+        req.query.push(("partNumber".into(), n.to_string()));
+        req.query.push(("uploadId".into(), upload_id.clone()));
+        req.body = Body::Bytes(data.clone());
+        let r = admin(info, req).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        etags.push(r.header("etag").unwrap().to_owned());
+    }
+    // ListParts, one per page.
+    let mut req = request(info, Method::Get, "uploads", "big.bin");
+    req.query.push(("max-parts".into(), "1".into()));
+    req.query.push(("uploadId".into(), upload_id.clone()));
+    let t = admin(info, req).await.text();
+    assert!(
+        t.contains("<IsTruncated>true</IsTruncated>")
+            && t.contains("<NextPartNumberMarker>1</NextPartNumberMarker>"),
+        "{t}"
+    );
+    let mut req = request(info, Method::Get, "uploads", "big.bin");
+    req.query.push(("max-parts".into(), "1".into()));
+    req.query.push(("part-number-marker".into(), "1".into()));
+    req.query.push(("uploadId".into(), upload_id.clone()));
+    let t = admin(info, req).await.text();
+    assert!(
+        t.contains("<PartNumber>2</PartNumber>") && t.contains("<IsTruncated>false</IsTruncated>"),
+        "{t}"
+    );
+
+    let xml = format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{}</ETag></Part><Part><PartNumber>2</PartNumber><ETag>{}</ETag></Part></CompleteMultipartUpload>",
+        etags[0], etags[1]
+    );
+    let mut req = request(info, Method::Post, "uploads", "big.bin");
+    req.query.push(("uploadId".into(), upload_id.clone()));
+    req.body = Body::Bytes(xml.into_bytes());
+    let r = admin(info, req).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // md5 of the two binary part MD5s, then "-2".
+    let mut md5s = Vec::new();
+    for e in &etags {
+        let hexs = e.trim_matches('"');
+        md5s.extend((0..16).map(|i| u8::from_str_radix(&hexs[i * 2..i * 2 + 2], 16).unwrap()));
+    }
+    use s3s::crypto::Checksum as _;
+    let want: String = s3s::crypto::Md5::checksum(&md5s)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(r.text().contains(&format!("{want}-2")), "{}", r.text());
+    let got = get(info, "uploads", "big.bin").await;
+    assert_eq!(got.body.len(), part1.len() + part2.len());
+    assert_eq!(got.header("etag"), Some(format!("\"{want}-2\"").as_str()));
+
+    // Abort another upload: it disappears from ListMultipartUploads.
+    let mut req = request(info, Method::Post, "uploads", "gone");
+    req.query.push(("uploads".into(), String::new()));
+    let t = admin(info, req).await.text();
+    let id2 = t
+        .split("<UploadId>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut req = request(info, Method::Get, "uploads", "");
+    req.query.push(("uploads".into(), String::new()));
+    assert!(admin(info, req).await.text().contains(&id2));
+    let mut req = request(info, Method::Delete, "uploads", "gone");
+    req.query.push(("uploadId".into(), id2.clone()));
+    assert_eq!(admin(info, req).await.status, 204);
+    let mut req = request(info, Method::Get, "uploads", "");
+    req.query.push(("uploads".into(), String::new()));
+    assert!(!admin(info, req).await.text().contains(&id2));
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_port_in_use_names_the_flag() {
+    let dir = TempDir::new("port");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let mut cfg = config(&dir.0);
+    cfg.s3_port = port;
+    let err = updraft_dev::start(&cfg).await.unwrap_err().to_string();
+    assert!(
+        err.contains(&port.to_string()) && err.contains("--s3-port"),
+        "{err}"
+    );
+}
