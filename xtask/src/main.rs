@@ -4,8 +4,10 @@
 //!   `cargo fmt --check`, clippy with `-D warnings`, every test, the dependency wall, the
 //!   wasm build of `updraft-core` and the fuzz-target build, and ends with one line
 //!   `N passed, N failed`.
-//! - `cargo xtask dev` — installs what building and running needs, then runs the local
-//!   stack (not built yet: see the README's status list).
+//!   It also installs the AWS CLI from PyPI into a venv (`~/.cache/updraft/venv`) and
+//!   runs the `updraft-dev` tests that drive the dev store with it.
+//! - `cargo xtask dev [ARGS]` — installs what building and running needs, then builds and
+//!   runs `updraft dev [ARGS]` (the local stack).
 
 use std::env;
 use std::io::{BufRead, BufReader};
@@ -25,7 +27,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
-        Some("dev") => dev(),
+        Some("dev") => dev(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -122,6 +124,57 @@ fn ensure_cargo_fuzz() -> Result<()> {
         bail!("`cargo install cargo-fuzz` failed; install it by hand and retry");
     }
     Ok(())
+}
+
+/// The venv the AWS CLI is installed into, shared by clones on one machine.
+fn venv_dir() -> PathBuf {
+    cache_dir().join("venv")
+}
+
+/// Installs the AWS CLI (PyPI `awscli`) into [`venv_dir`] unless it already runs there;
+/// returns the path of its `aws` command.
+fn ensure_aws_cli() -> Result<PathBuf> {
+    let venv = venv_dir();
+    let aws = venv.join("bin").join("aws");
+    if succeeds(Command::new(&aws).arg("--version")) {
+        return Ok(aws);
+    }
+    println!(
+        "xtask: installing the AWS CLI (pip install awscli) into {}",
+        venv.display()
+    );
+    let python = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = Command::new(&python)
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .output()
+        .with_context(|| format!("`{python} -m venv` could not run: install Python 3 with venv"))?;
+    if !out.status.success() {
+        bail!(
+            "`{python} -m venv {}` failed (on Debian: apt-get install python3-venv):\n{}",
+            venv.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", "awscli"])
+        .output()
+        .context("the venv's pip could not run")?;
+    if !out.status.success() {
+        bail!(
+            "`pip install awscli` into {} failed (is PyPI reachable? a proxy needs \
+             HTTPS_PROXY/PIP_INDEX_URL):\n{}",
+            venv.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    if !succeeds(Command::new(&aws).arg("--version")) {
+        bail!(
+            "pip installed awscli but `{} --version` fails",
+            aws.display()
+        );
+    }
+    Ok(aws)
 }
 
 /// Tallies checks and test cases.
@@ -263,6 +316,29 @@ fn test() -> Result<ExitCode> {
         "cargo test",
         cargo().args(["test", "--locked", "--workspace"]),
     )?;
+    // The dev store against the AWS CLI (clients nobody here wrote).
+    match ensure_aws_cli() {
+        Ok(aws) => run_tests(
+            &mut t,
+            "updraft dev against the AWS CLI",
+            cargo()
+                .args([
+                    "test",
+                    "--locked",
+                    "-p",
+                    "updraft-dev",
+                    "--test",
+                    "aws_cli",
+                    "--",
+                    "--ignored",
+                ])
+                .env("UPDRAFT_AWS_CLI", aws),
+        )?,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            t.check("install the AWS CLI for the dev-store tests", false);
+        }
+    }
     let wall = dependency_wall()?;
     t.check(
         "dependency wall (no tokio/hyper/reqwest/mio/web-sys/js-sys in updraft-core)",
@@ -303,12 +379,21 @@ fn test() -> Result<ExitCode> {
     })
 }
 
-fn dev() -> Result<ExitCode> {
+fn dev(args: &[String]) -> Result<ExitCode> {
     ensure_wasm_target()?;
-    eprintln!(
-        "updraft dev: the local stack (S3-compatible store, STS, OpenID issuer, demo app) is \
-         not built yet; it arrives with the `updraft dev` issues. What works today is the \
-         core library: run `cargo xtask test` to check it."
-    );
-    Ok(ExitCode::from(2))
+    // Run from the caller's directory so `./.updraft` is where they are.
+    let here = env::current_dir().context("no current directory")?;
+    let status = cargo()
+        .args(["run", "--locked", "-p", "updraft", "--manifest-path"])
+        .arg(root().join("Cargo.toml"))
+        .args(["--", "dev"])
+        .args(args)
+        .current_dir(here)
+        .status()
+        .context("cannot run cargo")?;
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -449,7 +449,6 @@ impl S3 for Backend {
         .await?;
         Ok(S3Response::new(dto::CreateBucketOutput {
             location: Some(format!("/{}", req.input.bucket)),
-            ..Default::default()
         }))
     }
 

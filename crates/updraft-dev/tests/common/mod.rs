@@ -1,6 +1,7 @@
 //! Test helpers: a stack on ephemeral ports in a fresh directory, a raw HTTP/1.1 client,
 //! and SigV4 signing with `updraft-core` (the server verifies with s3s, not with this).
-#![allow(dead_code, unreachable_pub)]
+// Test-only helpers: a failure here is a test failure, so unwrap is what we want.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
