@@ -1,0 +1,263 @@
+//! `updraft dev` as a process (issue 4): `kill -9` mid-upload leaves no partial object,
+//! a restart keeps what was committed, Ctrl-C stops cleanly, `--verbose` logs requests
+//! without secrets.
+#![cfg(unix)]
+// Test-only helpers: a failure here is a test failure, so unwrap is what we want.
+#![allow(clippy::unwrap_used)]
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use updraft_core::http::{Body, Method, Request};
+use updraft_core::sigv4::{Signer, SigningParams, uri_encode};
+use updraft_core::{Credentials, Timestamp};
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let p =
+            std::env::temp_dir().join(format!("updraft-proc-{tag}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+struct Dev {
+    child: Child,
+    endpoint: String,
+    creds: Credentials,
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `updraft dev` on ephemeral ports and waits for its `stack.json`.
+fn start(dir: &Path, verbose: bool) -> Dev {
+    let stack = dir.join("stack.json");
+    let _ = std::fs::remove_file(&stack);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_updraft"));
+    cmd.args(["dev", "--app-port", "0", "--s3-port", "0", "--data-dir"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(if verbose {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+    if verbose {
+        cmd.arg("--verbose");
+    }
+    let child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let json = loop {
+        if let Ok(bytes) = std::fs::read(&stack)
+            && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
+        {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "no stack.json after 20 s");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let s = |k: &str| json[k].as_str().unwrap().to_owned();
+    Dev {
+        child,
+        endpoint: s("s3_endpoint"),
+        creds: Credentials::new(s("admin_access_key_id"), s("admin_secret_access_key")),
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64,
+    )
+}
+
+impl Dev {
+    fn host(&self) -> String {
+        self.endpoint.trim_start_matches("http://").to_owned()
+    }
+
+    /// A signed request's head (request line and headers) and body.
+    fn signed(
+        &self,
+        method: Method,
+        key: &str,
+        query: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (String, Vec<u8>) {
+        let mut req = Request::new(
+            method,
+            "http",
+            self.host(),
+            format!("/uploads/{}", uri_encode(key, false)),
+        );
+        for (k, v) in query {
+            req.query.push(((*k).to_owned(), (*v).to_owned()));
+        }
+        req.body = Body::Bytes(body.clone());
+        Signer::new()
+            .sign(
+                &mut req,
+                &SigningParams::s3(&self.creds, "us-east-1", now()),
+            )
+            .unwrap();
+        let url = req.url();
+        let target = &url[url.find(&self.host()).unwrap() + self.host().len()..];
+        let mut head = format!("{} {target} HTTP/1.1\r\n", method.as_str());
+        for (n, v) in &req.headers {
+            head.push_str(&format!("{n}: {v}\r\n"));
+        }
+        (head, body)
+    }
+
+    /// Sends a whole request; returns status and body.
+    fn call(
+        &self,
+        method: Method,
+        key: &str,
+        query: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (u16, String) {
+        let (mut head, body) = self.signed(method, key, query, body);
+        head.push_str(&format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        ));
+        let mut s = TcpStream::connect(self.host()).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(&body).unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let status = text.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, text)
+    }
+
+    /// Starts a request announcing `len` body bytes but sends only `sent` of them.
+    fn half_sent(&self, key: &str, query: &[(&str, &str)], len: usize, sent: usize) -> TcpStream {
+        let (mut head, _) = self.signed(Method::Put, key, query, Vec::new());
+        // Signed with UNSIGNED-PAYLOAD, so the announced length is free to differ.
+        head.push_str(&format!("content-length: {len}\r\n\r\n"));
+        let mut s = TcpStream::connect(self.host()).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(&vec![9u8; sent]).unwrap();
+        s.flush().unwrap();
+        s
+    }
+}
+
+fn files_in(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+}
+
+#[test]
+fn r4_kill_9_mid_put_and_mid_multipart_leaves_no_partial_object() {
+    let dir = TempDir::new("kill9");
+    let mut dev = start(&dir.0, false);
+    assert_eq!(
+        dev.call(Method::Put, "done", &[], b"committed".to_vec()).0,
+        200
+    );
+    let (status, text) = dev.call(Method::Post, "mp", &[("uploads", "")], Vec::new());
+    assert_eq!(status, 200, "{text}");
+    let upload_id = text
+        .split("<UploadId>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let part1 = vec![1u8; 5 * 1024 * 1024];
+    let q1 = [("partNumber", "1"), ("uploadId", upload_id.as_str())];
+    assert_eq!(dev.call(Method::Put, "mp", &q1, part1).0, 200);
+
+    let _put = dev.half_sent("partial", &[], 8 * 1024 * 1024, 3 * 1024 * 1024);
+    let q2 = [("partNumber", "2"), ("uploadId", upload_id.as_str())];
+    let _part = dev.half_sent("mp", &q2, 8 * 1024 * 1024, 2 * 1024 * 1024);
+    std::thread::sleep(Duration::from_millis(300));
+    dev.child.kill().unwrap(); // SIGKILL
+    dev.child.wait().unwrap();
+    drop(dev);
+
+    let dev = start(&dir.0, false);
+    let (status, text) = dev.call(Method::Get, "done", &[], Vec::new());
+    assert!(status == 200 && text.ends_with("committed"), "{text}");
+    assert_eq!(dev.call(Method::Head, "partial", &[], Vec::new()).0, 404);
+    assert_eq!(dev.call(Method::Head, "mp", &[], Vec::new()).0, 404);
+    // The upload survives with its complete part only.
+    let (status, text) = dev.call(
+        Method::Get,
+        "mp",
+        &[("uploadId", upload_id.as_str())],
+        Vec::new(),
+    );
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        text.contains("<PartNumber>1</PartNumber>") && !text.contains("<PartNumber>2</PartNumber>"),
+        "{text}"
+    );
+    // Nothing half-written is kept: the object, part 1, and an empty tmp/.
+    assert_eq!(files_in(&dir.0.join("objects")), 2);
+    assert_eq!(files_in(&dir.0.join("tmp")), 0);
+}
+
+#[test]
+fn r4_ctrl_c_stops_cleanly_and_verbose_logs_without_secrets() {
+    let dir = TempDir::new("sigint");
+    let mut dev = start(&dir.0, true);
+    assert_eq!(
+        dev.call(Method::Put, "logged key.txt", &[], b"x".to_vec())
+            .0,
+        200
+    );
+    let status = Command::new("kill")
+        .args(["-INT", &dev.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(s) = dev.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "still running 10 s after SIGINT");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
+    assert!(
+        !dir.0.join("stack.json").exists(),
+        "stack.json describes a running stack only"
+    );
+    let mut log = String::new();
+    dev.child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(log.contains("PUT uploads/logged key.txt 200"), "{log}");
+    assert!(!log.contains(dev.creds.secret_access_key.expose()), "{log}");
+    assert!(!log.contains("Signature"), "{log}");
+}
