@@ -739,3 +739,145 @@ async fn r4_port_in_use_names_the_flag() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_request_time_too_skewed_names_server_time() {
+    let dir = TempDir::new("skew");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let mut req = request(info, Method::Get, "uploads", "");
+    let mut signer = Signer::new();
+    let c = creds(info);
+    signer
+        .sign(
+            &mut req,
+            &SigningParams::s3(&c, &info.region, Timestamp(now().0 - 3600)),
+        )
+        .unwrap();
+    let target = req.path.clone();
+    let r = send(&host(&info.s3_endpoint), "GET", &target, &req.headers, b"").await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.code(), "RequestTimeTooSkewed");
+    assert!(r.text().contains("<ServerTime>"), "{}", r.text());
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_aws_chunked_trailer_checksum_verified() {
+    let dir = TempDir::new("chunked");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let c = creds(info);
+    let data = b"hello world";
+    for (trailer, want) in [("yZRlqg==", 200), ("AAAAAA==", 400)] {
+        let mut req = request(info, Method::Put, "uploads", "chunked");
+        req.set_header("content-encoding", "aws-chunked");
+        req.set_header("x-amz-decoded-content-length", data.len().to_string());
+        req.set_header("x-amz-trailer", "x-amz-checksum-crc32c");
+        let p = SigningParams::s3(&c, &info.region, now()).with_payload(
+            updraft_core::sigv4::Payload::Sha256("STREAMING-UNSIGNED-PAYLOAD-TRAILER".into()),
+        );
+        Signer::new().sign(&mut req, &p).unwrap();
+        let body = format!(
+            "{:x}\r\n{}\r\n0\r\nx-amz-checksum-crc32c:{trailer}\r\n\r\n",
+            data.len(),
+            String::from_utf8_lossy(data)
+        );
+        let target = req.path.clone();
+        let r = send(
+            &host(&info.s3_endpoint),
+            "PUT",
+            &target,
+            &req.headers,
+            body.as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, want, "{}", r.text());
+        if want == 400 {
+            assert_eq!(r.code(), "BadDigest");
+        }
+    }
+    let mut req = request(info, Method::Get, "uploads", "chunked");
+    req.set_header("x-amz-checksum-mode", "ENABLED");
+    let r = admin(info, req).await;
+    assert_eq!(r.body, data);
+    assert_eq!(r.header("x-amz-checksum-crc32c"), Some("yZRlqg=="));
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_multipart_full_object_crc64nvme() {
+    use s3s::crypto::Checksum as _;
+    let dir = TempDir::new("fullobject");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let mut req = request(info, Method::Post, "uploads", "fo.bin");
+    req.query.push(("uploads".into(), String::new()));
+    req.set_header("x-amz-checksum-algorithm", "CRC64NVME");
+    req.set_header("x-amz-checksum-type", "FULL_OBJECT");
+    let t = admin(info, req).await.text();
+    let id = t
+        .split("<UploadId>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let parts = [vec![3u8; 5 * 1024 * 1024], b"end".to_vec()];
+    let mut xml = String::from("<CompleteMultipartUpload>");
+    for (i, data) in parts.iter().enumerate() {
+        let n = i + 1;
+        let mut req = request(info, Method::Put, "uploads", "fo.bin");
+        req.query.push(("partNumber".into(), n.to_string()));
+        req.query.push(("uploadId".into(), id.clone()));
+        req.body = Body::Bytes(data.clone());
+        let r = admin(info, req).await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        xml.push_str(&format!(
+            "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>",
+            r.header("etag").unwrap()
+        ));
+    }
+    xml.push_str("</CompleteMultipartUpload>");
+    let whole: Vec<u8> = parts.concat();
+    let want = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(s3s::crypto::Crc64Nvme::checksum(&whole))
+    };
+    // A wrong whole-object checksum is refused; the right one is accepted and kept.
+    for (sent, status) in [("AAAAAAAAAAA=", 400), (want.as_str(), 200)] {
+        let mut req = request(info, Method::Post, "uploads", "fo.bin");
+        req.query.push(("uploadId".into(), id.clone()));
+        req.set_header("x-amz-checksum-crc64nvme", sent);
+        req.set_header("x-amz-checksum-type", "FULL_OBJECT");
+        req.body = Body::Bytes(xml.clone().into_bytes());
+        let r = admin(info, req).await;
+        assert_eq!(r.status, status, "{}", r.text());
+    }
+    let mut req = request(info, Method::Head, "uploads", "fo.bin");
+    req.set_header("x-amz-checksum-mode", "ENABLED");
+    let r = admin(info, req).await;
+    assert_eq!(r.header("x-amz-checksum-crc64nvme"), Some(want.as_str()));
+    assert_eq!(r.header("x-amz-checksum-type"), Some("FULL_OBJECT"));
+    stack.stop().await;
+}
+
+#[test]
+fn r4_config_file_overrides_defaults() {
+    let dir = TempDir::new("config");
+    let path = dir.0.join("updraft.toml");
+    std::fs::write(&path, "s3_port = 9000\nbucket = \"files\"\n").unwrap();
+    let c = updraft_dev::DevConfig::from_file(&path).unwrap();
+    assert_eq!(
+        (c.s3_port, c.bucket.as_str(), c.app_port),
+        (9000, "files", updraft_dev::DEFAULT_APP_PORT)
+    );
+    std::fs::write(&path, "s3port = 9000\n").unwrap();
+    assert!(
+        updraft_dev::DevConfig::from_file(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("s3port")
+    );
+}
