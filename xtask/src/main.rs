@@ -4,8 +4,10 @@
 //!   `cargo fmt --check`, clippy with `-D warnings`, every test, the dependency wall, the
 //!   wasm build of `updraft-core` and the fuzz-target build, and ends with one line
 //!   `N passed, N failed`.
-//!   It also installs the AWS CLI from PyPI into a venv (`~/.cache/updraft/venv`) and
-//!   runs the `updraft-dev` tests that drive the dev store with it.
+//!   It also installs the AWS CLI from PyPI into a venv (`~/.cache/updraft/venv`), the AWS
+//!   JS SDK v3 from npm (`~/.cache/updraft/node`) and rclone (Debian's package, when
+//!   running as root with apt-get; otherwise it says how), and runs the `updraft-dev`
+//!   tests that drive the dev store with them.
 //! - `cargo xtask dev [ARGS]` — installs what building and running needs, then builds and
 //!   runs `updraft dev [ARGS]` (the local stack).
 
@@ -177,6 +179,71 @@ fn ensure_aws_cli() -> Result<PathBuf> {
     Ok(aws)
 }
 
+/// Installs `@aws-sdk/client-s3` and `@aws-sdk/lib-storage` (v3) with npm into
+/// `~/.cache/updraft/node` unless there; returns its `node_modules`.
+fn ensure_js_sdk() -> Result<PathBuf> {
+    let dir = cache_dir().join("node");
+    let modules = dir.join("node_modules");
+    let installed = ["client-s3", "lib-storage"].iter().all(|p| {
+        modules
+            .join("@aws-sdk")
+            .join(p)
+            .join("package.json")
+            .exists()
+    });
+    if installed && succeeds(Command::new("node").arg("--version")) {
+        return Ok(modules);
+    }
+    if !succeeds(Command::new("node").arg("--version")) {
+        bail!("`node` is needed for the AWS JS SDK tests: install Node.js 18 or newer");
+    }
+    println!(
+        "xtask: installing the AWS JS SDK v3 (npm) into {}",
+        dir.display()
+    );
+    std::fs::create_dir_all(&dir)?;
+    let out = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&dir)
+        .args(["@aws-sdk/client-s3@3", "@aws-sdk/lib-storage@3"])
+        .output()
+        .context("`npm` could not run: install Node.js with npm")?;
+    if !out.status.success() {
+        bail!(
+            "`npm install @aws-sdk/client-s3@3 @aws-sdk/lib-storage@3` into {} failed (is \
+             the npm registry reachable?):\n{}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(modules)
+}
+
+/// Makes sure `rclone` runs: installs Debian's package when running as root with
+/// apt-get (a CI container), otherwise says how.
+fn ensure_rclone() -> Result<()> {
+    if succeeds(Command::new("rclone").arg("version")) {
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root || !succeeds(Command::new("apt-get").arg("--version")) {
+        bail!("`rclone` is needed for the dev-store tests: install it (apt-get install rclone)");
+    }
+    println!("xtask: installing rclone (apt-get install rclone)");
+    let ok = Command::new("apt-get")
+        .args(["install", "-y", "-q", "rclone"])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()?
+        .success();
+    if !ok || !succeeds(Command::new("rclone").arg("version")) {
+        bail!("`apt-get install rclone` failed; install rclone by hand and retry");
+    }
+    Ok(())
+}
+
 /// Tallies checks and test cases.
 #[derive(Default)]
 struct Tally {
@@ -337,6 +404,48 @@ fn test() -> Result<ExitCode> {
         Err(e) => {
             eprintln!("xtask: {e:#}");
             t.check("install the AWS CLI for the dev-store tests", false);
+        }
+    }
+    match ensure_js_sdk() {
+        Ok(modules) => run_tests(
+            &mut t,
+            "updraft dev against the AWS JS SDK",
+            cargo()
+                .args([
+                    "test",
+                    "--locked",
+                    "-p",
+                    "updraft-dev",
+                    "--test",
+                    "aws_js_sdk",
+                    "--",
+                    "--ignored",
+                ])
+                .env("UPDRAFT_NODE_PATH", modules),
+        )?,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            t.check("install the AWS JS SDK for the dev-store tests", false);
+        }
+    }
+    match ensure_rclone() {
+        Ok(()) => run_tests(
+            &mut t,
+            "updraft dev against rclone",
+            cargo().args([
+                "test",
+                "--locked",
+                "-p",
+                "updraft-dev",
+                "--test",
+                "rclone",
+                "--",
+                "--ignored",
+            ]),
+        )?,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            t.check("install rclone for the dev-store tests", false);
         }
     }
     let wall = dependency_wall()?;
