@@ -153,9 +153,24 @@ impl Front {
             resp.headers_mut().insert("x-amz-request-id", v);
         }
         if self.verbose {
-            // Never the query: presigned URLs carry their signature there.
+            // Never the query: presigned URLs carry their signature there. Control
+            // characters in keys are escaped so one request stays one line.
+            let clean = |s: &str| -> String {
+                s.chars()
+                    .flat_map(|c| {
+                        let esc: Vec<char> = if c.is_control() {
+                            c.escape_default().collect()
+                        } else {
+                            vec![c]
+                        };
+                        esc
+                    })
+                    .collect()
+            };
             eprintln!(
-                "{method} {bucket}/{key} {} in={bytes_in} out={} {}ms",
+                "{method} {}/{} {} in={bytes_in} out={} {}ms",
+                clean(&bucket),
+                clean(&key),
                 resp.status().as_u16(),
                 http_body::Body::size_hint(resp.body()).exact().unwrap_or(0),
                 start.elapsed().as_millis()

@@ -14,7 +14,7 @@ use crate::Error;
 pub const ADMIN_KEYS_FILE: &str = "admin-keys.json";
 
 /// The access key pair that may do anything on the dev store.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone)]
 pub struct AdminKeys {
     pub access_key_id: String,
     /// Zeroized on drop; prints as `***`.
@@ -28,6 +28,14 @@ impl fmt::Debug for AdminKeys {
             .field("secret_access_key", &"***")
             .finish()
     }
+}
+
+/// The file's form. (s3s's `SecretKey` serialises as a placeholder, on purpose, so the
+/// secret goes through this plain, zeroized string instead.)
+#[derive(Serialize, Deserialize)]
+struct KeysFile {
+    access_key_id: String,
+    secret_access_key: zeroize::Zeroizing<String>,
 }
 
 const KEY_ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -54,11 +62,15 @@ impl AdminKeys {
         let path = dir.join(ADMIN_KEYS_FILE);
         match std::fs::read(&path) {
             Ok(bytes) => {
-                return serde_json::from_slice(&bytes).map_err(|e| Error::Config {
+                let file: KeysFile = serde_json::from_slice(&bytes).map_err(|e| Error::Config {
                     detail: format!(
                         "{} is not valid ({e}); delete it to get new admin keys",
                         path.display()
                     ),
+                })?;
+                return Ok(AdminKeys {
+                    access_key_id: file.access_key_id,
+                    secret_access_key: SecretKey::from(file.secret_access_key.as_str()),
                 });
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -76,9 +88,15 @@ impl AdminKeys {
                 random_string(SECRET_ALPHABET, 40).map_err(rand_err)?,
             ),
         };
-        let json = serde_json::to_vec_pretty(&keys).map_err(|e| Error::Config {
-            detail: e.to_string(),
-        })?;
+        let file = KeysFile {
+            access_key_id: keys.access_key_id.clone(),
+            secret_access_key: zeroize::Zeroizing::new(keys.secret_access_key.expose().to_owned()),
+        };
+        let json = zeroize::Zeroizing::new(serde_json::to_vec_pretty(&file).map_err(|e| {
+            Error::Config {
+                detail: e.to_string(),
+            }
+        })?);
         write_private(&path, &json)?;
         Ok(keys)
     }

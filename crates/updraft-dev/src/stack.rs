@@ -103,6 +103,12 @@ pub struct StackInfo {
     pub admin_secret_access_key: String,
 }
 
+impl Drop for StackInfo {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.admin_secret_access_key);
+    }
+}
+
 impl std::fmt::Debug for StackInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StackInfo")
@@ -195,7 +201,15 @@ fn seed_bucket(store: &Store, bucket: &str, app_origin: &str) -> Result<(), Stor
     }
 }
 
+/// The URL clients use for a listener: loopback when bound to every address.
 fn url(addr: SocketAddr) -> String {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr.ip() {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        });
+    }
     format!("http://{addr}")
 }
 

@@ -355,6 +355,7 @@ async fn r4_restart_keeps_data() {
     let dir = TempDir::new("restart");
     let stack = start(&dir.0).await;
     let key_id = stack.info().admin_access_key_id.clone();
+    let secret = stack.info().admin_secret_access_key.clone();
     assert_eq!(
         put(stack.info(), "uploads", "kept", b"still here", &[])
             .await
@@ -364,6 +365,12 @@ async fn r4_restart_keeps_data() {
     stack.stop().await;
     let stack = start(&dir.0).await;
     assert_eq!(stack.info().admin_access_key_id, key_id, "same admin keys");
+    assert_eq!(
+        stack.info().admin_secret_access_key,
+        secret,
+        "same admin secret"
+    );
+    assert_eq!(secret.len(), 40);
     let r = get(stack.info(), "uploads", "kept").await;
     assert_eq!((r.status, r.body.as_slice()), (200, &b"still here"[..]));
     #[cfg(unix)]
