@@ -8,6 +8,9 @@
 //!   JS SDK v3 from npm (`~/.cache/updraft/node`) and rclone (Debian's package, when
 //!   running as root with apt-get; otherwise it says how), and runs the `updraft-dev`
 //!   tests that drive the dev store with them.
+//! - `cargo xtask bench dev [ARGS]` — ingest throughput of the dev store (one 1 GiB PUT,
+//!   multipart with 8 parallel parts) against writing a local file and against moto
+//!   (PyPI, installed into the same venv), as a Markdown table.
 //! - `cargo xtask dev [ARGS]` — installs what building and running needs, then builds and
 //!   runs `updraft dev [ARGS]` (the local stack).
 
@@ -30,11 +33,13 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("dev") => dev(&args[1..]),
+        Some("bench") if args.get(1).map(String::as_str) == Some("dev") => bench_dev(&args[2..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  test   install what is missing, then run every check\n  \
-                 dev    run the local stack (`updraft dev`)"
+                 dev    run the local stack (`updraft dev`)\n  \
+                 bench dev  ingest throughput of the dev store vs a local file and moto"
             );
             return ExitCode::from(2);
         }
@@ -482,6 +487,73 @@ fn test() -> Result<ExitCode> {
     }
     println!("{} passed, {} failed", t.passed, t.failed);
     Ok(if t.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Installs moto's server (PyPI `moto[server]`) into the AWS CLI's venv unless there.
+fn ensure_moto() -> Result<PathBuf> {
+    ensure_aws_cli()?;
+    let moto = venv_dir().join("bin").join("moto_server");
+    if moto.exists() {
+        return Ok(moto);
+    }
+    println!(
+        "xtask: installing moto (pip install moto[server]) into {}",
+        venv_dir().display()
+    );
+    let out = Command::new(venv_dir().join("bin").join("pip"))
+        .args(["install", "--quiet", "moto[server]"])
+        .output()
+        .context("the venv's pip could not run")?;
+    if !out.status.success() {
+        bail!(
+            "`pip install moto[server]` failed (is PyPI reachable?):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(moto)
+}
+
+fn bench_dev(args: &[String]) -> Result<ExitCode> {
+    let moto = ensure_moto()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut server = Command::new(&moto)
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot start {}", moto.display()))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if std::time::Instant::now() > deadline {
+            let _ = server.kill();
+            bail!("moto_server did not listen on port {port} within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let status = cargo()
+        .args([
+            "run",
+            "--release",
+            "--locked",
+            "-p",
+            "updraft-dev",
+            "--example",
+            "bench_dev",
+            "--",
+            "--moto",
+        ])
+        .arg(format!("http://127.0.0.1:{port}"))
+        .args(args)
+        .status();
+    let _ = server.kill();
+    let _ = server.wait();
+    Ok(if status?.success() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
