@@ -94,6 +94,9 @@ struct Expected {
     /// Algorithm of a checksum that arrives in the aws-chunked trailer.
     trailer: Option<String>,
     algorithm: Option<String>,
+    /// A CRC computed besides the ones returned: the part's share of a full-object
+    /// checksum, combined at CompleteMultipartUpload without reading the data again.
+    full_crc: Option<crc_fast::CrcAlgorithm>,
 }
 
 impl Expected {
@@ -144,6 +147,7 @@ struct Received {
     size: u64,
     md5: [u8; 16],
     sums: Checksums,
+    full_crc: Option<u64>,
 }
 
 fn to_checksums(c: dto::Checksum) -> Checksums {
@@ -200,12 +204,13 @@ impl Backend {
             )
             .await;
         match r {
-            Ok((size, md5, sums)) => Ok(Received {
+            Ok((size, md5, sums, full_crc)) => Ok(Received {
                 id,
                 tmp,
                 size,
                 md5,
                 sums,
+                full_crc,
             }),
             Err(e) => {
                 let _ = tokio::fs::remove_file(&tmp).await;
@@ -222,10 +227,11 @@ impl Backend {
         trailers: Option<&s3s::TrailingHeaders>,
         content_length: Option<i64>,
         default_crc64: bool,
-    ) -> S3Result<(u64, [u8; 16], Checksums)> {
+    ) -> S3Result<(u64, [u8; 16], Checksums, Option<u64>)> {
         let mut file = tokio::fs::File::create(tmp).await.map_err(internal)?;
         let mut md5 = Md5::new();
         let mut hasher = expected.hasher(default_crc64);
+        let mut full_crc = expected.full_crc.map(crc_fast::Digest::new);
         let mut size = 0u64;
         if let Some(mut body) = body {
             while let Some(chunk) = body.next().await {
@@ -237,6 +243,9 @@ impl Backend {
                 })?;
                 md5.update(&chunk);
                 hasher.update(&chunk);
+                if let Some(d) = &mut full_crc {
+                    d.update(&chunk);
+                }
                 size += chunk.len() as u64;
                 file.write_all(&chunk).await.map_err(internal)?;
             }
@@ -294,7 +303,7 @@ impl Backend {
         check_sum("CRC64NVME", sent.crc64nvme.as_ref(), got.crc64nvme.as_ref())?;
         check_sum("SHA1", sent.sha1.as_ref(), got.sha1.as_ref())?;
         check_sum("SHA256", sent.sha256.as_ref(), got.sha256.as_ref())?;
-        Ok((size, md5, got))
+        Ok((size, md5, got, full_crc.map(|d| d.finalize())))
     }
 
     /// Publishes a received body and commits it as `bucket/key`.
@@ -602,6 +611,7 @@ impl S3 for Backend {
             },
             trailer,
             algorithm: i.checksum_algorithm.map(|a| a.as_str().to_owned()),
+            full_crc: None,
         };
         let r = self
             .receive(
@@ -652,6 +662,7 @@ impl S3 for Backend {
             },
             trailer: None,
             algorithm: i.checksum_algorithm.map(|a| a.as_str().to_owned()),
+            full_crc: None,
         };
         let r = self.receive(i.body, &expected, None, None, true).await?;
         let p = props(
@@ -1061,6 +1072,7 @@ impl S3 for Backend {
         let store = self.store.clone();
         let (b, k, u) = (i.bucket.clone(), i.key.clone(), i.upload_id.clone());
         let upload = blocking(move || store.upload(&b, &k, &u)).await?;
+        let full_crc = full_crc_algorithm(&upload).map(|(a, _)| a);
         let expected = Expected {
             content_md5: i.content_md5,
             sums: Checksums {
@@ -1075,6 +1087,7 @@ impl S3 for Backend {
                 .checksum_algorithm
                 .map(|a| a.as_str().to_owned())
                 .or(upload.checksum_algorithm),
+            full_crc,
         };
         let r = self
             .receive(
@@ -1091,6 +1104,7 @@ impl S3 for Backend {
             etag: hex(&r.md5),
             last_modified_ms: now_ms(),
             checksums: r.sums,
+            full_crc: r.full_crc,
         };
         let number = u32::try_from(i.part_number).unwrap_or(1);
         let store = self.store.clone();
@@ -1326,19 +1340,37 @@ impl S3 for Backend {
             chosen.push(part.clone());
         }
 
-        // Assemble into tmp/, computing the multipart ETag and any full-object checksum.
-        let full = match upload.checksum_type.as_deref() {
-            Some("FULL_OBJECT") => upload.checksum_algorithm.clone(),
-            None => Some("CRC64NVME".to_owned()),
-            _ => None,
-        };
+        // Assemble into tmp/. A full-object CRC is combined from the parts' CRCs (computed
+        // as they arrived), so the data is copied (copy_file_range) but not read here;
+        // parts stored without one are hashed while copying.
+        let full_alg = full_crc_algorithm(&upload);
+        let full = full_alg.map(|(_, name)| name.to_owned());
+        let combined = full_alg.and_then(|(alg, name)| {
+            let mut acc: Option<u64> = None;
+            for p in &chosen {
+                let crc = p.full_crc?;
+                acc = Some(match acc {
+                    None => crc,
+                    Some(a) => crc_fast::checksum_combine(alg, a, crc, p.size),
+                });
+            }
+            Some((name, acc?))
+        });
         let expected = Expected {
-            algorithm: full.clone(),
+            algorithm: if combined.is_some() {
+                None
+            } else {
+                full.clone()
+            },
             ..Default::default()
         };
         let mut hasher = expected.hasher(false);
         let (id, tmp) = self.store.tmp_path().map_err(S3Error::from)?;
-        let assembled = self.assemble(&tmp, &chosen, &mut hasher).await;
+        let assembled = if combined.is_some() {
+            self.assemble_copy(&tmp, &chosen).await
+        } else {
+            self.assemble(&tmp, &chosen, &mut hasher).await
+        };
         let size = match assembled {
             Ok(size) => size,
             Err(e) => {
@@ -1356,7 +1388,17 @@ impl S3 for Backend {
             md5s.update(&raw);
         }
         let etag_value = format!("{}-{}", hex(&md5s.finalize()), chosen.len());
-        let checksums = if full.is_some() {
+        let checksums = if let Some((name, crc)) = combined {
+            let b64 = |bytes: &[u8]| Some(B64.encode(bytes));
+            let narrow = |v: u64| u32::try_from(v).unwrap_or_default().to_be_bytes();
+            let mut c = Checksums::default();
+            match name {
+                "CRC32" => c.crc32 = b64(&narrow(crc)),
+                "CRC32C" => c.crc32c = b64(&narrow(crc)),
+                _ => c.crc64nvme = b64(&crc.to_be_bytes()),
+            }
+            c
+        } else if full.is_some() {
             to_checksums(hasher.finalize())
         } else {
             composite(upload.checksum_algorithm.as_deref(), &chosen)
@@ -1432,7 +1474,48 @@ impl S3 for Backend {
     }
 }
 
+/// The CRC of an upload whose checksum is FULL_OBJECT (CRC64NVME when none was asked
+/// for, as S3 does), with its S3 name.
+fn full_crc_algorithm(upload: &UploadMeta) -> Option<(crc_fast::CrcAlgorithm, &'static str)> {
+    use crc_fast::CrcAlgorithm::{Crc32Iscsi, Crc32IsoHdlc, Crc64Nvme};
+    match upload.checksum_type.as_deref() {
+        Some("FULL_OBJECT") => match upload.checksum_algorithm.as_deref() {
+            Some("CRC32") => Some((Crc32IsoHdlc, "CRC32")),
+            Some("CRC32C") => Some((Crc32Iscsi, "CRC32C")),
+            Some("CRC64NVME") => Some((Crc64Nvme, "CRC64NVME")),
+            _ => None,
+        },
+        None => Some((Crc64Nvme, "CRC64NVME")),
+        _ => None,
+    }
+}
+
 impl Backend {
+    /// Concatenates the parts' files into `tmp` with kernel copies, fsynced; returns the
+    /// size.
+    async fn assemble_copy(&self, tmp: &Path, parts: &[PartMeta]) -> S3Result<u64> {
+        let sources: Vec<std::path::PathBuf> = parts
+            .iter()
+            .map(|p| self.store.object_path(&p.file))
+            .collect();
+        let tmp = tmp.to_owned();
+        let res = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+            let mut out = std::fs::File::create(&tmp)?;
+            let mut size = 0;
+            for src in sources {
+                // On Linux this is copy_file_range: no copy through user space.
+                size += std::io::copy(&mut std::fs::File::open(src)?, &mut out)?;
+            }
+            out.sync_all()?;
+            Ok(size)
+        })
+        .await;
+        match res {
+            Ok(r) => r.map_err(internal),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
     /// Concatenates the parts' files into `tmp`, fsynced; returns the size.
     async fn assemble(
         &self,

@@ -112,6 +112,10 @@ pub struct PartMeta {
     pub etag: String,
     pub last_modified_ms: u64,
     pub checksums: Checksums,
+    /// The part's CRC in the upload's full-object algorithm (CRC64NVME when none was
+    /// asked for), combined into the object's checksum on completion.
+    #[serde(default)]
+    pub full_crc: Option<u64>,
 }
 
 /// Why a store operation failed, in S3's terms where it is the caller's doing.

@@ -708,6 +708,18 @@ async fn r4_multipart_etag_paged_parts_and_abort() {
     let got = get(info, "uploads", "big.bin").await;
     assert_eq!(got.body.len(), part1.len() + part2.len());
     assert_eq!(got.header("etag"), Some(format!("\"{want}-2\"").as_str()));
+    // Without a requested checksum S3 keeps a full-object CRC64NVME.
+    let mut req = request(info, Method::Get, "uploads", "big.bin");
+    req.set_header("x-amz-checksum-mode", "ENABLED");
+    let got = admin(info, req).await;
+    assert_eq!(got.body, [part1.as_slice(), part2.as_slice()].concat());
+    let crc = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .encode(s3s::crypto::Crc64Nvme::checksum(&got.body))
+    };
+    assert_eq!(got.header("x-amz-checksum-crc64nvme"), Some(crc.as_str()));
+    assert_eq!(got.header("x-amz-checksum-type"), Some("FULL_OBJECT"));
 
     // Abort another upload: it disappears from ListMultipartUploads.
     let mut req = request(info, Method::Post, "uploads", "gone");
