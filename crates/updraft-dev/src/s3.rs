@@ -19,8 +19,8 @@ use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, s3_error};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 
 use crate::store::{
-    BucketMeta, Checksums, CorsRule, ObjectMeta, ObjectProps, PartMeta, Store, StoreError,
-    UploadMeta, hex, now_ms,
+    BucketMeta, Checksums, CorsRule, ObjectMeta, ObjectProps, PartMeta, Precondition, Store,
+    StoreError, UploadMeta, hex, now_ms,
 };
 
 /// S3's smallest part, except for the last one.
@@ -56,6 +56,10 @@ impl From<StoreError> for S3Error {
             StoreError::BucketAlreadyOwnedByYou => s3_error!(
                 BucketAlreadyOwnedByYou,
                 "Your previous request to create the named bucket succeeded and you already own it."
+            ),
+            StoreError::PreconditionFailed => s3_error!(
+                PreconditionFailed,
+                "At least one of the pre-conditions you specified did not hold"
             ),
             StoreError::BucketNotEmpty => {
                 s3_error!(
@@ -313,6 +317,7 @@ impl Backend {
         key: &str,
         r: Received,
         props: ObjectProps,
+        pre: Option<Precondition>,
     ) -> S3Result<ObjectMeta> {
         let checksum_type = (r.sums != Checksums::default()).then(|| "FULL_OBJECT".to_owned());
         let meta = ObjectMeta {
@@ -329,7 +334,7 @@ impl Backend {
         let (b, k, m) = (bucket.to_owned(), key.to_owned(), meta.clone());
         let res = blocking(move || {
             store.publish(&r.tmp, &r.id)?;
-            store.put_object(&b, &k, &m)
+            store.put_object(&b, &k, &m, pre.as_ref())
         })
         .await;
         if let Err(e) = res {
@@ -371,6 +376,63 @@ fn props(
             .map(|m| m.into_iter().collect::<BTreeMap<_, _>>())
             .unwrap_or_default(),
         acl: acl.map_or_else(|| "private".to_owned(), |a| a.as_str().to_owned()),
+    }
+}
+
+/// `If-Match` / `If-None-Match` on a write: S3 supports `If-None-Match: *` (create only)
+/// and `If-Match: "etag"` (replace only that version).
+fn write_precondition(
+    if_match: Option<&dto::ETagCondition>,
+    if_none_match: Option<&dto::ETagCondition>,
+) -> S3Result<Option<Precondition>> {
+    match (if_match, if_none_match) {
+        (Some(_), Some(_)) => Err(s3_error!(
+            NotImplemented,
+            "If-Match and If-None-Match together are not supported"
+        )),
+        (None, Some(c)) if c.is_any() => Ok(Some(Precondition::Absent)),
+        (None, Some(_)) => Err(s3_error!(
+            NotImplemented,
+            "If-None-Match on a write supports only *"
+        )),
+        (Some(c), None) => Ok(Some(Precondition::Matches(
+            c.as_etag().map(|e| e.value().to_owned()),
+        ))),
+        (None, None) => Ok(None),
+    }
+}
+
+fn condition_matches(c: &dto::ETagCondition, etag: &str) -> bool {
+    c.is_any() || c.as_etag().is_some_and(|e| e.value() == etag)
+}
+
+/// GET/HEAD preconditions in the order S3 (RFC 9110 §13.2.2) evaluates them.
+fn read_conditions(
+    meta: &ObjectMeta,
+    if_match: Option<&dto::ETagCondition>,
+    if_none_match: Option<&dto::ETagCondition>,
+    if_modified_since: Option<&Timestamp>,
+    if_unmodified_since: Option<&Timestamp>,
+) -> S3Result<()> {
+    let modified = i64::try_from(meta.last_modified_ms / 1000).unwrap_or(i64::MAX);
+    let secs = |t: &Timestamp| time::OffsetDateTime::from(t.clone()).unix_timestamp();
+    let failed = || {
+        s3_error!(
+            PreconditionFailed,
+            "At least one of the pre-conditions you specified did not hold"
+        )
+    };
+    match if_match {
+        Some(c) if !condition_matches(c, &meta.etag) => return Err(failed()),
+        None if if_unmodified_since.is_some_and(|t| modified > secs(t)) => return Err(failed()),
+        _ => {}
+    }
+    match if_none_match {
+        Some(c) if condition_matches(c, &meta.etag) => Err(s3_error!(NotModified)),
+        None if if_modified_since.is_some_and(|t| modified <= secs(t)) => {
+            Err(s3_error!(NotModified))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -600,6 +662,7 @@ impl S3 for Backend {
         let trailer = trailer_algorithm(&req.headers);
         let i = req.input;
         self.check_bucket(&i.bucket).await?;
+        let pre = write_precondition(i.if_match.as_ref(), i.if_none_match.as_ref())?;
         let expected = Expected {
             content_md5: i.content_md5,
             sums: Checksums {
@@ -631,7 +694,7 @@ impl S3 for Backend {
             i.content_language,
             i.metadata,
         );
-        let meta = self.commit_object(&i.bucket, &i.key, r, p).await?;
+        let meta = self.commit_object(&i.bucket, &i.key, r, p, pre).await?;
         let c = meta.checksums;
         Ok(S3Response::new(dto::PutObjectOutput {
             e_tag: Some(etag(&meta.etag)),
@@ -651,6 +714,7 @@ impl S3 for Backend {
     ) -> S3Result<S3Response<dto::PostObjectOutput>> {
         let i = req.input;
         self.check_bucket(&i.bucket).await?;
+        let pre = write_precondition(i.if_match.as_ref(), i.if_none_match.as_ref())?;
         let expected = Expected {
             content_md5: i.content_md5,
             sums: Checksums {
@@ -674,7 +738,7 @@ impl S3 for Backend {
             i.content_language,
             i.metadata,
         );
-        let meta = self.commit_object(&i.bucket, &i.key, r, p).await?;
+        let meta = self.commit_object(&i.bucket, &i.key, r, p, pre).await?;
         let c = meta.checksums;
         let mut resp = S3Response::new(dto::PostObjectOutput {
             e_tag: Some(etag(&meta.etag)),
@@ -702,6 +766,13 @@ impl S3 for Backend {
             .readable_object(&req, &req.input.bucket, &req.input.key)
             .await?;
         let i = req.input;
+        read_conditions(
+            &meta,
+            i.if_match.as_ref(),
+            i.if_none_match.as_ref(),
+            i.if_modified_since.as_ref(),
+            i.if_unmodified_since.as_ref(),
+        )?;
         let (start, len, content_range) = match &i.range {
             None => (0, meta.size, None),
             Some(r) => {
@@ -766,6 +837,13 @@ impl S3 for Backend {
             .readable_object(&req, &req.input.bucket, &req.input.key)
             .await?;
         let i = req.input;
+        read_conditions(
+            &meta,
+            i.if_match.as_ref(),
+            i.if_none_match.as_ref(),
+            i.if_modified_since.as_ref(),
+            i.if_unmodified_since.as_ref(),
+        )?;
         let (len, content_range) = match &i.range {
             None => (meta.size, None),
             Some(r) => {
@@ -1279,7 +1357,7 @@ impl S3 for Backend {
         let store = self.store.clone();
         blocking(move || {
             store.upload(&i.bucket, &i.key, &i.upload_id)?;
-            store.finish_upload(&i.upload_id, None)
+            store.finish_upload(&i.upload_id, None, None)
         })
         .await?;
         Ok(S3Response::with_status(
@@ -1293,6 +1371,7 @@ impl S3 for Backend {
         req: S3Request<dto::CompleteMultipartUploadInput>,
     ) -> S3Result<S3Response<dto::CompleteMultipartUploadOutput>> {
         let i = req.input;
+        let pre = write_precondition(i.if_match.as_ref(), i.if_none_match.as_ref())?;
         let store = self.store.clone();
         let (b, k, u) = (i.bucket.clone(), i.key.clone(), i.upload_id.clone());
         let (upload, stored) =
@@ -1451,7 +1530,7 @@ impl S3 for Backend {
         let file = id.clone();
         let res = blocking(move || {
             store.publish(&tmp, &id)?;
-            store.finish_upload(&u, Some((&b, &k, &meta)))
+            store.finish_upload(&u, Some((&b, &k, &meta)), pre.as_ref())
         })
         .await;
         if let Err(e) = res {

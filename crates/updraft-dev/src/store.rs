@@ -118,6 +118,29 @@ pub struct PartMeta {
     pub full_crc: Option<u64>,
 }
 
+/// A conditional write (`If-None-Match: *` / `If-Match: "etag"`), checked in the
+/// transaction that commits the object, so two racing writers cannot both pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Precondition {
+    /// Only if no object has the key.
+    Absent,
+    /// Only if the object exists with this ETag (without quotes), or with any (`None`).
+    Matches(Option<String>),
+}
+
+impl Precondition {
+    fn check(&self, current: Option<&ObjectMeta>) -> Res<()> {
+        match (self, current) {
+            (Precondition::Absent, None) => Ok(()),
+            (Precondition::Absent, Some(_)) => Err(StoreError::PreconditionFailed),
+            (Precondition::Matches(_), None) => Err(StoreError::NoSuchKey),
+            (Precondition::Matches(None), Some(_)) => Ok(()),
+            (Precondition::Matches(Some(e)), Some(m)) if *e == m.etag => Ok(()),
+            (Precondition::Matches(Some(_)), Some(_)) => Err(StoreError::PreconditionFailed),
+        }
+    }
+}
+
 /// Why a store operation failed, in S3's terms where it is the caller's doing.
 #[derive(Debug)]
 pub(crate) enum StoreError {
@@ -126,6 +149,7 @@ pub(crate) enum StoreError {
     NoSuchUpload,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
+    PreconditionFailed,
     Internal(String),
 }
 
@@ -369,13 +393,26 @@ impl Store {
     }
 
     /// Commits an object whose file is already in `objects/`; deletes the file it replaces.
-    pub(crate) fn put_object(&self, bucket: &str, key: &str, meta: &ObjectMeta) -> Res<()> {
+    pub(crate) fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        meta: &ObjectMeta,
+        pre: Option<&Precondition>,
+    ) -> Res<()> {
         let tx = self.inner.db.begin_write()?;
         let old = {
             if tx.open_table(BUCKETS)?.get(bucket)?.is_none() {
                 return Err(StoreError::NoSuchBucket);
             }
             let mut t = tx.open_table(OBJECTS)?;
+            if let Some(pre) = pre {
+                let current = match t.get((bucket, key))? {
+                    Some(v) => Some(decode::<ObjectMeta>(v.value())?),
+                    None => None,
+                };
+                pre.check(current.as_ref())?;
+            }
             let old = t.insert((bucket, key), encode(meta)?.as_slice())?;
             match old {
                 Some(v) => Some(decode::<ObjectMeta>(v.value())?),
@@ -548,6 +585,7 @@ impl Store {
         &self,
         upload_id: &str,
         object: Option<(&str, &str, &ObjectMeta)>,
+        pre: Option<&Precondition>,
     ) -> Res<()> {
         let tx = self.inner.db.begin_write()?;
         let mut dead = Vec::new();
@@ -575,6 +613,13 @@ impl Store {
                     return Err(StoreError::NoSuchBucket);
                 }
                 let mut t = tx.open_table(OBJECTS)?;
+                if let Some(pre) = pre {
+                    let current = match t.get((bucket, key))? {
+                        Some(v) => Some(decode::<ObjectMeta>(v.value())?),
+                        None => None,
+                    };
+                    pre.check(current.as_ref())?;
+                }
                 if let Some(old) = t.insert((bucket, key), encode(meta)?.as_slice())? {
                     dead.push(decode::<ObjectMeta>(old.value())?.file);
                 }

@@ -900,3 +900,72 @@ fn r4_config_file_overrides_defaults() {
             .contains("s3port")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_conditional_reads_and_writes() {
+    let dir = TempDir::new("conditional");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let r = put(info, "uploads", "once", b"v1", &[("if-none-match", "*")]).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let etag = r.header("etag").unwrap().to_owned();
+    let r = put(info, "uploads", "once", b"v2", &[("if-none-match", "*")]).await;
+    assert_eq!((r.status, r.code().as_str()), (412, "PreconditionFailed"));
+    let r = put(info, "uploads", "once", b"v2", &[("if-match", "\"0000\"")]).await;
+    assert_eq!(r.status, 412);
+    let r = put(info, "uploads", "missing", b"v2", &[("if-match", &etag)]).await;
+    assert_eq!((r.status, r.code().as_str()), (404, "NoSuchKey"));
+    assert_eq!(get(info, "uploads", "once").await.body, b"v1");
+    let r = put(info, "uploads", "once", b"v2", &[("if-match", &etag)]).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let etag = r.header("etag").unwrap().to_owned();
+
+    let cond_get = |name: &'static str, value: String| {
+        let mut req = request(info, Method::Get, "uploads", "once");
+        req.set_header(name, value);
+        req
+    };
+    assert_eq!(
+        admin(info, cond_get("if-none-match", etag.clone()))
+            .await
+            .status,
+        304
+    );
+    assert_eq!(
+        admin(info, cond_get("if-none-match", "\"other\"".into()))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        admin(info, cond_get("if-match", "\"other\"".into()))
+            .await
+            .status,
+        412
+    );
+    assert_eq!(
+        admin(info, cond_get("if-match", etag.clone())).await.status,
+        200
+    );
+    let future = "Fri, 01 Jan 2100 00:00:00 GMT".to_owned();
+    let past = "Sat, 01 Jan 2000 00:00:00 GMT".to_owned();
+    assert_eq!(
+        admin(info, cond_get("if-modified-since", future))
+            .await
+            .status,
+        304
+    );
+    assert_eq!(
+        admin(info, cond_get("if-modified-since", past.clone()))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        admin(info, cond_get("if-unmodified-since", past))
+            .await
+            .status,
+        412
+    );
+    stack.stop().await;
+}
