@@ -13,7 +13,16 @@
 //!   describes the running stack.
 //!
 //! Not in scope: STS, the OpenID issuer, IAM policies and the demo app (later issues);
-//! versioning, object copy, tagging, bucket policies, virtual-hosted-style addressing.
+//! versioning, object copy, tagging, ACL operations (canned ACLs on upload are kept),
+//! bucket policies, virtual-hosted-style addressing.
+//!
+//! ```text
+//!            app origin (:4180)          S3 origin (:4181)
+//!            plain page                  Front: CORS preflights, CORS headers, log
+//!                                          └ s3s::S3Service: parsing, SigV4, POST policy
+//!                                              └ Backend (s3.rs): the operations
+//!                                                  └ Store: redb metadata + objects/<id>
+//! ```
 //!
 //! ## Why redb
 //! redb is an embedded, transactional (ACID, copy-on-write, fsync on commit) ordered

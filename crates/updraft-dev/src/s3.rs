@@ -1,7 +1,41 @@
 //! The [`s3s::S3`] implementation over [`Store`]: what each supported operation does.
 //!
 //! s3s parses the request, verifies its signature (header, presigned or POST policy)
-//! and serialises the answer; this module only decides the answer.
+//! and serialises the answer; this module only decides the answer. Operations not listed
+//! answer `501 NotImplemented` (s3s's default).
+//!
+//! | operation | notes |
+//! |---|---|
+//! | [CreateBucket], [HeadBucket], [ListBuckets], [DeleteBucket], [GetBucketLocation] | every bucket belongs to the admin keys |
+//! | [PutObject], [PostObject] | Content-MD5 and `x-amz-checksum-*` (header or aws-chunked trailer) verified; CRC64NVME kept when none is sent; `x-amz-acl`; `If-None-Match: *`, `If-Match` |
+//! | [GetObject], [HeadObject] | ranges, `x-amz-checksum-mode`, `response-*` overrides, conditional headers; anonymous callers read `public-read` objects only |
+//! | [DeleteObject], [DeleteObjects] | |
+//! | [ListObjectsV2], [ListObjects] | prefix, delimiter, continuation token / marker, start-after, `encoding-type=url` |
+//! | [CreateMultipartUpload], [UploadPart], [ListParts], [CompleteMultipartUpload], [AbortMultipartUpload], [ListMultipartUploads] | ETag `md5-of-md5s-N`; COMPOSITE and FULL_OBJECT checksums; parts of at least 5 MiB but the last |
+//! | [PutBucketCors], [GetBucketCors], [DeleteBucketCors] | evaluated by [`crate::cors`] |
+//!
+//! [CreateBucket]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
+//! [HeadBucket]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html
+//! [ListBuckets]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html
+//! [DeleteBucket]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html
+//! [GetBucketLocation]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html
+//! [PutObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
+//! [PostObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html
+//! [GetObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+//! [HeadObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+//! [DeleteObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html
+//! [DeleteObjects]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
+//! [ListObjectsV2]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
+//! [ListObjects]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjects.html
+//! [CreateMultipartUpload]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateMultipartUpload.html
+//! [UploadPart]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html
+//! [ListParts]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListParts.html
+//! [CompleteMultipartUpload]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+//! [AbortMultipartUpload]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_AbortMultipartUpload.html
+//! [ListMultipartUploads]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListMultipartUploads.html
+//! [PutBucketCors]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketCors.html
+//! [GetBucketCors]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketCors.html
+//! [DeleteBucketCors]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucketCors.html
 
 use std::collections::BTreeMap;
 use std::io::SeekFrom;
