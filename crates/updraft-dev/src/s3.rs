@@ -9,6 +9,7 @@
 //! | [CreateBucket], [HeadBucket], [ListBuckets], [DeleteBucket], [GetBucketLocation] | every bucket belongs to the admin keys |
 //! | [PutObject], [PostObject] | Content-MD5 and `x-amz-checksum-*` (header or aws-chunked trailer) verified; CRC64NVME kept when none is sent; `x-amz-acl`; `If-None-Match: *`, `If-Match` |
 //! | [GetObject], [HeadObject] | ranges, `x-amz-checksum-mode`, `response-*` overrides, conditional headers; anonymous callers read `public-read` objects only |
+//! | [CopyObject] | `x-amz-metadata-directive`, `x-amz-copy-source-if-*`; the copy is a single-part object |
 //! | [DeleteObject], [DeleteObjects] | |
 //! | [ListObjectsV2], [ListObjects] | prefix, delimiter, continuation token / marker, start-after, `encoding-type=url` |
 //! | [CreateMultipartUpload], [UploadPart], [ListParts], [CompleteMultipartUpload], [AbortMultipartUpload], [ListMultipartUploads] | ETag `md5-of-md5s-N`; COMPOSITE and FULL_OBJECT checksums; parts of at least 5 MiB but the last |
@@ -23,6 +24,7 @@
 //! [PostObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html
 //! [GetObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
 //! [HeadObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+//! [CopyObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
 //! [DeleteObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html
 //! [DeleteObjects]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
 //! [ListObjectsV2]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html
@@ -927,6 +929,128 @@ impl S3 for Backend {
         }))
     }
 
+    async fn copy_object(
+        &self,
+        req: S3Request<dto::CopyObjectInput>,
+    ) -> S3Result<S3Response<dto::CopyObjectOutput>> {
+        let i = req.input;
+        let dto::CopySource::Bucket {
+            bucket: src_bucket,
+            key: src_key,
+            version_id,
+        } = &i.copy_source
+        else {
+            return Err(s3_error!(
+                NotImplemented,
+                "Access point copy sources are not supported"
+            ));
+        };
+        if version_id.is_some() {
+            return Err(s3_error!(NotImplemented, "Versioning is not supported"));
+        }
+        let src = self.object(src_bucket, src_key).await?;
+        read_conditions(
+            &src,
+            i.copy_source_if_match.as_ref(),
+            i.copy_source_if_none_match.as_ref(),
+            i.copy_source_if_modified_since.as_ref(),
+            i.copy_source_if_unmodified_since.as_ref(),
+        )
+        .map_err(|e| {
+            // On CopyObject a failed source condition is 412 whichever header it was.
+            if *e.code() == S3ErrorCode::NotModified {
+                s3_error!(
+                    PreconditionFailed,
+                    "At least one of the pre-conditions you specified did not hold"
+                )
+            } else {
+                e
+            }
+        })?;
+        let replace = i
+            .metadata_directive
+            .as_ref()
+            .is_some_and(|d| d.as_str() == dto::MetadataDirective::REPLACE);
+        if **src_bucket == *i.bucket && **src_key == *i.key && !replace {
+            return Err(s3_error!(
+                InvalidRequest,
+                "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."
+            ));
+        }
+        self.check_bucket(&i.bucket).await?;
+        let props = if replace {
+            props(
+                i.acl.as_ref(),
+                i.content_type,
+                i.cache_control,
+                i.content_disposition,
+                i.content_encoding,
+                i.content_language,
+                i.metadata,
+            )
+        } else {
+            ObjectProps {
+                acl: i
+                    .acl
+                    .as_ref()
+                    .map_or_else(|| "private".to_owned(), |a| a.as_str().to_owned()),
+                ..src.props.clone()
+            }
+        };
+        // The copy is a new single-part object: its ETag is the MD5 of the bytes, its
+        // checksums full-object ones in the source's algorithms (CRC64NVME by default).
+        let c = &src.checksums;
+        let expected = Expected {
+            algorithm: i.checksum_algorithm.map(|a| a.as_str().to_owned()),
+            sums: Checksums {
+                crc32: c.crc32.as_ref().map(|_| String::new()),
+                crc32c: c.crc32c.as_ref().map(|_| String::new()),
+                crc64nvme: c.crc64nvme.as_ref().map(|_| String::new()),
+                sha1: c.sha1.as_ref().map(|_| String::new()),
+                sha256: c.sha256.as_ref().map(|_| String::new()),
+            },
+            ..Default::default()
+        };
+        let mut hasher = expected.hasher(true);
+        let mut md5 = Md5::new();
+        let (id, tmp) = self.store.tmp_path().map_err(S3Error::from)?;
+        let copied = self
+            .copy_hashing(&src.file, &tmp, &mut md5, &mut hasher)
+            .await;
+        let size = match copied {
+            Ok(size) => size,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&tmp).await;
+                return Err(e);
+            }
+        };
+        let r = Received {
+            id,
+            tmp,
+            size,
+            md5: md5.finalize(),
+            sums: to_checksums(hasher.finalize()),
+            full_crc: None,
+        };
+        let meta = self
+            .commit_object(&i.bucket, &i.key, r, props, None)
+            .await?;
+        let c = meta.checksums;
+        Ok(S3Response::new(dto::CopyObjectOutput {
+            copy_object_result: Some(dto::CopyObjectResult {
+                e_tag: Some(etag(&meta.etag)),
+                last_modified: Some(timestamp(meta.last_modified_ms)),
+                checksum_crc32: c.crc32,
+                checksum_crc32c: c.crc32c,
+                checksum_crc64nvme: c.crc64nvme,
+                checksum_sha1: c.sha1,
+                checksum_sha256: c.sha256,
+                checksum_type: meta.checksum_type.map(dto::ChecksumType::from),
+            }),
+            ..Default::default()
+        }))
+    }
+
     async fn delete_object(
         &self,
         req: S3Request<dto::DeleteObjectInput>,
@@ -1029,6 +1153,11 @@ impl S3 for Backend {
             let mut prefixes: Vec<String> = Vec::new();
             let mut truncated = false;
             let mut last: Option<String> = None;
+            if max == 0 {
+                // S3 answers max-keys=0 with an empty, untruncated page.
+                store.bucket(&bucket)?;
+                return Ok((contents, prefixes, truncated, last));
+            }
             store.scan_objects(&bucket, &p, a.as_deref(), |key, meta| {
                 // Keys under a common prefix already returned (or passed by the token).
                 if let (Some(d), Some(l)) = (&d, &last)
@@ -1627,6 +1756,36 @@ impl Backend {
             Ok(r) => r.map_err(internal),
             Err(e) => Err(internal(e)),
         }
+    }
+
+    /// Copies one object file into `tmp`, hashing it, fsynced; returns the size.
+    async fn copy_hashing(
+        &self,
+        file: &str,
+        tmp: &Path,
+        md5: &mut Md5,
+        hasher: &mut ChecksumHasher,
+    ) -> S3Result<u64> {
+        let mut out = tokio::fs::File::create(tmp).await.map_err(internal)?;
+        let mut src = tokio::fs::File::open(self.store.object_path(file))
+            .await
+            .map_err(internal)?;
+        let mut buf = vec![0u8; 1024 * 1024];
+        let mut size = 0u64;
+        loop {
+            let n = src.read(&mut buf).await.map_err(internal)?;
+            if n == 0 {
+                break;
+            }
+            let chunk = buf.get(..n).unwrap_or_default();
+            md5.update(chunk);
+            hasher.update(chunk);
+            out.write_all(chunk).await.map_err(internal)?;
+            size += n as u64;
+        }
+        out.flush().await.map_err(internal)?;
+        out.sync_all().await.map_err(internal)?;
+        Ok(size)
     }
 
     /// Concatenates the parts' files into `tmp`, fsynced; returns the size.

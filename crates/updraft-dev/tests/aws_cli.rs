@@ -287,6 +287,45 @@ async fn r4_aws_cli_bucket_cors_presign_and_multipart_uploads() {
     );
     assert_eq!(out.stdout, b"presigned body");
 
+    // Server-side copy and move.
+    aws(
+        info,
+        &work.0,
+        &[
+            "s3",
+            "cp",
+            "s3://uploads/p/small file+.txt",
+            "s3://uploads/p/copied #1.txt",
+        ],
+    )
+    .await;
+    aws(
+        info,
+        &work.0,
+        &[
+            "s3",
+            "mv",
+            "s3://uploads/p/copied #1.txt",
+            "s3://uploads/p/moved.txt",
+        ],
+    )
+    .await;
+    let back = work.0.join("moved.txt");
+    aws(
+        info,
+        &work.0,
+        &[
+            "s3",
+            "cp",
+            "s3://uploads/p/moved.txt",
+            back.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(std::fs::read(&back).unwrap(), b"presigned body");
+    let listing = aws(info, &work.0, &["s3", "ls", "s3://uploads/p/"]).await;
+    assert!(!listing.contains("copied #1.txt"), "{listing}");
+
     // list-multipart-uploads sees an upload in progress; abort removes it.
     let created = aws(
         info,

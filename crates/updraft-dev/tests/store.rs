@@ -969,3 +969,62 @@ async fn r4_conditional_reads_and_writes() {
     );
     stack.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_copy_object() {
+    let dir = TempDir::new("copy");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let r = put(
+        info,
+        "uploads",
+        "src ü.txt",
+        b"copy me",
+        &[("content-type", "text/plain"), ("x-amz-meta-color", "blue")],
+    )
+    .await;
+    let src_etag = r.header("etag").unwrap().to_owned();
+    let copy = |dst: &str, extra: &[(&str, &str)]| {
+        let mut req = request(info, Method::Put, "uploads", dst);
+        req.set_header("x-amz-copy-source", "/uploads/src%20%C3%BC.txt");
+        for (n, v) in extra {
+            req.set_header(n, *v);
+        }
+        req
+    };
+    let r = admin(info, copy("dst", &[])).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        r.text().contains(&src_etag.replace('"', "&quot;")) || r.text().contains(&src_etag),
+        "{}",
+        r.text()
+    );
+    let got = get(info, "uploads", "dst").await;
+    assert_eq!(got.body, b"copy me");
+    assert_eq!(got.header("content-type"), Some("text/plain"));
+    assert_eq!(got.header("x-amz-meta-color"), Some("blue"));
+    let r = admin(
+        info,
+        copy(
+            "dst2",
+            &[
+                ("x-amz-metadata-directive", "REPLACE"),
+                ("content-type", "application/x-new"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let got = get(info, "uploads", "dst2").await;
+    assert_eq!(got.header("content-type"), Some("application/x-new"));
+    assert_eq!(got.header("x-amz-meta-color"), None);
+    let r = admin(info, copy("src ü.txt", &[])).await;
+    assert_eq!((r.status, r.code().as_str()), (400, "InvalidRequest"));
+    let r = admin(
+        info,
+        copy("dst3", &[("x-amz-copy-source-if-match", "\"nope\"")]),
+    )
+    .await;
+    assert_eq!(r.status, 412);
+    stack.stop().await;
+}
