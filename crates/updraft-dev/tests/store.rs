@@ -353,6 +353,8 @@ async fn r4_list_prefix_delimiter_continuation() {
 #[tokio::test(flavor = "multi_thread")]
 async fn r4_restart_keeps_data() {
     let dir = TempDir::new("restart");
+    // A data directory that already holds other files is fine, and they are left alone.
+    std::fs::write(dir.0.join("notes.txt"), b"mine").unwrap();
     let stack = start(&dir.0).await;
     let key_id = stack.info().admin_access_key_id.clone();
     let secret = stack.info().admin_secret_access_key.clone();
@@ -395,6 +397,7 @@ async fn r4_restart_keeps_data() {
         assert!(json[f].is_string(), "{f}");
     }
     assert!(!json["s3_endpoint"].as_str().unwrap().ends_with('/'));
+    assert_eq!(std::fs::read(dir.0.join("notes.txt")).unwrap(), b"mine");
     stack.stop().await;
 }
 
