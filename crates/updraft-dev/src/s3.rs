@@ -61,6 +61,20 @@ use crate::store::{
 
 /// S3's smallest part, except for the last one.
 const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+/// S3's largest single PUT and largest part.
+const MAX_PUT_SIZE: i64 = 5 * 1024 * 1024 * 1024;
+/// S3's most keys in one DeleteObjects.
+const MAX_DELETE_KEYS: usize = 1000;
+
+fn check_put_size(content_length: Option<i64>) -> S3Result<()> {
+    if content_length.is_some_and(|n| n > MAX_PUT_SIZE) {
+        return Err(s3_error!(
+            EntityTooLarge,
+            "Your proposed upload exceeds the maximum allowed object size."
+        ));
+    }
+    Ok(())
+}
 
 /// The backend `updraft dev` serves.
 #[derive(Clone, Debug)]
@@ -699,6 +713,7 @@ impl S3 for Backend {
         let i = req.input;
         self.check_bucket(&i.bucket).await?;
         let pre = write_precondition(i.if_match.as_ref(), i.if_none_match.as_ref())?;
+        check_put_size(i.content_length)?;
         let expected = Expected {
             content_md5: i.content_md5,
             sums: Checksums {
@@ -1067,6 +1082,12 @@ impl S3 for Backend {
     ) -> S3Result<S3Response<dto::DeleteObjectsOutput>> {
         let i = req.input;
         self.check_bucket(&i.bucket).await?;
+        if i.delete.objects.len() > MAX_DELETE_KEYS {
+            return Err(s3_error!(
+                MalformedXML,
+                "The XML you provided was not well-formed or did not validate against our published schema"
+            ));
+        }
         let quiet = i.delete.quiet.unwrap_or(false);
         let mut deleted = Vec::new();
         let mut errors = Vec::new();
@@ -1310,6 +1331,7 @@ impl S3 for Backend {
                 "Part number must be an integer between 1 and 10000, inclusive"
             ));
         }
+        check_put_size(i.content_length)?;
         let store = self.store.clone();
         let (b, k, u) = (i.bucket.clone(), i.key.clone(), i.upload_id.clone());
         let upload = blocking(move || store.upload(&b, &k, &u)).await?;
