@@ -13,7 +13,7 @@
 //!   describes the running stack.
 //!
 //! Not in scope: STS, the OpenID issuer, IAM policies and the demo app (later issues);
-//! versioning, UploadPartCopy, tagging, ACL operations (canned ACLs on upload are kept),
+//! versioning, UploadPartCopy, tagging, ACL grants (canned ACLs work),
 //! bucket policies, virtual-hosted-style addressing.
 //!
 //! ```text

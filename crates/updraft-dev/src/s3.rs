@@ -9,6 +9,7 @@
 //! | [CreateBucket], [HeadBucket], [ListBuckets], [DeleteBucket], [GetBucketLocation] | every bucket belongs to the admin keys |
 //! | [PutObject], [PostObject] | Content-MD5 and `x-amz-checksum-*` (header or aws-chunked trailer) verified; CRC64NVME kept when none is sent; `x-amz-acl`; `If-None-Match: *`, `If-Match` |
 //! | [GetObject], [HeadObject] | ranges, `x-amz-checksum-mode`, `response-*` overrides, conditional headers; anonymous callers read `public-read` objects only |
+//! | [PutObjectAcl], [GetObjectAcl] | canned ACLs only (`x-amz-acl`); grants are NotImplemented |
 //! | [CopyObject] | `x-amz-metadata-directive`, `x-amz-copy-source-if-*`; the copy is a single-part object |
 //! | [DeleteObject], [DeleteObjects] | |
 //! | [ListObjectsV2], [ListObjects] | prefix, delimiter, continuation token / marker, start-after, `encoding-type=url` |
@@ -24,6 +25,8 @@
 //! [PostObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/RESTObjectPOST.html
 //! [GetObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
 //! [HeadObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+//! [PutObjectAcl]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectAcl.html
+//! [GetObjectAcl]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectAcl.html
 //! [CopyObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html
 //! [DeleteObject]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html
 //! [DeleteObjects]: https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html
@@ -63,6 +66,8 @@ use crate::store::{
 const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 /// S3's largest single PUT and largest part.
 const MAX_PUT_SIZE: i64 = 5 * 1024 * 1024 * 1024;
+/// The canonical user id every object belongs to (the admin keys').
+const OWNER_ID: &str = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a";
 /// S3's most keys in one DeleteObjects.
 const MAX_DELETE_KEYS: usize = 1000;
 
@@ -1062,6 +1067,67 @@ impl S3 for Backend {
                 checksum_sha256: c.sha256,
                 checksum_type: meta.checksum_type.map(dto::ChecksumType::from),
             }),
+            ..Default::default()
+        }))
+    }
+
+    async fn put_object_acl(
+        &self,
+        req: S3Request<dto::PutObjectAclInput>,
+    ) -> S3Result<S3Response<dto::PutObjectAclOutput>> {
+        let i = req.input;
+        let grants = i.access_control_policy.is_some()
+            || i.grant_full_control.is_some()
+            || i.grant_read.is_some()
+            || i.grant_read_acp.is_some()
+            || i.grant_write.is_some()
+            || i.grant_write_acp.is_some();
+        let Some(acl) = i.acl.filter(|_| !grants) else {
+            return Err(s3_error!(
+                NotImplemented,
+                "Only canned ACLs (x-amz-acl) are supported by updraft dev"
+            ));
+        };
+        let store = self.store.clone();
+        let acl = acl.as_str().to_owned();
+        blocking(move || store.update_object(&i.bucket, &i.key, |m| m.props.acl = acl)).await?;
+        Ok(S3Response::new(dto::PutObjectAclOutput::default()))
+    }
+
+    async fn get_object_acl(
+        &self,
+        req: S3Request<dto::GetObjectAclInput>,
+    ) -> S3Result<S3Response<dto::GetObjectAclOutput>> {
+        let meta = self.object(&req.input.bucket, &req.input.key).await?;
+        let owner = dto::Owner {
+            display_name: Some("updraft-dev".to_owned()),
+            id: Some(OWNER_ID.to_owned()),
+        };
+        let mut grants = vec![dto::Grant {
+            grantee: Some(dto::Grantee {
+                display_name: owner.display_name.clone(),
+                email_address: None,
+                id: owner.id.clone(),
+                type_: dto::Type::from_static(dto::Type::CANONICAL_USER),
+                uri: None,
+            }),
+            permission: Some(dto::Permission::from_static(dto::Permission::FULL_CONTROL)),
+        }];
+        if meta.props.acl == "public-read" {
+            grants.push(dto::Grant {
+                grantee: Some(dto::Grantee {
+                    display_name: None,
+                    email_address: None,
+                    id: None,
+                    type_: dto::Type::from_static(dto::Type::GROUP),
+                    uri: Some("http://acs.amazonaws.com/groups/global/AllUsers".to_owned()),
+                }),
+                permission: Some(dto::Permission::from_static(dto::Permission::READ)),
+            });
+        }
+        Ok(S3Response::new(dto::GetObjectAclOutput {
+            grants: Some(grants),
+            owner: Some(owner),
             ..Default::default()
         }))
     }

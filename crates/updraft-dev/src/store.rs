@@ -426,6 +426,30 @@ impl Store {
         Ok(())
     }
 
+    /// Changes an object's record in place (not its bytes).
+    pub(crate) fn update_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        f: impl FnOnce(&mut ObjectMeta),
+    ) -> Res<()> {
+        let tx = self.inner.db.begin_write()?;
+        {
+            if tx.open_table(BUCKETS)?.get(bucket)?.is_none() {
+                return Err(StoreError::NoSuchBucket);
+            }
+            let mut t = tx.open_table(OBJECTS)?;
+            let mut meta: ObjectMeta = {
+                let v = t.get((bucket, key))?.ok_or(StoreError::NoSuchKey)?;
+                decode(v.value())?
+            };
+            f(&mut meta);
+            t.insert((bucket, key), encode(&meta)?.as_slice())?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Deletes an object; `Ok(false)` when there was none (S3 answers 204 either way).
     pub(crate) fn delete_object(&self, bucket: &str, key: &str) -> Res<bool> {
         let tx = self.inner.db.begin_write()?;

@@ -555,6 +555,20 @@ async fn r4_public_read_and_private_for_anonymous() {
     assert_eq!((r.status, r.code().as_str()), (403, "AccessDenied"));
     let r = send(&h, "PUT", "/uploads/anon", &[], b"x").await;
     assert_eq!((r.status, r.code().as_str()), (403, "AccessDenied"));
+    // PutObjectAcl with a canned ACL opens the private one; GetObjectAcl shows it.
+    let mut req = request(info, Method::Put, "uploads", "priv");
+    req.query.push(("acl".into(), String::new()));
+    req.set_header("x-amz-acl", "public-read");
+    assert_eq!(admin(info, req).await.status, 200);
+    let mut req = request(info, Method::Get, "uploads", "priv");
+    req.query.push(("acl".into(), String::new()));
+    let acl = admin(info, req).await.text();
+    assert!(
+        acl.contains("global/AllUsers") && acl.contains("<Permission>READ</Permission>"),
+        "{acl}"
+    );
+    let r = send(&h, "GET", "/uploads/priv", &[], b"").await;
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"closed"[..]));
     stack.stop().await;
 }
 
