@@ -58,8 +58,8 @@ use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, s3_error};
 use tokio::io::{AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _};
 
 use crate::store::{
-    BucketMeta, Checksums, CorsRule, ObjectMeta, ObjectProps, PartMeta, Precondition, Store,
-    StoreError, UploadMeta, hex, now_ms,
+    BucketMeta, Checksums, CorsRule, ObjectMeta, ObjectProps, PartMeta, Precondition, Segment,
+    Store, StoreError, UploadMeta, hex, now_ms,
 };
 
 /// S3's smallest part, except for the last one.
@@ -377,6 +377,7 @@ impl Backend {
         let checksum_type = (r.sums != Checksums::default()).then(|| "FULL_OBJECT".to_owned());
         let meta = ObjectMeta {
             file: r.id.clone(),
+            segments: Vec::new(),
             size: r.size,
             etag: hex(&r.md5),
             last_modified_ms: now_ms(),
@@ -845,11 +846,7 @@ impl S3 for Backend {
                 (range.start, len, Some(cr))
             }
         };
-        let mut file = tokio::fs::File::open(self.store.object_path(&meta.file))
-            .await
-            .map_err(internal)?;
-        file.seek(SeekFrom::Start(start)).await.map_err(internal)?;
-        let stream = tokio_util::io::ReaderStream::with_capacity(file.take(len), 256 * 1024);
+        let stream = self.read_range(&meta, start, len);
         let whole = content_range.is_none();
         let sums = if whole && checksum_mode_enabled(i.checksum_mode.as_ref()) {
             meta.checksums.clone()
@@ -1034,9 +1031,7 @@ impl S3 for Backend {
         let mut hasher = expected.hasher(true);
         let mut md5 = Md5::new();
         let (id, tmp) = self.store.tmp_path().map_err(S3Error::from)?;
-        let copied = self
-            .copy_hashing(&src.file, &tmp, &mut md5, &mut hasher)
-            .await;
+        let copied = self.copy_hashing(&src, &tmp, &mut md5, &mut hasher).await;
         let size = match copied {
             Ok(size) => size,
             Err(e) => {
@@ -1670,9 +1665,17 @@ impl S3 for Backend {
             chosen.push(part.clone());
         }
 
-        // Assemble into tmp/. A full-object CRC is combined from the parts' CRCs (computed
-        // as they arrived), so the data is copied (copy_file_range) but not read here;
-        // parts stored without one are hashed while copying.
+        // The object is the parts' files in order: completing moves no bytes. A
+        // full-object CRC is combined from the parts' CRCs (computed as they arrived);
+        // parts stored without one are read once to hash them.
+        let segments: Vec<Segment> = chosen
+            .iter()
+            .map(|p| Segment {
+                file: p.file.clone(),
+                size: p.size,
+            })
+            .collect();
+        let size: u64 = chosen.iter().map(|p| p.size).sum();
         let full_alg = full_crc_algorithm(&upload);
         let full = full_alg.map(|(_, name)| name.to_owned());
         let combined = full_alg.and_then(|(alg, name)| {
@@ -1695,19 +1698,9 @@ impl S3 for Backend {
             ..Default::default()
         };
         let mut hasher = expected.hasher(false);
-        let (id, tmp) = self.store.tmp_path().map_err(S3Error::from)?;
-        let assembled = if combined.is_some() {
-            self.assemble_copy(&tmp, &chosen).await
-        } else {
-            self.assemble(&tmp, &chosen, &mut hasher).await
-        };
-        let size = match assembled {
-            Ok(size) => size,
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&tmp).await;
-                return Err(e);
-            }
-        };
+        if combined.is_none() && full.is_some() {
+            self.hash_segments(&segments, &mut hasher).await?;
+        }
         let mut md5s = Md5::new();
         for p in &chosen {
             let mut raw = [0u8; 16];
@@ -1754,10 +1747,7 @@ impl S3 for Backend {
         } else {
             Ok(())
         };
-        if let Err(e) = verify {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e);
-        }
+        verify?;
         let checksum_type = (checksums != Checksums::default()).then(|| {
             if full.is_some() {
                 "FULL_OBJECT"
@@ -1767,7 +1757,8 @@ impl S3 for Backend {
             .to_owned()
         });
         let meta = ObjectMeta {
-            file: id.clone(),
+            file: String::new(),
+            segments,
             size,
             etag: etag_value.clone(),
             last_modified_ms: now_ms(),
@@ -1778,16 +1769,7 @@ impl S3 for Backend {
         };
         let store = self.store.clone();
         let (b, k, u) = (i.bucket.clone(), i.key.clone(), i.upload_id.clone());
-        let file = id.clone();
-        let res = blocking(move || {
-            store.publish(&tmp, &id)?;
-            store.finish_upload(&u, Some((&b, &k, &meta)), pre.as_ref())
-        })
-        .await;
-        if let Err(e) = res {
-            self.store.remove_file(&file);
-            return Err(e);
-        }
+        blocking(move || store.finish_upload(&u, Some((&b, &k, &meta)), pre.as_ref())).await?;
         Ok(S3Response::new(dto::CompleteMultipartUploadOutput {
             bucket: Some(i.bucket.clone()),
             key: Some(i.key.clone()),
@@ -1821,73 +1803,51 @@ fn full_crc_algorithm(upload: &UploadMeta) -> Option<(crc_fast::CrcAlgorithm, &'
 }
 
 impl Backend {
-    /// Concatenates the parts' files into `tmp` with kernel copies, fsynced; returns the
-    /// size.
-    async fn assemble_copy(&self, tmp: &Path, parts: &[PartMeta]) -> S3Result<u64> {
-        let sources: Vec<std::path::PathBuf> = parts
-            .iter()
-            .map(|p| self.store.object_path(&p.file))
-            .collect();
-        let tmp = tmp.to_owned();
-        let res = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
-            let mut out = std::fs::File::create(&tmp)?;
-            let mut size = 0;
-            for src in sources {
-                // On Linux this is copy_file_range: no copy through user space.
-                size += std::io::copy(&mut std::fs::File::open(src)?, &mut out)?;
+    /// The bytes `start..start + len` of an object, streamed from its files.
+    fn read_range(
+        &self,
+        meta: &ObjectMeta,
+        start: u64,
+        len: u64,
+    ) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + Sync + 'static + use<>
+    {
+        use futures_util::TryStreamExt as _;
+        // (path, offset in the file, bytes from it) for each file the range touches.
+        let mut pieces = Vec::new();
+        let (mut pos, end) = (0u64, start + len);
+        for seg in meta.segments() {
+            let (seg_start, seg_end) = (pos, pos + seg.size);
+            pos = seg_end;
+            let (from, to) = (start.max(seg_start), end.min(seg_end));
+            if from < to {
+                pieces.push((
+                    self.store.object_path(&seg.file),
+                    from - seg_start,
+                    to - from,
+                ));
             }
-            out.sync_all()?;
-            Ok(size)
-        })
-        .await;
-        match res {
-            Ok(r) => r.map_err(internal),
-            Err(e) => Err(internal(e)),
         }
+        futures_util::stream::iter(pieces)
+            .then(|(path, offset, n)| async move {
+                let mut f = tokio::fs::File::open(path).await?;
+                f.seek(SeekFrom::Start(offset)).await?;
+                Ok::<_, std::io::Error>(tokio_util::io::ReaderStream::with_capacity(
+                    f.take(n),
+                    256 * 1024,
+                ))
+            })
+            .try_flatten()
     }
 
-    /// Copies one object file into `tmp`, hashing it, fsynced; returns the size.
-    async fn copy_hashing(
+    /// Feeds an object's bytes to `hasher`.
+    async fn hash_segments(
         &self,
-        file: &str,
-        tmp: &Path,
-        md5: &mut Md5,
+        segments: &[Segment],
         hasher: &mut ChecksumHasher,
-    ) -> S3Result<u64> {
-        let mut out = tokio::fs::File::create(tmp).await.map_err(internal)?;
-        let mut src = tokio::fs::File::open(self.store.object_path(file))
-            .await
-            .map_err(internal)?;
+    ) -> S3Result<()> {
         let mut buf = vec![0u8; 1024 * 1024];
-        let mut size = 0u64;
-        loop {
-            let n = src.read(&mut buf).await.map_err(internal)?;
-            if n == 0 {
-                break;
-            }
-            let chunk = buf.get(..n).unwrap_or_default();
-            md5.update(chunk);
-            hasher.update(chunk);
-            out.write_all(chunk).await.map_err(internal)?;
-            size += n as u64;
-        }
-        out.flush().await.map_err(internal)?;
-        out.sync_all().await.map_err(internal)?;
-        Ok(size)
-    }
-
-    /// Concatenates the parts' files into `tmp`, fsynced; returns the size.
-    async fn assemble(
-        &self,
-        tmp: &Path,
-        parts: &[PartMeta],
-        hasher: &mut ChecksumHasher,
-    ) -> S3Result<u64> {
-        let mut out = tokio::fs::File::create(tmp).await.map_err(internal)?;
-        let mut buf = vec![0u8; 1024 * 1024];
-        let mut size = 0u64;
-        for p in parts {
-            let mut f = tokio::fs::File::open(self.store.object_path(&p.file))
+        for seg in segments {
+            let mut f = tokio::fs::File::open(self.store.object_path(&seg.file))
                 .await
                 .map_err(internal)?;
             loop {
@@ -1895,11 +1855,29 @@ impl Backend {
                 if n == 0 {
                     break;
                 }
-                let chunk = buf.get(..n).unwrap_or_default();
-                hasher.update(chunk);
-                out.write_all(chunk).await.map_err(internal)?;
-                size += n as u64;
+                hasher.update(buf.get(..n).unwrap_or_default());
             }
+        }
+        Ok(())
+    }
+
+    /// Copies an object's bytes into `tmp`, hashing them, fsynced; returns the size.
+    async fn copy_hashing(
+        &self,
+        meta: &ObjectMeta,
+        tmp: &Path,
+        md5: &mut Md5,
+        hasher: &mut ChecksumHasher,
+    ) -> S3Result<u64> {
+        let mut out = tokio::fs::File::create(tmp).await.map_err(internal)?;
+        let mut src = std::pin::pin!(self.read_range(meta, 0, meta.size));
+        let mut size = 0u64;
+        while let Some(chunk) = src.next().await {
+            let chunk = chunk.map_err(internal)?;
+            md5.update(&chunk);
+            hasher.update(&chunk);
+            out.write_all(&chunk).await.map_err(internal)?;
+            size += chunk.len() as u64;
         }
         out.flush().await.map_err(internal)?;
         out.sync_all().await.map_err(internal)?;

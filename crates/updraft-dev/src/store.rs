@@ -4,7 +4,8 @@
 //!
 //! ```text
 //! <data-dir>/store.redb      buckets, objects, multipart uploads and parts (metadata only)
-//! <data-dir>/objects/<id>   the bytes of one object or one uploaded part
+//! <data-dir>/objects/<id>   the bytes of one object, or of one part (a completed
+//!                           multipart object is its parts' files, in order)
 //! <data-dir>/tmp/<id>       bodies being received; emptied on every start
 //! ```
 //!
@@ -76,11 +77,22 @@ pub struct ObjectProps {
     pub acl: String,
 }
 
+/// One file of a multipart object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub file: String,
+    pub size: u64,
+}
+
 /// An object's record.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ObjectMeta {
-    /// File name under `objects/`.
+    /// File name under `objects/` (empty when `segments` holds the bytes).
     pub file: String,
+    /// A completed multipart object: its parts' files in order, so completing an upload
+    /// moves no bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<Segment>,
     pub size: u64,
     /// Without quotes: hex MD5, or `hex-N` for multipart objects.
     pub etag: String,
@@ -90,6 +102,20 @@ pub struct ObjectMeta {
     /// `FULL_OBJECT` or `COMPOSITE` when a checksum is stored.
     pub checksum_type: Option<String>,
     pub parts_count: Option<u32>,
+}
+
+impl ObjectMeta {
+    /// The files holding the bytes, in order, with their sizes.
+    pub fn segments(&self) -> Vec<Segment> {
+        if self.segments.is_empty() {
+            vec![Segment {
+                file: self.file.clone(),
+                size: self.size,
+            }]
+        } else {
+            self.segments.clone()
+        }
+    }
 }
 
 /// A multipart upload in progress.
@@ -266,7 +292,9 @@ impl Store {
         let tx = self.inner.db.begin_read()?;
         for row in tx.open_table(OBJECTS)?.iter()? {
             let (_, v) = row?;
-            live.insert(decode::<ObjectMeta>(v.value())?.file);
+            for seg in decode::<ObjectMeta>(v.value())?.segments() {
+                live.insert(seg.file);
+            }
         }
         for row in tx.open_table(PARTS)?.iter()? {
             let (_, v) = row?;
@@ -421,9 +449,15 @@ impl Store {
         };
         tx.commit()?;
         if let Some(old) = old {
-            self.remove_file(&old.file);
+            self.remove_object_files(&old);
         }
         Ok(())
+    }
+
+    fn remove_object_files(&self, meta: &ObjectMeta) {
+        for seg in meta.segments() {
+            self.remove_file(&seg.file);
+        }
     }
 
     /// Changes an object's record in place (not its bytes).
@@ -467,7 +501,7 @@ impl Store {
         tx.commit()?;
         Ok(match old {
             Some(old) => {
-                self.remove_file(&old.file);
+                self.remove_object_files(&old);
                 true
             }
             None => false,
@@ -645,13 +679,24 @@ impl Store {
                     pre.check(current.as_ref())?;
                 }
                 if let Some(old) = t.insert((bucket, key), encode(meta)?.as_slice())? {
-                    dead.push(decode::<ObjectMeta>(old.value())?.file);
+                    dead.extend(
+                        decode::<ObjectMeta>(old.value())?
+                            .segments()
+                            .into_iter()
+                            .map(|s| s.file),
+                    );
                 }
             }
         }
         tx.commit()?;
+        // Parts that became the object's segments stay; the others go.
+        let kept: HashSet<String> = object
+            .map(|(_, _, m)| m.segments.iter().map(|s| s.file.clone()).collect())
+            .unwrap_or_default();
         for f in dead {
-            self.remove_file(&f);
+            if !kept.contains(&f) {
+                self.remove_file(&f);
+            }
         }
         Ok(())
     }

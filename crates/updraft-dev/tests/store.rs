@@ -747,6 +747,37 @@ async fn r4_multipart_etag_paged_parts_and_abort() {
     };
     assert_eq!(got.header("x-amz-checksum-crc64nvme"), Some(crc.as_str()));
     assert_eq!(got.header("x-amz-checksum-type"), Some("FULL_OBJECT"));
+    // The object is its parts' files: a range across the boundary reads both.
+    let edge = part1.len() as u64;
+    let mut req = request(info, Method::Get, "uploads", "big.bin");
+    req.set_header("range", format!("bytes={}-{}", edge - 2, edge + 1));
+    let r = admin(info, req).await;
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (206, &[1u8, 1, b't', b'a'][..])
+    );
+    // A copy of it is a single-part object with the MD5 of the bytes as ETag.
+    let mut req = request(info, Method::Put, "uploads", "big copy");
+    req.set_header("x-amz-copy-source", "/uploads/big.bin");
+    let r = admin(info, req).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let whole = [part1.as_slice(), part2.as_slice()].concat();
+    let md5: String = s3s::crypto::Md5::checksum(&whole)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(r.text().contains(&md5), "{}", r.text());
+    assert_eq!(get(info, "uploads", "big copy").await.body, whole);
+    // Overwriting and deleting remove the parts' files.
+    assert_eq!(
+        put(info, "uploads", "big.bin", b"small now", &[])
+            .await
+            .status,
+        200
+    );
+    let r = admin(info, request(info, Method::Delete, "uploads", "big copy")).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(std::fs::read_dir(dir.0.join("objects")).unwrap().count(), 1);
 
     // Abort another upload: it disappears from ListMultipartUploads.
     let mut req = request(info, Method::Post, "uploads", "gone");
