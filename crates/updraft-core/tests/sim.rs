@@ -684,6 +684,7 @@ impl Scenario {
                 multipart_threshold: 8 * MIB,
             },
             retry: RetryConfig::default(),
+            validation: Default::default(),
         };
         let skew_ms = if rng.u8(0..5) == 0 {
             let m = rng.i64(16..90) * 60_000;

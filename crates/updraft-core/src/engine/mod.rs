@@ -52,6 +52,7 @@
 mod credentials;
 mod event;
 mod resume;
+mod validation;
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -60,6 +61,7 @@ use serde::{Deserialize, Serialize};
 pub use credentials::RefreshFailure;
 pub use event::{Completed, Event, FileStatus, Progress, UploadError};
 pub use resume::{RecordedPart, ResumeRecord};
+pub use validation::Validation;
 
 use crate::checksum::{
     ChecksumAlgorithm, crc32c_base64, crc32c_composite, crc64nvme_base64, crc64nvme_combine,
@@ -102,6 +104,8 @@ pub struct EngineConfig {
     pub refresh_ahead_ms: u64,
     pub plan: PlanConfig,
     pub retry: RetryConfig,
+    /// Which files are accepted at all.
+    pub validation: Validation,
 }
 
 impl Default for EngineConfig {
@@ -114,6 +118,7 @@ impl Default for EngineConfig {
             refresh_ahead_ms: 300_000,
             plan: PlanConfig::default(),
             retry: RetryConfig::default(),
+            validation: Validation::default(),
         }
     }
 }
@@ -345,6 +350,8 @@ pub struct Engine {
     uploads: BTreeMap<FileId, Upload>,
     queue: VecDeque<FileId>,
     active: Vec<FileId>,
+    /// Paused files (out of `active`, so polling skips them; still counted in progress).
+    paused: Vec<FileId>,
     requests: BTreeMap<RequestId, InFlight>,
     cancels: VecDeque<RequestId>,
     events: VecDeque<Event>,
@@ -371,6 +378,7 @@ impl Engine {
             uploads: BTreeMap::new(),
             queue: VecDeque::new(),
             active: Vec::new(),
+            paused: Vec::new(),
             requests: BTreeMap::new(),
             cancels: VecDeque::new(),
             events: VecDeque::new(),
@@ -402,8 +410,15 @@ impl Engine {
     /// Queues a file.
     ///
     /// # Errors
-    /// [`Error::ObjectTooLarge`] for a file S3 cannot store; nothing is queued then.
+    /// [`Error::FileRejected`] for a file the [`Validation`] rules refuse, and
+    /// [`Error::ObjectTooLarge`] for one S3 cannot store; nothing is queued then.
     pub fn add(&mut self, spec: FileSpec) -> Result<FileId, Error> {
+        self.config.validation.check(
+            &spec.name,
+            spec.size,
+            spec.options.content_type.as_deref(),
+            self.uploads.len(),
+        )?;
         let plan = Plan::new(spec.size, &self.config.plan)?;
         let id = FileId(self.next_file);
         self.next_file += 1;
@@ -503,6 +518,7 @@ impl Engine {
         u.paused = true;
         self.active.retain(|f| *f != file);
         self.queue.retain(|f| *f != file);
+        self.paused.push(file);
         self.status_changed(file);
     }
 
@@ -516,6 +532,7 @@ impl Engine {
         }
         u.paused = false;
         self.all_complete_sent = false;
+        self.paused.retain(|f| *f != file);
         if matches!(u.phase, Phase::Queued) {
             self.queue.push_front(file);
         } else {
@@ -546,6 +563,7 @@ impl Engine {
             self.cancels.push_back(id);
         }
         self.queue.retain(|f| *f != file);
+        self.paused.retain(|f| *f != file);
         self.release_checksums(file);
         let Some(u) = self.uploads.get_mut(&file) else {
             return;
@@ -706,7 +724,9 @@ impl Engine {
         if let Some(id) = self.cancels.pop_front() {
             return Some(Action::Cancel { id });
         }
-        if self.credentials.poll_refresh(self.server_now(now)) {
+        // Credentials are fetched only when there is work for them.
+        let busy = !self.active.is_empty() || !self.queue.is_empty();
+        if busy && self.credentials.poll_refresh(self.server_now(now)) {
             return Some(Action::RefreshCredentials);
         }
         self.handle_timeout(now);
@@ -995,7 +1015,7 @@ impl Engine {
                     checksums: Checksums::default(),
                 }
                 .parse(resp)
-                .map_err(missing_etag)?;
+                .map_err(|e| missing_etag(e, &self.config.bucket))?;
                 let expected = task.crc.map(|c| checksum_base64(self.config.checksum, c));
                 verify_checksum(
                     &key,
@@ -1498,6 +1518,7 @@ impl Engine {
         self.finished_bytes += u.spec.size;
         let remove = u.remove_when_done;
         self.active.retain(|f| *f != file);
+        self.paused.retain(|f| *f != file);
         self.status_changed(file);
         self.events.push_back(Event::ResumeRecordChanged { file });
         if remove {
@@ -1563,6 +1584,7 @@ impl Engine {
         let in_progress: u64 = self
             .active
             .iter()
+            .chain(&self.paused)
             .filter_map(|f| self.uploads.get(f))
             .map(Upload::sent)
             .sum();
@@ -1823,10 +1845,10 @@ fn verify_checksum(
 }
 
 /// A 2xx answer without `ETag` means CORS hides it: say how to fix that.
-fn missing_etag(e: Error) -> Error {
+fn missing_etag(e: Error, bucket: &str) -> Error {
     match e {
         Error::InvalidResponse { detail, .. } if detail.contains("ETag") => Error::EtagNotExposed {
-            bucket: String::new(),
+            bucket: bucket.to_owned(),
         },
         e => e,
     }
