@@ -26,11 +26,13 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("dev") => dev(),
+        Some("bench") => bench(args.get(1).map(String::as_str)),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  test   install what is missing, then run every check\n  \
-                 dev    run the local stack (`updraft dev`)"
+                 dev    run the local stack (`updraft dev`)\n  \
+                 bench core   measure the engine's own cost (figures, not checks)"
             );
             return ExitCode::from(2);
         }
@@ -301,6 +303,34 @@ fn test() -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn bench(what: Option<&str>) -> Result<ExitCode> {
+    match what {
+        Some("core") => {
+            let ok = cargo()
+                .args([
+                    "run",
+                    "--release",
+                    "--locked",
+                    "-p",
+                    "updraft-core",
+                    "--example",
+                    "bench",
+                ])
+                .status()?
+                .success();
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        _ => {
+            eprintln!("usage: cargo xtask bench core");
+            Ok(ExitCode::from(2))
+        }
+    }
 }
 
 fn dev() -> Result<ExitCode> {

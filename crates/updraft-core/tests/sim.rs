@@ -1071,6 +1071,12 @@ impl Scenario {
                 .as_deref()
                 .map(|j| ResumeRecord::from_json(j).unwrap())
             {
+                if self.rng.u8(0..3) == 0 {
+                    // While the device was off, a lifecycle rule aborted the upload: the
+                    // resumed engine meets NoSuchUpload and must start afresh.
+                    self.sim.uploads.remove(&r.upload_id);
+                    self.log.push(format!("{} aborted while down", r.upload_id));
+                }
                 for p in r.parts {
                     self.confirmed_at_crash
                         .insert((r.upload_id.clone(), p.number));
@@ -1179,14 +1185,14 @@ fn simulator() {
         }
     }
     println!(
-        "simulator: {} scenarios, {} failures ({} with a crash, {} with clock skew, {} with \
-         sign-in expiry, {} files refused as the table says)",
+        "simulator: {} scenarios, {} failures",
         seeds.len(),
-        failures.len(),
-        stats[0],
-        stats[1],
-        stats[2],
-        stats[3]
+        failures.len()
+    );
+    println!(
+        "simulator: of which {} with a crash, {} with clock skew, {} with sign-in expiry; \
+         {} files refused as the table says",
+        stats[0], stats[1], stats[2], stats[3]
     );
     for f in failures.iter().take(10) {
         println!("{f}");

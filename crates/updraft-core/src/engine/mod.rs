@@ -1389,9 +1389,14 @@ impl Engine {
         if !matches!(u.phase, Phase::SendingParts) || !u.tasks.is_empty() {
             return;
         }
+        // Parts are started in order and leave `tasks` only when stored, so with no task
+        // left every part below the cursor is stored; move it past stored parts (amortised
+        // O(1) per part) and see whether any part is left.
         let count = u.part_plan().map_or(0, |p| p.count);
-        let all_done = u.parts.iter().all(Option::is_some);
-        if all_done || (u.next_part > count && u.parts.iter().all(Option::is_some)) {
+        while u.next_part <= count && u.parts[u.next_part as usize - 1].is_some() {
+            u.next_part += 1;
+        }
+        if u.next_part > count {
             u.phase = Phase::ExpectCompleted { answer_lost: false };
             u.tasks = vec![Task::new(Op::Complete, false)];
         }
