@@ -126,3 +126,96 @@ fn one_request_limit_is_shared_by_files_and_parts() {
     }
     assert_eq!(sent, 4);
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn bodies() -> Vec<Vec<u8>> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+        let mut v: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .map(|p| std::fs::read(p).unwrap())
+            .collect();
+        v.push(b"<ListPartsResult><Part><PartNumber>0</PartNumber><ETag>x</ETag><Size>1</Size></Part></ListPartsResult>".to_vec());
+        v.push(b"<InitiateMultipartUploadResult><UploadId>u</UploadId></InitiateMultipartUploadResult>".to_vec());
+        v
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Whatever S3 (or anything posing as it) answers, and whatever a stored resume
+        /// record says, the engine does not panic.
+        #[test]
+        fn on_any_answers(
+            answers in proptest::collection::vec((0u16..600, any::<u8>(), any::<bool>(), any::<u16>()), 1..60),
+            sizes in proptest::collection::vec(0u64..40_000_000, 1..4),
+            record_parts in proptest::collection::vec((0u32..12, any::<bool>()), 0..6),
+        ) {
+            let bodies = bodies();
+            let mut e = Engine::new(config(), 3);
+            e.set_credentials(Credentials::new("AKID", "secret").with_session_token("t"), NOW);
+            for (i, size) in sizes.iter().enumerate() {
+                let mut s = spec(&format!("f{i}"), *size);
+                s.resume = Some(updraft_core::engine::ResumeRecord {
+                    bucket: "uploads".into(),
+                    key: s.key.clone(),
+                    upload_id: "u".into(),
+                    size: *size,
+                    part_size: 8 * 1024 * 1024,
+                    fingerprint: s.fingerprint.clone(),
+                    checksum_algorithm: None,
+                    parts: record_parts.iter().map(|(n, _)| updraft_core::engine::RecordedPart {
+                        number: *n,
+                        etag: "e".into(),
+                        crc: None,
+                    }).collect(),
+                });
+                let _ = e.add(s);
+            }
+            let mut now = NOW;
+            for (status, body, with_etag, mutate) in answers {
+                let mut pending = Vec::new();
+                while let Some(a) = e.poll_action(now) {
+                    match a {
+                        Action::Send { id, .. } => pending.push(id),
+                        Action::Checksum { file, part, .. } => e.handle_checksum(file, part, 7),
+                        _ => {}
+                    }
+                }
+                while e.poll_event().is_some() {}
+                for id in pending {
+                    let mut b = bodies[body as usize % bodies.len()].clone();
+                    if !b.is_empty() && mutate % 3 == 0 {
+                        let i = mutate as usize % b.len();
+                        b[i] = b[i].wrapping_add(mutate as u8);
+                    }
+                    let headers = if with_etag { vec![("etag".into(), "\"e\"".into())] } else { vec![] };
+                    let r = if status < 100 {
+                        Err(Error::Network { detail: "reset".into() })
+                    } else {
+                        Ok(Response { status, headers, body: b })
+                    };
+                    e.handle_progress(id, u64::from(mutate), now);
+                    e.handle_response(id, r, now);
+                }
+                now += 30_000;
+                e.handle_timeout(now);
+                if mutate % 7 == 0 {
+                    let first = e.files().next();
+                    if let Some(f) = first {
+                        match mutate % 5 {
+                            0 => e.pause(f),
+                            1 => e.resume(f),
+                            2 => e.cancel(f),
+                            3 => e.retry(f),
+                            _ => e.remove(f),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

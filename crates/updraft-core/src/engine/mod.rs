@@ -792,7 +792,10 @@ impl Engine {
                 }
                 if let Some(r) = record.filter(|_| usable) {
                     for p in &r.parts {
-                        if let Some(slot) = u.parts.get_mut(p.number as usize - 1) {
+                        if let Some(slot) = (p.number as usize)
+                            .checked_sub(1)
+                            .and_then(|i| u.parts.get_mut(i))
+                        {
                             *slot = Some(DonePart {
                                 etag: p.etag.clone(),
                                 crc: p.crc,
@@ -1092,7 +1095,10 @@ impl Engine {
                 let page = list.parse(resp)?;
                 let plan = u.part_plan();
                 for p in &page.parts {
-                    let Some(slot) = u.parts.get_mut(p.part_number as usize - 1) else {
+                    let Some(slot) = (p.part_number as usize)
+                        .checked_sub(1)
+                        .and_then(|i| u.parts.get_mut(i))
+                    else {
                         continue;
                     };
                     let expected_len = plan
