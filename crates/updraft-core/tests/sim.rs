@@ -965,7 +965,13 @@ impl Scenario {
                         _ => return Err(format!("unexpected failure: {text}")),
                     }
                 }
-                Event::CredentialsExpired => self.credentials_expired_events += 1,
+                Event::CredentialsExpired => {
+                    // Told once per sign-in expiry, not once per waiting request.
+                    self.credentials_expired_events += 1;
+                    if self.credentials_expired_events > 1 {
+                        return Err("CredentialsExpired told more than once".into());
+                    }
+                }
                 Event::Submitted { .. } | Event::AllComplete { .. } => {}
             }
         }
@@ -1085,6 +1091,7 @@ impl Scenario {
         }
         let seed = self.seed.wrapping_add(1);
         self.engine = Engine::new(self.config.clone(), seed);
+        self.credentials_expired_events = 0;
         self.add_files();
     }
 
@@ -1140,9 +1147,6 @@ impl Scenario {
                     ));
                 }
             }
-        }
-        if self.now < self.signed_out_until && self.credentials_expired_events > 1 {
-            return Err("CredentialsExpired told more than once".into());
         }
         Ok(())
     }

@@ -552,12 +552,20 @@ impl Engine {
         ) {
             return;
         }
+        if matches!(u.phase, Phase::Failed) {
+            // Counted as finished once already; it finishes again as cancelled.
+            self.finished_bytes -= u.spec.size;
+        }
         let ids: Vec<RequestId> = self
             .requests
             .iter()
             .filter(|(_, r)| r.file == file)
             .map(|(id, _)| *id)
             .collect();
+        // A CreateMultipartUpload on its way may still create an upload: find it later.
+        let creating = ids
+            .iter()
+            .any(|id| self.requests.get(id).is_some_and(|r| r.op == Op::Create));
         for id in ids {
             self.forget_request(id);
             self.cancels.push_back(id);
@@ -570,15 +578,16 @@ impl Engine {
         };
         u.paused = false;
         u.tasks.clear();
+        u.create_uncertain |= creating;
+        if !self.active.contains(&file) {
+            self.active.push(file);
+        }
         if u.upload_id.is_some() {
             u.phase = Phase::Aborting {
                 then: AfterAbort::Cancel,
             };
             u.tasks.push(Task::new(Op::Abort, false));
-            if !self.active.contains(&file) {
-                self.active.push(file);
-            }
-        } else {
+        } else if !self.clean_up_first(file, Outcome::Cancelled) {
             self.finish(file, Phase::Cancelled);
         }
         self.status_changed(file);
