@@ -126,6 +126,52 @@ fn ensure_cargo_fuzz() -> Result<()> {
     Ok(())
 }
 
+/// The Python venv test peers are installed into, shared by clones on one machine.
+fn venv_dir() -> PathBuf {
+    cache_dir().join("venv")
+}
+
+/// moto, a separate S3 implementation the native driver is tested against.
+const MOTO: &str = "moto[server]==5.2.5";
+
+/// Installs `package` (a pip requirement) into [`venv_dir`] unless `bin` already runs
+/// there with `check_arg`; returns the path of `bin`.
+fn ensure_pip_tool(package: &str, bin: &str, check_arg: &str) -> Result<PathBuf> {
+    let venv = venv_dir();
+    let tool = venv.join("bin").join(bin);
+    if succeeds(Command::new(&tool).arg(check_arg)) {
+        return Ok(tool);
+    }
+    println!("xtask: installing {package} into {}", venv.display());
+    if !venv.join("bin").join("pip").exists() {
+        let python = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let out = Command::new(&python)
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .output()
+            .with_context(|| format!("`{python} -m venv` could not run: install Python 3"))?;
+        if !out.status.success() {
+            bail!(
+                "`{python} -m venv {}` failed (on Debian: apt-get install python3-venv):\n{}",
+                venv.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let out = Command::new(venv.join("bin").join("pip"))
+        .args(["install", "--quiet", package])
+        .output()
+        .context("the venv's pip could not run")?;
+    if !out.status.success() {
+        bail!(
+            "`pip install {package}` into {} failed (is PyPI reachable?):\n{}",
+            venv.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(tool)
+}
+
 /// Tallies checks and test cases.
 #[derive(Default)]
 struct Tally {
@@ -232,6 +278,8 @@ fn test() -> Result<ExitCode> {
         ensure_cargo_fuzz()?;
     }
 
+    let moto = ensure_pip_tool(MOTO, "moto_server", "--help")?;
+
     let mut t = Tally::default();
     run_check(
         &mut t,
@@ -263,7 +311,9 @@ fn test() -> Result<ExitCode> {
     run_tests(
         &mut t,
         "cargo test",
-        cargo().args(["test", "--locked", "--workspace"]),
+        cargo()
+            .args(["test", "--locked", "--workspace"])
+            .env("UPDRAFT_MOTO_SERVER", &moto),
     )?;
     let wall = dependency_wall()?;
     t.check(
