@@ -195,6 +195,27 @@ pub fn upload(args: &UploadArgs) -> u8 {
     let summary = runtime.block_on(run(job, &mut output, async {
         let _ = tokio::signal::ctrl_c().await;
     }));
+    if args.json {
+        // The last line: what was done, for scripts (and the resume tests).
+        let failed: Vec<_> = summary
+            .failed
+            .iter()
+            .map(|(key, reason)| serde_json::json!({ "key": key, "reason": reason }))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "type": "summary",
+                "completed": summary.completed,
+                "cancelled": summary.cancelled,
+                "failed": failed,
+                "bytes": summary.bytes,
+                "requests": summary.requests,
+                "partsSent": summary.parts_sent,
+                "interrupted": summary.interrupted,
+            })
+        );
+    }
     report(&summary)
 }
 
