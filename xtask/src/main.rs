@@ -4,15 +4,15 @@
 //!   `cargo fmt --check`, clippy with `-D warnings`, every test, the dependency wall, the
 //!   wasm build of `updraft-core` and the fuzz-target build, and ends with one line
 //!   `N passed, N failed`.
-//!   It also installs the AWS CLI from PyPI into a venv (`~/.cache/updraft/venv`), the AWS
-//!   JS SDK v3 from npm (`~/.cache/updraft/node`) and rclone (Debian's package, when
+//!   It also installs the AWS CLI from PyPI into the venv (`~/.cache/updraft/venv`), the
+//!   AWS JS SDK v3 from npm (`~/.cache/updraft/node`) and rclone (Debian's package, when
 //!   running as root with apt-get; otherwise it says how), and runs the `updraft-dev`
 //!   tests that drive the dev store with them.
-//! - `cargo xtask bench dev [ARGS]` — ingest throughput of the dev store (one 1 GiB PUT,
-//!   multipart with 8 parallel parts) against writing a local file and against moto
-//!   (PyPI, installed into the same venv), as a Markdown table.
 //! - `cargo xtask dev [ARGS]` — installs what building and running needs, then builds and
 //!   runs `updraft dev [ARGS]` (the local stack).
+//! - `cargo xtask bench core|dev` — figures, not checks: the engine's own cost, or the
+//!   dev store's ingest (one 1 GiB PUT, multipart with 8 parallel parts) against writing
+//!   a local file and against moto, as a Markdown table.
 
 use std::env;
 use std::io::{BufRead, BufReader};
@@ -33,13 +33,17 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("dev") => dev(&args[1..]),
-        Some("bench") if args.get(1).map(String::as_str) == Some("dev") => bench_dev(&args[2..]),
+        Some("bench") => bench(
+            args.get(1).map(String::as_str),
+            args.get(2..).unwrap_or(&[]),
+        ),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  test   install what is missing, then run every check\n  \
                  dev    run the local stack (`updraft dev`)\n  \
-                 bench dev  ingest throughput of the dev store vs a local file and moto"
+                 bench core   measure the engine's own cost (figures, not checks)\n  \
+                 bench dev    ingest throughput of the dev store vs a local file and moto"
             );
             return ExitCode::from(2);
         }
@@ -133,62 +137,63 @@ fn ensure_cargo_fuzz() -> Result<()> {
     Ok(())
 }
 
-/// The venv the AWS CLI is installed into, shared by clones on one machine.
+/// The Python venv test peers are installed into, shared by clones on one machine.
 fn venv_dir() -> PathBuf {
     cache_dir().join("venv")
 }
 
-/// Installs the AWS CLI (PyPI `awscli`) into [`venv_dir`] unless it already runs there;
-/// returns the path of its `aws` command.
-fn ensure_aws_cli() -> Result<PathBuf> {
+/// moto, a separate S3 implementation the native driver is tested against.
+const MOTO: &str = "moto[server]==5.2.5";
+
+/// Installs `package` (a pip requirement) into [`venv_dir`] unless `bin` already runs
+/// there with `check_arg`; returns the path of `bin`.
+fn ensure_pip_tool(package: &str, bin: &str, check_arg: &str) -> Result<PathBuf> {
     let venv = venv_dir();
-    let aws = venv.join("bin").join("aws");
-    if succeeds(Command::new(&aws).arg("--version")) {
-        return Ok(aws);
+    let tool = venv.join("bin").join(bin);
+    if succeeds(Command::new(&tool).arg(check_arg)) {
+        return Ok(tool);
     }
-    println!(
-        "xtask: installing the AWS CLI (pip install awscli) into {}",
-        venv.display()
-    );
-    let python = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let out = Command::new(&python)
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .output()
-        .with_context(|| format!("`{python} -m venv` could not run: install Python 3 with venv"))?;
-    if !out.status.success() {
-        bail!(
-            "`{python} -m venv {}` failed (on Debian: apt-get install python3-venv):\n{}",
-            venv.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+    println!("xtask: installing {package} into {}", venv.display());
+    if !venv.join("bin").join("pip").exists() {
+        let python = env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let out = Command::new(&python)
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .output()
+            .with_context(|| format!("`{python} -m venv` could not run: install Python 3"))?;
+        if !out.status.success() {
+            bail!(
+                "`{python} -m venv {}` failed (on Debian: apt-get install python3-venv):\n{}",
+                venv.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
     let out = Command::new(venv.join("bin").join("pip"))
-        .args(["install", "--quiet", "awscli"])
+        .args(["install", "--quiet", package])
         .output()
         .context("the venv's pip could not run")?;
     if !out.status.success() {
         bail!(
-            "`pip install awscli` into {} failed (is PyPI reachable? a proxy needs \
-             HTTPS_PROXY/PIP_INDEX_URL):\n{}",
+            "`pip install {package}` into {} failed (is PyPI reachable?):\n{}",
             venv.display(),
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    if !succeeds(Command::new(&aws).arg("--version")) {
-        bail!(
-            "pip installed awscli but `{} --version` fails",
-            aws.display()
-        );
-    }
-    Ok(aws)
+    Ok(tool)
 }
+
+/// The AWS CLI (v1, from PyPI), a client nobody here wrote, for the dev-store tests.
+const AWS_CLI: &str = "awscli";
 
 /// Installs `@aws-sdk/client-s3` and `@aws-sdk/lib-storage` (v3) with npm into
 /// `~/.cache/updraft/node` unless there; returns its `node_modules`.
 fn ensure_js_sdk() -> Result<PathBuf> {
     let dir = cache_dir().join("node");
     let modules = dir.join("node_modules");
+    if !succeeds(Command::new("node").arg("--version")) {
+        bail!("`node` is needed for the AWS JS SDK tests: install Node.js 18 or newer");
+    }
     let installed = ["client-s3", "lib-storage"].iter().all(|p| {
         modules
             .join("@aws-sdk")
@@ -196,11 +201,8 @@ fn ensure_js_sdk() -> Result<PathBuf> {
             .join("package.json")
             .exists()
     });
-    if installed && succeeds(Command::new("node").arg("--version")) {
+    if installed {
         return Ok(modules);
-    }
-    if !succeeds(Command::new("node").arg("--version")) {
-        bail!("`node` is needed for the AWS JS SDK tests: install Node.js 18 or newer");
     }
     println!(
         "xtask: installing the AWS JS SDK v3 (npm) into {}",
@@ -355,6 +357,8 @@ fn test() -> Result<ExitCode> {
         ensure_cargo_fuzz()?;
     }
 
+    let moto = ensure_pip_tool(MOTO, "moto_server", "--help")?;
+
     let mut t = Tally::default();
     run_check(
         &mut t,
@@ -386,10 +390,12 @@ fn test() -> Result<ExitCode> {
     run_tests(
         &mut t,
         "cargo test",
-        cargo().args(["test", "--locked", "--workspace"]),
+        cargo()
+            .args(["test", "--locked", "--workspace"])
+            .env("UPDRAFT_MOTO_SERVER", &moto),
     )?;
-    // The dev store against the AWS CLI (clients nobody here wrote).
-    match ensure_aws_cli() {
+    // The dev store against clients nobody here wrote.
+    match ensure_pip_tool(AWS_CLI, "aws", "--version") {
         Ok(aws) => run_tests(
             &mut t,
             "updraft dev against the AWS CLI",
@@ -493,32 +499,37 @@ fn test() -> Result<ExitCode> {
     })
 }
 
-/// Installs moto's server (PyPI `moto[server]`) into the AWS CLI's venv unless there.
-fn ensure_moto() -> Result<PathBuf> {
-    ensure_aws_cli()?;
-    let moto = venv_dir().join("bin").join("moto_server");
-    if moto.exists() {
-        return Ok(moto);
+fn bench(what: Option<&str>, args: &[String]) -> Result<ExitCode> {
+    match what {
+        Some("dev") => bench_dev(args),
+        Some("core") => {
+            let ok = cargo()
+                .args([
+                    "run",
+                    "--release",
+                    "--locked",
+                    "-p",
+                    "updraft-core",
+                    "--example",
+                    "bench",
+                ])
+                .status()?
+                .success();
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        _ => {
+            eprintln!("usage: cargo xtask bench core|dev");
+            Ok(ExitCode::from(2))
+        }
     }
-    println!(
-        "xtask: installing moto (pip install moto[server]) into {}",
-        venv_dir().display()
-    );
-    let out = Command::new(venv_dir().join("bin").join("pip"))
-        .args(["install", "--quiet", "moto[server]"])
-        .output()
-        .context("the venv's pip could not run")?;
-    if !out.status.success() {
-        bail!(
-            "`pip install moto[server]` failed (is PyPI reachable?):\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(moto)
 }
 
 fn bench_dev(args: &[String]) -> Result<ExitCode> {
-    let moto = ensure_moto()?;
+    let moto = ensure_pip_tool(MOTO, "moto_server", "--help")?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();

@@ -66,6 +66,8 @@ pub enum Error {
         valid: &'static str,
     },
     // ---- engine -----------------------------------------------------------------------
+    /// A file was refused before any request: it breaks a validation rule.
+    FileRejected { name: String, reason: String },
     /// A part was stored but its answer carried no `ETag`: the bucket's CORS rules do
     /// not expose it to the page.
     EtagNotExposed { bucket: String },
@@ -148,6 +150,9 @@ impl fmt::Display for Error {
             ),
             Error::InvalidSetting { what, value, valid } => {
                 write!(f, "{value:?} is not a valid {what}; use one of: {valid}")
+            }
+            Error::FileRejected { name, reason } => {
+                write!(f, "{name:?} was not added: {reason}")
             }
             Error::EtagNotExposed { bucket } => write!(
                 f,

@@ -68,12 +68,25 @@ impl fmt::Debug for Body {
     }
 }
 
+/// Headers and query parameters whose values are secrets (or, for signatures, grant
+/// access): `Debug` and [`Request::redacted_url`] print them as `***`.
+const SECRET_NAMES: &[&str] = &[
+    "authorization",
+    "x-amz-security-token",
+    "x-amz-server-side-encryption-customer-key",
+    "x-amz-signature",
+];
+
+fn is_secret(name: &str) -> bool {
+    SECRET_NAMES.iter().any(|s| s.eq_ignore_ascii_case(name))
+}
+
 /// A request for a driver to send.
 ///
 /// `path` is exactly what goes on the request line (already percent-encoded);
 /// `query` holds decoded name/value pairs, encoded when the URL is rendered;
-/// header names are lowercase.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// header names are lowercase. `Debug` hides secrets.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Request {
     pub method: Method,
     /// `https` or `http`.
@@ -120,17 +133,81 @@ impl Request {
     }
 
     /// The full URL, query encoded with [`crate::sigv4::uri_encode`] in the order given.
+    /// A presigned URL carries its signature and session token: never log it; log
+    /// [`Request::redacted_url`].
     pub fn url(&self) -> String {
+        self.render_url(false)
+    }
+
+    /// The URL with signatures and session tokens replaced by `***`, for logs.
+    pub fn redacted_url(&self) -> String {
+        self.render_url(true)
+    }
+
+    fn render_url(&self, redact: bool) -> String {
         let mut url = format!("{}://{}{}", self.scheme, self.host, self.path);
         for (i, (k, v)) in self.query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             url.push_str(&crate::sigv4::uri_encode(k, true));
             if !v.is_empty() {
                 url.push('=');
-                url.push_str(&crate::sigv4::uri_encode(v, true));
+                if redact && is_secret(k) {
+                    url.push_str("***");
+                } else {
+                    url.push_str(&crate::sigv4::uri_encode(v, true));
+                }
             }
         }
         url
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), if is_secret(n) { "***" } else { v.as_str() }))
+            .collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("url", &self.redacted_url())
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Credentials;
+    use crate::sigv4::{Signer, SigningParams};
+
+    #[test]
+    fn debug_and_redacted_url_hide_secrets() {
+        let creds = Credentials::new("AKID", "the-secret").with_session_token("the-token");
+        let p = SigningParams::s3(&creds, "us-east-1", crate::Timestamp::from_unix(0));
+        let mut header = Request::new(Method::Put, "https", "b.s3.amazonaws.com", "/k");
+        header.set_header("x-amz-server-side-encryption-customer-key", "sse-c-key");
+        Signer::new().sign(&mut header, &p).unwrap();
+        let mut presigned = Request::new(Method::Get, "https", "b.s3.amazonaws.com", "/k");
+        let sig = Signer::new().presign(&mut presigned, &p, 60).unwrap();
+        for shown in [
+            format!("{header:?}"),
+            format!("{presigned:?}"),
+            presigned.redacted_url(),
+        ] {
+            for secret in [
+                "the-secret",
+                "the-token",
+                "sse-c-key",
+                sig.signature.as_str(),
+            ] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+        }
+        assert!(presigned.url().contains(&sig.signature));
     }
 }
 

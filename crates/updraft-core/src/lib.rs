@@ -1,6 +1,14 @@
 //! The sans-IO core of updraft.
 //!
+//! Start with [`engine`]: its docs say what a driver calls, in which order. The other
+//! modules are the wire layer it stands on.
+//!
 //! # In scope
+//! - [`engine`]: the upload engine — per-file state machines, a scheduler across files,
+//!   retries, credentials with refresh ahead of expiry, clock-skew correction, resume
+//!   records, validation, progress events.
+//! - [`plan`]: part sizes within S3's limits; [`retry`]: backoff and the one table that
+//!   classifies failures.
 //! - [`sigv4`]: AWS Signature Version 4 — header auth, presigned URLs, POST-policy
 //!   signing, session tokens, signed and `UNSIGNED-PAYLOAD` bodies.
 //! - [`s3`]: S3 request builders and response parsers for the operations an uploader

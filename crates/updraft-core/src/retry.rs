@@ -125,6 +125,107 @@ pub fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::Response;
+    use crate::s3::PutObject;
+
+    /// The error a PutObject answer with `status` and `code` gives.
+    fn s3_error(status: u16, code: &str, message: &str, server_time: Option<&str>) -> Error {
+        let time = server_time
+            .map(|t| format!("<ServerTime>{t}</ServerTime>"))
+            .unwrap_or_default();
+        let body = format!("<Error><Code>{code}</Code><Message>{message}</Message>{time}</Error>");
+        let response = Response {
+            status,
+            headers: vec![],
+            body: body.into_bytes(),
+        };
+        let put = PutObject {
+            bucket: "b".into(),
+            key: "k".into(),
+            len: 0,
+            options: Default::default(),
+            content_md5: None,
+            checksums: Default::default(),
+        };
+        put.parse(&response).unwrap_err()
+    }
+
+    #[test]
+    fn the_table_row_by_row() {
+        let at = Timestamp::from_unix(1_000_000);
+        let c = |e: &Error, temporary: bool| classify(e, temporary, at, None);
+        use Disposition::*;
+        // Retry with backoff.
+        let network = Error::Network {
+            detail: "reset".into(),
+        };
+        assert_eq!(c(&network, true), Retry);
+        for (status, code) in [
+            (500, "InternalError"),
+            (502, "BadGateway"),
+            (503, "SlowDown"),
+            (503, "ServiceUnavailable"),
+            (504, "GatewayTimeout"),
+            (429, "TooManyRequests"),
+            (400, "RequestTimeout"),
+            (400, "BadDigest"),
+        ] {
+            assert_eq!(c(&s3_error(status, code, "", None), true), Retry, "{code}");
+        }
+        // Correct the clock, from ServerTime, else from the Date header.
+        let skewed = s3_error(
+            403,
+            "RequestTimeTooSkewed",
+            "",
+            Some("1970-01-12T13:36:40Z"),
+        );
+        assert_eq!(
+            c(&skewed, true),
+            CorrectClock {
+                adjust_secs: Some(-600)
+            }
+        );
+        let expired_url = s3_error(403, "AccessDenied", "Request has expired", None);
+        assert_eq!(
+            classify(
+                &expired_url,
+                false,
+                at,
+                Some(Timestamp::from_unix(1_000_060))
+            ),
+            CorrectClock {
+                adjust_secs: Some(60)
+            }
+        );
+        // Refresh credentials.
+        for code in ["ExpiredToken", "InvalidToken", "ExpiredTokenException"] {
+            assert_eq!(
+                c(&s3_error(400, code, "", None), true),
+                RefreshCredentials,
+                "{code}"
+            );
+        }
+        assert_eq!(
+            c(&s3_error(403, "InvalidAccessKeyId", "", None), true),
+            RefreshCredentials
+        );
+        // Fail.
+        assert_eq!(
+            c(&s3_error(403, "InvalidAccessKeyId", "", None), false),
+            Fail
+        );
+        for (status, code) in [
+            (403, "AccessDenied"),
+            (404, "NoSuchBucket"),
+            (400, "EntityTooLarge"),
+            (400, "InvalidPart"),
+            (403, "SignatureDoesNotMatch"),
+        ] {
+            assert_eq!(c(&s3_error(status, code, "", None), true), Fail, "{code}");
+        }
+        let rejected = Error::Signing { detail: "x".into() };
+        assert_eq!(c(&rejected, true), Fail);
+    }
 
     #[test]
     fn delays_stay_within_bounds_and_give_up() {

@@ -504,3 +504,24 @@ fn entities_from_a_dtd_and_deep_nesting_are_refused() {
         Err(Error::InvalidResponse { .. })
     ));
 }
+
+/// moto names the root element `ListPartsResponse`; the AWS SDKs ignore the root's name,
+/// and so do we (found by the native driver's tests against moto, issue 6).
+#[test]
+fn list_parts_accepts_motos_root_name_r6() {
+    let body = "<ListPartsResponse><Bucket>b</Bucket><Key>k</Key><UploadId>u</UploadId>\
+                <IsTruncated>false</IsTruncated><Part><PartNumber>1</PartNumber>\
+                <ETag>\"e\"</ETag><Size>5</Size></Part></ListPartsResponse>";
+    let r = Response {
+        status: 200,
+        headers: vec![],
+        body: body.as_bytes().to_vec(),
+    };
+    let page = list_parts().parse(&r).unwrap();
+    assert_eq!(page.parts.len(), 1);
+    let other = Response {
+        body: b"<Something><Part/></Something>".to_vec(),
+        ..r
+    };
+    assert!(list_parts().parse(&other).is_err());
+}

@@ -52,6 +52,7 @@
 mod credentials;
 mod event;
 mod resume;
+mod validation;
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -60,6 +61,7 @@ use serde::{Deserialize, Serialize};
 pub use credentials::RefreshFailure;
 pub use event::{Completed, Event, FileStatus, Progress, UploadError};
 pub use resume::{RecordedPart, ResumeRecord};
+pub use validation::Validation;
 
 use crate::checksum::{
     ChecksumAlgorithm, crc32c_base64, crc32c_composite, crc64nvme_base64, crc64nvme_combine,
@@ -102,6 +104,8 @@ pub struct EngineConfig {
     pub refresh_ahead_ms: u64,
     pub plan: PlanConfig,
     pub retry: RetryConfig,
+    /// Which files are accepted at all.
+    pub validation: Validation,
 }
 
 impl Default for EngineConfig {
@@ -114,6 +118,7 @@ impl Default for EngineConfig {
             refresh_ahead_ms: 300_000,
             plan: PlanConfig::default(),
             retry: RetryConfig::default(),
+            validation: Validation::default(),
         }
     }
 }
@@ -345,6 +350,8 @@ pub struct Engine {
     uploads: BTreeMap<FileId, Upload>,
     queue: VecDeque<FileId>,
     active: Vec<FileId>,
+    /// Paused files (out of `active`, so polling skips them; still counted in progress).
+    paused: Vec<FileId>,
     requests: BTreeMap<RequestId, InFlight>,
     cancels: VecDeque<RequestId>,
     events: VecDeque<Event>,
@@ -371,6 +378,7 @@ impl Engine {
             uploads: BTreeMap::new(),
             queue: VecDeque::new(),
             active: Vec::new(),
+            paused: Vec::new(),
             requests: BTreeMap::new(),
             cancels: VecDeque::new(),
             events: VecDeque::new(),
@@ -402,8 +410,15 @@ impl Engine {
     /// Queues a file.
     ///
     /// # Errors
-    /// [`Error::ObjectTooLarge`] for a file S3 cannot store; nothing is queued then.
+    /// [`Error::FileRejected`] for a file the [`Validation`] rules refuse, and
+    /// [`Error::ObjectTooLarge`] for one S3 cannot store; nothing is queued then.
     pub fn add(&mut self, spec: FileSpec) -> Result<FileId, Error> {
+        self.config.validation.check(
+            &spec.name,
+            spec.size,
+            spec.options.content_type.as_deref(),
+            self.uploads.len(),
+        )?;
         let plan = Plan::new(spec.size, &self.config.plan)?;
         let id = FileId(self.next_file);
         self.next_file += 1;
@@ -503,6 +518,7 @@ impl Engine {
         u.paused = true;
         self.active.retain(|f| *f != file);
         self.queue.retain(|f| *f != file);
+        self.paused.push(file);
         self.status_changed(file);
     }
 
@@ -516,6 +532,7 @@ impl Engine {
         }
         u.paused = false;
         self.all_complete_sent = false;
+        self.paused.retain(|f| *f != file);
         if matches!(u.phase, Phase::Queued) {
             self.queue.push_front(file);
         } else {
@@ -535,32 +552,42 @@ impl Engine {
         ) {
             return;
         }
+        if matches!(u.phase, Phase::Failed) {
+            // Counted as finished once already; it finishes again as cancelled.
+            self.finished_bytes -= u.spec.size;
+        }
         let ids: Vec<RequestId> = self
             .requests
             .iter()
             .filter(|(_, r)| r.file == file)
             .map(|(id, _)| *id)
             .collect();
+        // A CreateMultipartUpload on its way may still create an upload: find it later.
+        let creating = ids
+            .iter()
+            .any(|id| self.requests.get(id).is_some_and(|r| r.op == Op::Create));
         for id in ids {
             self.forget_request(id);
             self.cancels.push_back(id);
         }
         self.queue.retain(|f| *f != file);
+        self.paused.retain(|f| *f != file);
         self.release_checksums(file);
         let Some(u) = self.uploads.get_mut(&file) else {
             return;
         };
         u.paused = false;
         u.tasks.clear();
+        u.create_uncertain |= creating;
+        if !self.active.contains(&file) {
+            self.active.push(file);
+        }
         if u.upload_id.is_some() {
             u.phase = Phase::Aborting {
                 then: AfterAbort::Cancel,
             };
             u.tasks.push(Task::new(Op::Abort, false));
-            if !self.active.contains(&file) {
-                self.active.push(file);
-            }
-        } else {
+        } else if !self.clean_up_first(file, Outcome::Cancelled) {
             self.finish(file, Phase::Cancelled);
         }
         self.status_changed(file);
@@ -706,7 +733,9 @@ impl Engine {
         if let Some(id) = self.cancels.pop_front() {
             return Some(Action::Cancel { id });
         }
-        if self.credentials.poll_refresh(self.server_now(now)) {
+        // Credentials are fetched only when there is work for them.
+        let busy = !self.active.is_empty() || !self.queue.is_empty();
+        if busy && self.credentials.poll_refresh(self.server_now(now)) {
             return Some(Action::RefreshCredentials);
         }
         self.handle_timeout(now);
@@ -772,7 +801,10 @@ impl Engine {
                 }
                 if let Some(r) = record.filter(|_| usable) {
                     for p in &r.parts {
-                        if let Some(slot) = u.parts.get_mut(p.number as usize - 1) {
+                        if let Some(slot) = (p.number as usize)
+                            .checked_sub(1)
+                            .and_then(|i| u.parts.get_mut(i))
+                        {
                             *slot = Some(DonePart {
                                 etag: p.etag.clone(),
                                 crc: p.crc,
@@ -995,7 +1027,7 @@ impl Engine {
                     checksums: Checksums::default(),
                 }
                 .parse(resp)
-                .map_err(missing_etag)?;
+                .map_err(|e| missing_etag(e, &self.config.bucket))?;
                 let expected = task.crc.map(|c| checksum_base64(self.config.checksum, c));
                 verify_checksum(
                     &key,
@@ -1072,7 +1104,10 @@ impl Engine {
                 let page = list.parse(resp)?;
                 let plan = u.part_plan();
                 for p in &page.parts {
-                    let Some(slot) = u.parts.get_mut(p.part_number as usize - 1) else {
+                    let Some(slot) = (p.part_number as usize)
+                        .checked_sub(1)
+                        .and_then(|i| u.parts.get_mut(i))
+                    else {
                         continue;
                     };
                     let expected_len = plan
@@ -1369,9 +1404,14 @@ impl Engine {
         if !matches!(u.phase, Phase::SendingParts) || !u.tasks.is_empty() {
             return;
         }
+        // Parts are started in order and leave `tasks` only when stored, so with no task
+        // left every part below the cursor is stored; move it past stored parts (amortised
+        // O(1) per part) and see whether any part is left.
         let count = u.part_plan().map_or(0, |p| p.count);
-        let all_done = u.parts.iter().all(Option::is_some);
-        if all_done || (u.next_part > count && u.parts.iter().all(Option::is_some)) {
+        while u.next_part <= count && u.parts[u.next_part as usize - 1].is_some() {
+            u.next_part += 1;
+        }
+        if u.next_part > count {
             u.phase = Phase::ExpectCompleted { answer_lost: false };
             u.tasks = vec![Task::new(Op::Complete, false)];
         }
@@ -1498,6 +1538,7 @@ impl Engine {
         self.finished_bytes += u.spec.size;
         let remove = u.remove_when_done;
         self.active.retain(|f| *f != file);
+        self.paused.retain(|f| *f != file);
         self.status_changed(file);
         self.events.push_back(Event::ResumeRecordChanged { file });
         if remove {
@@ -1563,6 +1604,7 @@ impl Engine {
         let in_progress: u64 = self
             .active
             .iter()
+            .chain(&self.paused)
             .filter_map(|f| self.uploads.get(f))
             .map(Upload::sent)
             .sum();
@@ -1823,10 +1865,10 @@ fn verify_checksum(
 }
 
 /// A 2xx answer without `ETag` means CORS hides it: say how to fix that.
-fn missing_etag(e: Error) -> Error {
+fn missing_etag(e: Error, bucket: &str) -> Error {
     match e {
         Error::InvalidResponse { detail, .. } if detail.contains("ETag") => Error::EtagNotExposed {
-            bucket: String::new(),
+            bucket: bucket.to_owned(),
         },
         e => e,
     }

@@ -123,7 +123,10 @@ fn xml_body(
     if doc.name == "Error" {
         return Err(S3Error::from_xml(&doc, response, target).into());
     }
-    if doc.name != root {
+    // moto answers ListParts with <ListPartsResponse>: accept the documented name or the
+    // same stem with `Response`, as the AWS SDKs (which ignore the root name) do.
+    let stem = root.strip_suffix("Result").unwrap_or(root);
+    if doc.name != root && doc.name.strip_suffix("Response") != Some(stem) {
         return Err(Error::InvalidResponse {
             what,
             detail: format!("the root element is <{}>, not <{root}>", doc.name),

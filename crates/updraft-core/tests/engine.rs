@@ -1,0 +1,221 @@
+//! Engine behaviours the simulator does not single out (issue 3).
+#![allow(clippy::unwrap_used)]
+
+use updraft_core::engine::{Action, Engine, EngineConfig, Event, FileSpec, FileStatus, Validation};
+use updraft_core::http::Response;
+use updraft_core::s3::{Addressing, Endpoint};
+use updraft_core::{Credentials, Error};
+
+const NOW: u64 = 1_700_000_000_000;
+
+fn config() -> EngineConfig {
+    EngineConfig {
+        bucket: "uploads".into(),
+        endpoint: Endpoint::custom("http://127.0.0.1:9000", "us-east-1", Addressing::Auto).unwrap(),
+        checksum: None,
+        ..EngineConfig::default()
+    }
+}
+
+fn spec(name: &str, size: u64) -> FileSpec {
+    FileSpec {
+        name: name.into(),
+        key: format!("alice/{name}"),
+        size,
+        fingerprint: format!("{name}:{size}"),
+        options: Default::default(),
+        resume: None,
+    }
+}
+
+fn ok(headers: &[(&str, &str)], body: &str) -> Response {
+    Response {
+        status: 200,
+        headers: headers
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect(),
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+fn events(e: &mut Engine) -> Vec<Event> {
+    std::iter::from_fn(|| e.poll_event()).collect()
+}
+
+#[test]
+fn a_hidden_etag_names_the_cors_fix_r3() {
+    let mut e = Engine::new(config(), 1);
+    e.set_credentials(Credentials::new("AKID", "secret"), NOW);
+    let file = e.add(spec("big.bin", 20 * 1024 * 1024)).unwrap();
+    let Some(Action::Send { id, .. }) = e.poll_action(NOW) else {
+        panic!("CreateMultipartUpload expected")
+    };
+    e.handle_response(
+        id,
+        Ok(ok(
+            &[],
+            "<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>",
+        )),
+        NOW,
+    );
+    let Some(Action::Send {
+        id, request, body, ..
+    }) = e.poll_action(NOW)
+    else {
+        panic!("UploadPart expected")
+    };
+    assert!(request.url().contains("partNumber=1"));
+    assert_eq!(body, Some((0, 8 * 1024 * 1024)));
+    // S3 stored the part, but CORS hides the ETag from the page.
+    e.handle_response(id, Ok(ok(&[], "")), NOW);
+    let failed = events(&mut e)
+        .into_iter()
+        .find_map(|ev| match ev {
+            Event::Failed { error, .. } => Some(error),
+            _ => None,
+        })
+        .unwrap();
+    let text = failed.to_string();
+    assert!(text.contains("<ExposeHeader>ETag</ExposeHeader>"), "{text}");
+    assert!(
+        text.contains("alice/big.bin") && text.contains("uploads"),
+        "{text}"
+    );
+    assert!(matches!(failed.error, Error::EtagNotExposed { .. }));
+    assert_eq!(e.status(file), Some(FileStatus::Failed));
+}
+
+#[test]
+fn validation_refuses_before_any_request() {
+    let mut config = config();
+    config.validation = Validation {
+        max_size: Some(10),
+        ..Validation::default()
+    };
+    let mut e = Engine::new(config, 1);
+    let err = e.add(spec("big.bin", 11)).unwrap_err();
+    assert!(err.to_string().contains("\"big.bin\""), "{err}");
+    assert!(e.poll_action(NOW).is_none());
+    assert!(events(&mut e).is_empty());
+}
+
+#[test]
+fn requests_wait_for_credentials_instead_of_failing() {
+    let mut e = Engine::new(config(), 1);
+    e.add(spec("a.txt", 3)).unwrap();
+    assert_eq!(e.poll_action(NOW), Some(Action::RefreshCredentials));
+    assert_eq!(e.poll_action(NOW), None, "nothing is sent unsigned");
+    e.set_credentials(Credentials::new("AKID", "secret"), NOW);
+    assert!(matches!(e.poll_action(NOW), Some(Action::Send { .. })));
+}
+
+#[test]
+fn one_request_limit_is_shared_by_files_and_parts() {
+    let mut config = config();
+    config.concurrency = 4;
+    let mut e = Engine::new(config, 1);
+    e.set_credentials(Credentials::new("AKID", "secret"), NOW);
+    for i in 0..30_000 {
+        e.add(spec(&format!("f{i}.txt"), 100)).unwrap();
+    }
+    let mut sent = 0;
+    while let Some(a) = e.poll_action(NOW) {
+        assert!(matches!(a, Action::Send { .. }));
+        sent += 1;
+    }
+    assert_eq!(sent, 4);
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn bodies() -> Vec<Vec<u8>> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+        let mut v: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .map(|p| std::fs::read(p).unwrap())
+            .collect();
+        v.push(b"<ListPartsResult><Part><PartNumber>0</PartNumber><ETag>x</ETag><Size>1</Size></Part></ListPartsResult>".to_vec());
+        v.push(b"<InitiateMultipartUploadResult><UploadId>u</UploadId></InitiateMultipartUploadResult>".to_vec());
+        v
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Whatever S3 (or anything posing as it) answers, and whatever a stored resume
+        /// record says, the engine does not panic.
+        #[test]
+        fn on_any_answers(
+            answers in proptest::collection::vec((0u16..600, any::<u8>(), any::<bool>(), any::<u16>()), 1..60),
+            sizes in proptest::collection::vec(0u64..40_000_000, 1..4),
+            record_parts in proptest::collection::vec((0u32..12, any::<bool>()), 0..6),
+        ) {
+            let bodies = bodies();
+            let mut e = Engine::new(config(), 3);
+            e.set_credentials(Credentials::new("AKID", "secret").with_session_token("t"), NOW);
+            for (i, size) in sizes.iter().enumerate() {
+                let mut s = spec(&format!("f{i}"), *size);
+                s.resume = Some(updraft_core::engine::ResumeRecord {
+                    bucket: "uploads".into(),
+                    key: s.key.clone(),
+                    upload_id: "u".into(),
+                    size: *size,
+                    part_size: 8 * 1024 * 1024,
+                    fingerprint: s.fingerprint.clone(),
+                    checksum_algorithm: None,
+                    parts: record_parts.iter().map(|(n, _)| updraft_core::engine::RecordedPart {
+                        number: *n,
+                        etag: "e".into(),
+                        crc: None,
+                    }).collect(),
+                });
+                let _ = e.add(s);
+            }
+            let mut now = NOW;
+            for (status, body, with_etag, mutate) in answers {
+                let mut pending = Vec::new();
+                while let Some(a) = e.poll_action(now) {
+                    match a {
+                        Action::Send { id, .. } => pending.push(id),
+                        Action::Checksum { file, part, .. } => e.handle_checksum(file, part, 7),
+                        _ => {}
+                    }
+                }
+                while e.poll_event().is_some() {}
+                for id in pending {
+                    let mut b = bodies[body as usize % bodies.len()].clone();
+                    if !b.is_empty() && mutate % 3 == 0 {
+                        let i = mutate as usize % b.len();
+                        b[i] = b[i].wrapping_add(mutate as u8);
+                    }
+                    let headers = if with_etag { vec![("etag".into(), "\"e\"".into())] } else { vec![] };
+                    let r = if status < 100 {
+                        Err(Error::Network { detail: "reset".into() })
+                    } else {
+                        Ok(Response { status, headers, body: b })
+                    };
+                    e.handle_progress(id, u64::from(mutate), now);
+                    e.handle_response(id, r, now);
+                }
+                now += 30_000;
+                e.handle_timeout(now);
+                if mutate % 7 == 0 {
+                    let first = e.files().next();
+                    if let Some(f) = first {
+                        match mutate % 5 {
+                            0 => e.pause(f),
+                            1 => e.resume(f),
+                            2 => e.cancel(f),
+                            3 => e.retry(f),
+                            _ => e.remove(f),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,523 @@
+//! The native driver: a loop around [`updraft_core::engine::Engine`] that sends its
+//! requests with reqwest, reads file ranges with positioned reads (never whole files),
+//! computes checksums off the async threads, fetches credentials and keeps resume
+//! records. Memory stays within about twice `concurrency` × part size: one part in
+//! flight and one checksummed ahead per slot.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use updraft_core::checksum::{ChecksumAlgorithm, Crc32c, Crc64Nvme};
+use updraft_core::engine::{
+    Action, Engine, EngineConfig, Event, FileId, FileSpec, RefreshFailure, RequestId,
+};
+use updraft_core::http::{Body, Request, Response};
+use updraft_core::s3::{Origin, PutOptions};
+use updraft_core::sts::AssumeRoleWithWebIdentity;
+use updraft_core::{Credentials, Error, Secret};
+
+use crate::config::{CredentialSource, read_token};
+use crate::files::Planned;
+use crate::output::Output;
+use crate::resume::ResumeStore;
+
+/// Bytes handed to reqwest at a time, so that progress moves smoothly.
+const CHUNK: usize = 256 * 1024;
+
+/// Everything one run uploads, and how.
+#[derive(Debug)]
+pub struct Job {
+    pub engine: EngineConfig,
+    pub files: Vec<Planned>,
+    pub credentials: CredentialSource,
+    /// Sent with every object: content type (else guessed per file), ACL, metadata, ...
+    pub options: PutOptions,
+    pub resume: Option<ResumeStore>,
+    /// The shortest time between two writes of one file's resume record (default 1 s).
+    pub record_interval_ms: u64,
+    pub abort_on_cancel: bool,
+}
+
+/// How a run ended.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub completed: usize,
+    pub cancelled: usize,
+    /// Each failed file's key and reason.
+    pub failed: Vec<(String, String)>,
+    pub bytes: u64,
+    /// Requests sent, for tests and benchmarks.
+    pub requests: u64,
+    /// Part uploads sent (UploadPart), for the resume tests.
+    pub parts_sent: u64,
+    pub interrupted: bool,
+}
+
+enum Msg {
+    Answer(RequestId, Result<Response, Error>),
+    Progress(RequestId, u64),
+    Checksum(FileId, u32, u64, Result<(u64, Bytes), String>),
+    Body(RequestId, Result<Bytes, String>),
+    Credentials(Result<Credentials, String>),
+}
+
+struct Source {
+    planned: Planned,
+    file: Arc<File>,
+    fingerprint: String,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn read_range(file: &File, start: u64, end: u64) -> Result<Bytes, String> {
+    let mut buf = vec![0u8; (end - start) as usize];
+    file.read_exact_at(&mut buf, start)
+        .map_err(|e| e.to_string())?;
+    Ok(Bytes::from(buf))
+}
+
+/// Runs `job` until every file is finished, or `interrupt` fires.
+pub async fn run(
+    job: Job,
+    output: &mut Output,
+    interrupt: impl std::future::Future<Output = ()>,
+) -> Summary {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(job.engine.concurrency.max(1) * 2)
+        .build()
+        .unwrap_or_default();
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut engine = Engine::new(job.engine.clone(), now_ms());
+    let mut sources: BTreeMap<FileId, Source> = BTreeMap::new();
+    let mut summary = Summary::default();
+    let bucket = job.engine.bucket.clone();
+    let host = job.engine.endpoint.origin.host.clone();
+
+    for planned in &job.files {
+        let file = match File::open(&planned.path) {
+            Ok(f) => Arc::new(f),
+            Err(e) => {
+                summary.failed.push((
+                    planned.key.clone(),
+                    format!("{} cannot be read: {e}", planned.path.display()),
+                ));
+                continue;
+            }
+        };
+        let fingerprint = format!(
+            "{}\n{}\n{}\n{host}\n{bucket}\n{}",
+            planned
+                .path
+                .canonicalize()
+                .unwrap_or_else(|_| planned.path.clone())
+                .display(),
+            planned.size,
+            planned.modified,
+            planned.key
+        );
+        let mut options = job.options.clone();
+        if options.content_type.is_none() {
+            let name = planned
+                .path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("");
+            options.content_type = Some(updraft_core::object::content_type_for(name).to_owned());
+        }
+        let resume = job.resume.as_ref().and_then(|s| s.load(&fingerprint));
+        let spec = FileSpec {
+            name: planned.path.display().to_string(),
+            key: planned.key.clone(),
+            size: planned.size,
+            fingerprint: fingerprint.clone(),
+            options,
+            resume,
+        };
+        match engine.add(spec) {
+            Ok(id) => {
+                output.added(id, planned);
+                sources.insert(
+                    id,
+                    Source {
+                        planned: planned.clone(),
+                        file,
+                        fingerprint,
+                    },
+                );
+            }
+            Err(e) => summary.failed.push((planned.key.clone(), e.to_string())),
+        }
+    }
+    if sources.is_empty() {
+        return summary;
+    }
+
+    let mut prefetched: HashMap<(FileId, u64), Bytes> = HashMap::new();
+    let mut in_flight: HashMap<RequestId, JoinHandle<()>> = HashMap::new();
+    let mut waiting_body: HashMap<RequestId, Request> = HashMap::new();
+    let mut last_saved: HashMap<FileId, u64> = HashMap::new();
+    let mut refresh_failures = 0u32;
+    let mut cancelling = false;
+    tokio::pin!(interrupt);
+
+    loop {
+        let now = now_ms();
+        while let Some(action) = engine.poll_action(now) {
+            match action {
+                Action::Send {
+                    id,
+                    file,
+                    request,
+                    body,
+                } => {
+                    summary.requests += 1;
+                    if request.query.iter().any(|(k, _)| k == "partNumber") {
+                        summary.parts_sent += 1;
+                    }
+                    let Some(src) = sources.get(&file) else {
+                        continue;
+                    };
+                    match body {
+                        None => {
+                            let handle = spawn_send(&client, request, None, id, tx.clone());
+                            in_flight.insert(id, handle);
+                        }
+                        Some((start, end)) => {
+                            if let Some(bytes) = prefetched.remove(&(file, start)) {
+                                let handle =
+                                    spawn_send(&client, request, Some(bytes), id, tx.clone());
+                                in_flight.insert(id, handle);
+                            } else {
+                                // Read the range off the async threads, then send.
+                                let f = src.file.clone();
+                                let tx2 = tx.clone();
+                                waiting_body.insert(id, request);
+                                tokio::task::spawn_blocking(move || {
+                                    let _ = tx2.send(Msg::Body(id, read_range(&f, start, end)));
+                                });
+                            }
+                        }
+                    }
+                }
+                Action::Checksum {
+                    file,
+                    part,
+                    range,
+                    algorithm,
+                } => {
+                    let Some(src) = sources.get(&file) else {
+                        continue;
+                    };
+                    let f = src.file.clone();
+                    let tx2 = tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let result = read_range(&f, range.0, range.1).map(|bytes| {
+                            let crc = match algorithm {
+                                ChecksumAlgorithm::Crc32c => u64::from(Crc32c::checksum(&bytes)),
+                                ChecksumAlgorithm::Crc64Nvme => Crc64Nvme::checksum(&bytes),
+                            };
+                            (crc, bytes)
+                        });
+                        let _ = tx2.send(Msg::Checksum(file, part, range.0, result));
+                    });
+                }
+                Action::Cancel { id } => {
+                    if let Some(h) = in_flight.remove(&id) {
+                        h.abort();
+                    }
+                    waiting_body.remove(&id);
+                }
+                Action::RefreshCredentials => {
+                    spawn_credentials(&client, &job.credentials, tx.clone());
+                }
+            }
+        }
+        let mut all_done = false;
+        while let Some(event) = engine.poll_event() {
+            match &event {
+                Event::ResumeRecordChanged { file } => {
+                    if let (Some(store), Some(src)) = (&job.resume, sources.get(file)) {
+                        match engine.resume_record(*file) {
+                            // Saved at most once a second per file; the last one on exit.
+                            Some(record) => {
+                                let last = last_saved.entry(*file).or_insert(0);
+                                if now.saturating_sub(*last) >= job.record_interval_ms {
+                                    store.save(&src.fingerprint, &record);
+                                    *last = now;
+                                }
+                            }
+                            None => store.delete(&src.fingerprint),
+                        }
+                    }
+                }
+                Event::Completed { file, .. } => {
+                    summary.completed += 1;
+                    summary.bytes += sources.get(file).map_or(0, |s| s.planned.size);
+                }
+                Event::Failed { file, error } => {
+                    let key = sources
+                        .get(file)
+                        .map(|s| s.planned.key.clone())
+                        .unwrap_or_default();
+                    summary.failed.push((key, error.to_string()));
+                }
+                Event::StatusChanged {
+                    status: updraft_core::engine::FileStatus::Cancelled,
+                    ..
+                } => {
+                    summary.cancelled += 1;
+                }
+                Event::AllComplete { .. } => all_done = true,
+                _ => {}
+            }
+            output.event(&event);
+        }
+        if all_done && in_flight.is_empty() {
+            break;
+        }
+        let timeout = engine
+            .poll_timeout()
+            .map(|t| Duration::from_millis(t.saturating_sub(now_ms())))
+            .unwrap_or(Duration::from_secs(3600));
+        tokio::select! {
+            msg = rx.recv() => {
+                let Some(msg) = msg else { break };
+                let now = now_ms();
+                match msg {
+                    Msg::Answer(id, result) => {
+                        in_flight.remove(&id);
+                        engine.handle_response(id, result, now);
+                    }
+                    Msg::Progress(id, sent) => engine.handle_progress(id, sent, now),
+                    Msg::Checksum(file, part, start, Ok((crc, bytes))) => {
+                        prefetched.insert((file, start), bytes);
+                        engine.handle_checksum(file, part, crc);
+                    }
+                    Msg::Checksum(file, _, _, Err(e)) => {
+                        let key = sources.get(&file).map(|s| s.planned.key.clone()).unwrap_or_default();
+                        summary.failed.push((key, format!("reading the file failed: {e}")));
+                        engine.cancel(file);
+                    }
+                    Msg::Body(id, Ok(bytes)) => {
+                        if let Some(request) = waiting_body.remove(&id) {
+                            let handle = spawn_send(&client, request, Some(bytes), id, tx.clone());
+                            in_flight.insert(id, handle);
+                        }
+                    }
+                    Msg::Body(id, Err(e)) => {
+                        waiting_body.remove(&id);
+                        engine.handle_response(id, Err(Error::Network { detail: format!("reading the file failed: {e}") }), now);
+                    }
+                    Msg::Credentials(Ok(c)) => {
+                        refresh_failures = 0;
+                        engine.set_credentials(c, now);
+                    }
+                    Msg::Credentials(Err(e)) => {
+                        refresh_failures += 1;
+                        output.message(&format!("getting credentials failed: {e}"));
+                        if refresh_failures >= 5 {
+                            // A CLI has no one to sign in again: give up on every file.
+                            for f in sources.keys() {
+                                engine.cancel(*f);
+                            }
+                            summary.failed.push((String::new(), format!("no credentials: {e}")));
+                        } else {
+                            engine.handle_credentials_failure(RefreshFailure::Transient, now);
+                        }
+                    }
+                }
+            }
+            _ = tokio::time::sleep(timeout) => engine.handle_timeout(now_ms()),
+            _ = &mut interrupt, if !cancelling => {
+                cancelling = true;
+                summary.interrupted = true;
+                if job.abort_on_cancel {
+                    engine.cancel_all();
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+    // Keep what lets the next run resume.
+    if let Some(store) = &job.resume {
+        for (id, src) in &sources {
+            if let Some(record) = engine.resume_record(*id) {
+                store.save(&src.fingerprint, &record);
+            }
+        }
+    }
+    for (_, h) in in_flight {
+        h.abort();
+    }
+    summary
+}
+
+fn spawn_send(
+    client: &reqwest::Client,
+    request: Request,
+    body: Option<Bytes>,
+    id: RequestId,
+    tx: mpsc::UnboundedSender<Msg>,
+) -> JoinHandle<()> {
+    let client = client.clone();
+    tokio::spawn(async move {
+        let result = send(&client, request, body, id, &tx).await;
+        let _ = tx.send(Msg::Answer(id, result));
+    })
+}
+
+async fn send(
+    client: &reqwest::Client,
+    request: Request,
+    body: Option<Bytes>,
+    id: RequestId,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> Result<Response, Error> {
+    let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes()).map_err(|e| {
+        Error::Network {
+            detail: e.to_string(),
+        }
+    })?;
+    let mut rb = client.request(method, request.url());
+    for (name, value) in &request.headers {
+        if name != "host" {
+            rb = rb.header(name.as_str(), value.as_str());
+        }
+    }
+    rb = match (&request.body, body) {
+        (Body::Bytes(b), _) => rb.body(b.clone()),
+        (Body::External { .. }, Some(bytes)) => {
+            let len = bytes.len();
+            let tx = tx.clone();
+            let mut sent = 0u64;
+            let chunks: Vec<Bytes> = (0..len)
+                .step_by(CHUNK)
+                .map(|i| bytes.slice(i..(i + CHUNK).min(len)))
+                .collect();
+            let stream = futures_util::stream::iter(chunks.into_iter().map(move |c| {
+                sent += c.len() as u64;
+                let _ = tx.send(Msg::Progress(id, sent));
+                Ok::<Bytes, std::io::Error>(c)
+            }));
+            rb.header("content-length", len.to_string())
+                .body(reqwest::Body::wrap_stream(stream))
+        }
+        _ => rb.body(Bytes::new()),
+    };
+    let resp = rb.send().await.map_err(|e| Error::Network {
+        detail: network_detail(&e),
+    })?;
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| Error::Network {
+            detail: network_detail(&e),
+        })?
+        .to_vec();
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// The error without its URL: a presigned URL would carry a signature.
+fn network_detail(e: &reqwest::Error) -> String {
+    let mut detail = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = source {
+        if !detail.is_empty() {
+            detail.push_str(": ");
+        }
+        detail.push_str(&err.to_string());
+        source = err.source();
+    }
+    // reqwest names the URL in its message; a presigned one would carry a signature.
+    detail
+        .split(" for url (")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn spawn_credentials(
+    client: &reqwest::Client,
+    source: &CredentialSource,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    match source {
+        CredentialSource::Static(c) => {
+            let _ = tx.send(Msg::Credentials(Ok(c.clone())));
+        }
+        CredentialSource::WebIdentity {
+            token_file,
+            role_arn,
+            session_name,
+            sts_endpoint,
+        } => {
+            let client = client.clone();
+            let (token_file, role_arn, session_name, sts_endpoint): (
+                PathBuf,
+                String,
+                String,
+                String,
+            ) = (
+                token_file.clone(),
+                role_arn.clone(),
+                session_name.clone(),
+                sts_endpoint.clone(),
+            );
+            tokio::spawn(async move {
+                let result = async {
+                    let token = read_token(&token_file)?;
+                    let origin = Origin::parse(&sts_endpoint).map_err(|e| e.to_string())?;
+                    let op = AssumeRoleWithWebIdentity {
+                        role_arn,
+                        role_session_name: session_name,
+                        web_identity_token: Secret::new(token),
+                        provider_id: None,
+                        duration_seconds: None,
+                        policy: None,
+                    };
+                    let response = send(
+                        &client,
+                        op.request(&origin),
+                        None,
+                        RequestId(u64::MAX),
+                        &mpsc::unbounded_channel().0,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    op.parse(&response)
+                        .map(|o| o.credentials)
+                        .map_err(|e| e.to_string())
+                }
+                .await;
+                let _ = tx.send(Msg::Credentials(result));
+            });
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Which files go to which keys: a file goes to `PREFIX` + its name; a directory keeps its
+//! own name under the prefix, as `cp -r` does.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::ConfigError;
+
+/// A file to upload and the key it goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Planned {
+    pub path: PathBuf,
+    pub key: String,
+    pub size: u64,
+    /// Seconds since the epoch of the last modification, for the resume fingerprint.
+    pub modified: u64,
+}
+
+fn utf8(p: &Path) -> Result<&str, ConfigError> {
+    p.to_str().ok_or_else(|| {
+        ConfigError(format!(
+            "{} is not valid UTF-8, and S3 keys must be: rename it",
+            p.display()
+        ))
+    })
+}
+
+fn planned(path: &Path, key: String) -> Result<Planned, ConfigError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| ConfigError(format!("{} cannot be read: {e}", path.display())))?;
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs());
+    Ok(Planned {
+        path: path.to_path_buf(),
+        key,
+        size: meta.len(),
+        modified,
+    })
+}
+
+/// Expands `paths` into files and keys. `key` names the object when one file is given.
+///
+/// # Errors
+/// [`ConfigError`] for a path that does not exist or cannot be read, a name that is not
+/// UTF-8, or `--key` with more than one file.
+pub fn plan(
+    paths: &[PathBuf],
+    prefix: &str,
+    key: Option<&str>,
+) -> Result<Vec<Planned>, ConfigError> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| ConfigError(format!("{} cannot be read: {e}", path.display())))?;
+        if meta.is_dir() {
+            if key.is_some() {
+                return Err(ConfigError(format!(
+                    "--key names one object, but {} is a directory; use --prefix",
+                    path.display()
+                )));
+            }
+            let base = path
+                .file_name()
+                .map(|n| utf8(Path::new(n)).map(str::to_owned))
+                .transpose()?
+                .unwrap_or_default();
+            let walk = walkdir::WalkDir::new(path)
+                .follow_links(true)
+                .sort_by_file_name();
+            for entry in walk {
+                let entry = entry.map_err(|e| ConfigError(format!("{e}")))?;
+                if !entry.file_type().is_file() {
+                    continue;
+                }
+                let rel = entry.path().strip_prefix(path).unwrap_or(entry.path());
+                let parts: Vec<&str> = rel
+                    .components()
+                    .map(|c| utf8(Path::new(c.as_os_str())))
+                    .collect::<Result<_, _>>()?;
+                let key = if base.is_empty() {
+                    format!("{prefix}{}", parts.join("/"))
+                } else {
+                    format!("{prefix}{base}/{}", parts.join("/"))
+                };
+                out.push(planned(entry.path(), key)?);
+            }
+        } else {
+            let name = path
+                .file_name()
+                .map(|n| utf8(Path::new(n)))
+                .transpose()?
+                .unwrap_or_default();
+            let key = match key {
+                Some(k) => k.to_owned(),
+                None => format!("{prefix}{name}"),
+            };
+            out.push(planned(path, key)?);
+        }
+    }
+    if key.is_some() && out.len() > 1 {
+        return Err(ConfigError(
+            "--key names one object, but several files were given; use --prefix".into(),
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directories_keep_their_name_under_the_prefix() {
+        let d = tempfile::tempdir().unwrap();
+        let photos = d.path().join("photos");
+        std::fs::create_dir_all(photos.join("2024")).unwrap();
+        std::fs::write(photos.join("a.jpg"), b"a").unwrap();
+        std::fs::write(photos.join("2024/b.jpg"), b"bb").unwrap();
+        std::fs::write(d.path().join("big"), b"ccc").unwrap();
+        let got = plan(&[d.path().join("big"), photos], "alice/", None).unwrap();
+        let keys: Vec<&str> = got.iter().map(|p| p.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["alice/big", "alice/photos/2024/b.jpg", "alice/photos/a.jpg"]
+        );
+        assert_eq!(got[0].size, 3);
+    }
+
+    #[test]
+    fn key_is_for_one_file() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a"), b"a").unwrap();
+        let got = plan(&[d.path().join("a")], "", Some("x/y")).unwrap();
+        assert_eq!(got[0].key, "x/y");
+        assert!(plan(&[d.path().to_path_buf()], "", Some("k")).is_err());
+        let err = plan(&[d.path().join("missing")], "", None).unwrap_err();
+        assert!(err.0.contains("missing"), "{err}");
+    }
+}
