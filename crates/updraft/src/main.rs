@@ -24,6 +24,8 @@ enum Command {
     /// Run the local stack: an S3-compatible store (and, later, STS and sign-in) with an
     /// app origin, on 127.0.0.1, data kept in the data directory.
     Dev(DevArgs),
+    /// Upload files and directories to S3 (or any S3-compatible store).
+    Upload(updraft_upload::cli::UploadArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Dev(args) => dev(args),
+        Command::Upload(args) => return ExitCode::from(updraft_upload::cli::upload(&args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,6 @@
 //! `updraft dev` as a process (issue 4): `kill -9` mid-upload leaves no partial object,
 //! a restart keeps what was committed, Ctrl-C stops cleanly, `--verbose` logs requests
-//! without secrets.
+//! without secrets; and `updraft upload` (the native driver) into it.
 #![cfg(unix)]
 // Test-only helpers: a failure here is a test failure, so unwrap is what we want.
 #![allow(clippy::unwrap_used)]
@@ -154,6 +154,20 @@ impl Dev {
         (status, text)
     }
 
+    /// GETs `key`: status, response head, body bytes.
+    fn get_raw(&self, key: &str) -> (u16, String, Vec<u8>) {
+        let (mut head, _) = self.signed(Method::Get, key, &[], Vec::new());
+        head.push_str("connection: close\r\n\r\n");
+        let mut s = TcpStream::connect(self.host()).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8_lossy(&out[..split]).into_owned();
+        let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+        (status, head, out[split + 4..].to_vec())
+    }
+
     /// Starts a request announcing `len` body bytes but sends only `sent` of them.
     fn half_sent(&self, key: &str, query: &[(&str, &str)], len: usize, sent: usize) -> TcpStream {
         let (mut head, _) = self.signed(Method::Put, key, query, Vec::new());
@@ -260,4 +274,66 @@ fn r4_ctrl_c_stops_cleanly_and_verbose_logs_without_secrets() {
     assert!(log.contains("PUT uploads/logged key.txt 200"), "{log}");
     assert!(!log.contains(dev.creds.secret_access_key.expose()), "{log}");
     assert!(!log.contains("Signature"), "{log}");
+}
+
+#[test]
+fn r4_updraft_upload_into_updraft_dev() {
+    let dir = TempDir::new("upload");
+    let work = TempDir::new("upload-work");
+    let dev = start(&dir.0, false);
+    let src = work.0.join("tree");
+    std::fs::create_dir_all(src.join("sub dir")).unwrap();
+    let big: Vec<u8> = (0..12 * 1024 * 1024 + 5).map(|i| (i % 251) as u8).collect();
+    std::fs::write(src.join("big.bin"), &big).unwrap();
+    std::fs::write(src.join("sub dir").join("ünï +#%.txt"), b"small").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_updraft"))
+        .arg("upload")
+        .arg(&src)
+        .args([
+            "--bucket",
+            "uploads",
+            "--prefix",
+            "up/",
+            "--endpoint-url",
+            &dev.endpoint,
+        ])
+        .args([
+            "--region",
+            "us-east-1",
+            "--path-style",
+            "--no-progress",
+            "--part-size",
+            "5MiB",
+        ])
+        .arg("--resume-dir")
+        .arg(work.0.join("resume"))
+        .env("AWS_ACCESS_KEY_ID", &dev.creds.access_key_id)
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            dev.creds.secret_access_key.expose(),
+        )
+        .env("AWS_CONFIG_FILE", work.0.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", work.0.join("credentials"))
+        .env("HOME", &work.0)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_S3")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "updraft upload failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, text, body) = dev.get_raw("up/tree/big.bin");
+    assert_eq!(status, 200);
+    assert!(body == big, "big.bin differs");
+    assert!(
+        text.to_ascii_lowercase().contains("etag: \"") && text.contains("-3\""),
+        "3 parts of 5 MiB: {text}"
+    );
+    let (status, text) = dev.call(Method::Get, "up/tree/sub dir/ünï +#%.txt", &[], Vec::new());
+    assert!(status == 200 && text.ends_with("small"), "{text}");
 }
