@@ -25,7 +25,7 @@ enum Command {
     /// app origin, on 127.0.0.1, data kept in the data directory.
     Dev(DevArgs),
     /// Upload files and directories to S3 (or any S3-compatible store).
-    Upload(updraft_upload::cli::UploadArgs),
+    Upload(Box<updraft_upload::cli::UploadArgs>),
 }
 
 #[derive(Debug, clap::Args)]
