@@ -1017,18 +1017,27 @@ impl S3 for Backend {
         // The copy is a new single-part object: its ETag is the MD5 of the bytes, its
         // checksums full-object ones in the source's algorithms (CRC64NVME by default).
         let c = &src.checksums;
-        let expected = Expected {
-            algorithm: i.checksum_algorithm.map(|a| a.as_str().to_owned()),
-            sums: Checksums {
-                crc32: c.crc32.as_ref().map(|_| String::new()),
-                crc32c: c.crc32c.as_ref().map(|_| String::new()),
-                crc64nvme: c.crc64nvme.as_ref().map(|_| String::new()),
-                sha1: c.sha1.as_ref().map(|_| String::new()),
-                sha256: c.sha256.as_ref().map(|_| String::new()),
-            },
-            ..Default::default()
+        let asked = i
+            .checksum_algorithm
+            .as_ref()
+            .map(|a| a.as_str().to_ascii_uppercase());
+        let wants =
+            |name: &str, had: &Option<String>| had.is_some() || asked.as_deref() == Some(name);
+        let mut hasher = ChecksumHasher {
+            crc32: wants("CRC32", &c.crc32).then(Crc32::new),
+            crc32c: wants("CRC32C", &c.crc32c).then(Crc32c::new),
+            crc64nvme: wants("CRC64NVME", &c.crc64nvme).then(Crc64Nvme::new),
+            sha1: wants("SHA1", &c.sha1).then(Sha1::new),
+            sha256: wants("SHA256", &c.sha256).then(Sha256::new),
         };
-        let mut hasher = expected.hasher(true);
+        if hasher.crc32.is_none()
+            && hasher.crc32c.is_none()
+            && hasher.crc64nvme.is_none()
+            && hasher.sha1.is_none()
+            && hasher.sha256.is_none()
+        {
+            hasher.crc64nvme = Some(Crc64Nvme::new());
+        }
         let mut md5 = Md5::new();
         let (id, tmp) = self.store.tmp_path().map_err(S3Error::from)?;
         let copied = self.copy_hashing(&src, &tmp, &mut md5, &mut hasher).await;
