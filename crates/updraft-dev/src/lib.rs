@@ -16,6 +16,10 @@
 //! versioning, UploadPartCopy, tagging, ACL grants (canned ACLs work),
 //! bucket policies, virtual-hosted-style addressing.
 //!
+//! Known limits, from s3s 0.14: a POST-object upload's file is buffered in memory before
+//! it reaches the backend (S3's 5 GB POST limit applies), and a `${filename}` in the form's
+//! `key` is kept literally rather than replaced by the uploaded file's name.
+//!
 //! ```text
 //!            app origin (:4180)          S3 origin (:4181)
 //!            plain page                  Front: CORS preflights, CORS headers, log
