@@ -219,6 +219,23 @@ fn to_checksums(c: dto::Checksum) -> Checksums {
     }
 }
 
+/// What a broken request body means to S3. s3s's aws-chunked decoder reports a bad chunk
+/// signature through the body stream with a type it does not export, hence its text.
+fn body_error(e: s3s::StdError) -> S3Error {
+    if e.to_string().contains("SignatureMismatch") {
+        return s3_error!(
+            SignatureDoesNotMatch,
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method."
+        );
+    }
+    S3Error::with_message(
+        S3ErrorCode::IncompleteBody,
+        format!(
+            "You did not provide the number of bytes specified by the Content-Length HTTP header: {e}"
+        ),
+    )
+}
+
 fn check_sum(name: &str, sent: Option<&String>, got: Option<&String>) -> S3Result<()> {
     if let (Some(s), Some(g)) = (sent, got)
         && s != g
@@ -294,12 +311,7 @@ impl Backend {
         let mut size = 0u64;
         if let Some(mut body) = body {
             while let Some(chunk) = body.next().await {
-                let chunk: Bytes = chunk.map_err(|e| {
-                    S3Error::with_message(
-                        S3ErrorCode::IncompleteBody,
-                        format!("You did not provide the number of bytes specified by the Content-Length HTTP header: {e}"),
-                    )
-                })?;
+                let chunk: Bytes = chunk.map_err(body_error)?;
                 md5.update(&chunk);
                 hasher.update(&chunk);
                 if let Some(d) = &mut full_crc {

@@ -1120,3 +1120,80 @@ async fn r4_put_over_5_gib_is_entity_too_large() {
     );
     stack.stop().await;
 }
+
+/// Signed aws-chunked body (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`): each chunk carries a
+/// signature chained from the previous one.
+fn signed_chunks(
+    signer: &mut Signer,
+    p: &SigningParams<'_>,
+    seed: &str,
+    chunks: &[&[u8]],
+    tamper: bool,
+) -> Vec<u8> {
+    use updraft_core::sigv4::{EMPTY_SHA256, sha256_hex};
+    let scope = format!("{}/{}/s3/aws4_request", p.time.date_stamp(), p.region);
+    let mut prev = seed.to_owned();
+    let mut body = Vec::new();
+    for chunk in chunks.iter().copied().chain(std::iter::once(&b""[..])) {
+        let to_sign = format!(
+            "AWS4-HMAC-SHA256-PAYLOAD\n{}\n{scope}\n{prev}\n{EMPTY_SHA256}\n{}",
+            p.time.amz_date(),
+            sha256_hex(chunk)
+        );
+        let sig = signer.sign_string(p, &to_sign);
+        body.extend(format!("{:x};chunk-signature={sig}\r\n", chunk.len()).as_bytes());
+        body.extend(chunk);
+        body.extend(b"\r\n");
+        prev = sig;
+    }
+    if tamper {
+        // Flip one byte of the first chunk's data, after it was signed.
+        let at = body.iter().position(|b| *b == b'\n').unwrap() + 1;
+        body[at] ^= 1;
+    }
+    body
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r4_signed_aws_chunked_streaming_upload() {
+    let dir = TempDir::new("streaming");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let c = creds(info);
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    let chunks: Vec<&[u8]> = data.chunks(65_536).collect();
+    for (key, tamper, want) in [("streamed", false, 200), ("tampered", true, 403)] {
+        let time = now();
+        let p = SigningParams::s3(&c, &info.region, time).with_payload(
+            updraft_core::sigv4::Payload::Sha256("STREAMING-AWS4-HMAC-SHA256-PAYLOAD".into()),
+        );
+        let mut signer = Signer::new();
+        // The encoded length is needed before signing: sign once with a placeholder seed
+        // to learn the framing size (signatures have a fixed length).
+        let len = signed_chunks(&mut signer, &p, &"0".repeat(64), &chunks, false).len();
+        let mut req = request(info, Method::Put, "uploads", key);
+        req.set_header("content-encoding", "aws-chunked");
+        req.set_header("x-amz-decoded-content-length", data.len().to_string());
+        req.set_header("content-length", len.to_string());
+        let seed = signer.sign(&mut req, &p).unwrap().signature;
+        let body = signed_chunks(&mut signer, &p, &seed, &chunks, tamper);
+        assert_eq!(body.len(), len);
+        let target = req.path.clone();
+        let r = send(
+            &host(&info.s3_endpoint),
+            "PUT",
+            &target,
+            &req.headers,
+            &body,
+        )
+        .await;
+        assert_eq!(r.status, want, "{key}: {}", r.text());
+        if tamper {
+            assert_eq!(r.code(), "SignatureDoesNotMatch");
+        }
+    }
+    let r = get(info, "uploads", "streamed").await;
+    assert!(r.body == data, "the decoded body differs");
+    assert_eq!(get(info, "uploads", "tampered").await.status, 404);
+    stack.stop().await;
+}
