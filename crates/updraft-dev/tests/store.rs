@@ -1148,7 +1148,11 @@ fn signed_chunks(
     }
     if tamper {
         // Flip one byte of the first chunk's data, after it was signed.
-        let at = body.iter().position(|b| *b == b'\n').unwrap() + 1;
+        let at = body
+            .iter()
+            .position(|b| *b == b'\n')
+            .expect("a chunk header")
+            + 1;
         body[at] ^= 1;
     }
     body
