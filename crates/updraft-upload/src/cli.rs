@@ -29,6 +29,33 @@ pub enum ChecksumArg {
     None,
 }
 
+/// Where to connect and as whom; each falls back on the AWS environment and profiles.
+#[derive(Clone, Debug, Default, Args)]
+pub struct ConnectionArgs {
+    /// The S3 endpoint (else `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile, AWS).
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    #[arg(long)]
+    pub region: Option<String>,
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Address the bucket in the path (`http://host/bucket/key`); chosen by itself for IP
+    /// addresses and `localhost`.
+    #[arg(long)]
+    pub path_style: bool,
+}
+
+impl ConnectionArgs {
+    pub(crate) fn overrides(&self) -> Overrides {
+        Overrides {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            path_style: self.path_style,
+        }
+    }
+}
+
 /// Upload files and directories to S3 (or any S3-compatible store).
 #[derive(Clone, Debug, Args)]
 pub struct UploadArgs {
@@ -62,15 +89,8 @@ pub struct UploadArgs {
     pub acl: Option<String>,
     #[arg(long)]
     pub storage_class: Option<String>,
-    #[arg(long)]
-    pub endpoint_url: Option<String>,
-    #[arg(long)]
-    pub region: Option<String>,
-    #[arg(long)]
-    pub profile: Option<String>,
-    /// Address the bucket in the path (`http://host/bucket/key`).
-    #[arg(long)]
-    pub path_style: bool,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
     #[arg(long)]
     pub no_progress: bool,
     /// Print one JSON event per line instead of progress bars.
@@ -113,15 +133,7 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
 /// # Errors
 /// [`ConfigError`] for missing credentials, unreadable paths and the like.
 pub fn job(args: &UploadArgs, env: &Environment) -> Result<Job, ConfigError> {
-    let resolved = resolve(
-        env,
-        &Overrides {
-            profile: args.profile.clone(),
-            region: args.region.clone(),
-            endpoint_url: args.endpoint_url.clone(),
-            path_style: args.path_style,
-        },
-    )?;
+    let resolved = resolve(env, &args.connection.overrides())?;
     let files = plan(&args.paths, &args.prefix, args.key.as_deref())?;
     let mut plan_config = PlanConfig::default();
     if let Some(p) = args.part_size {

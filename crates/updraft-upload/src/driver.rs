@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -468,56 +467,57 @@ fn spawn_credentials(
     source: &CredentialSource,
     tx: mpsc::UnboundedSender<Msg>,
 ) {
+    let client = client.clone();
+    let source = source.clone();
+    tokio::spawn(async move {
+        let result = fetch_credentials(&client, &source).await;
+        let _ = tx.send(Msg::Credentials(result));
+    });
+}
+
+/// Credentials from `source`: the keys themselves, or `AssumeRoleWithWebIdentity` with
+/// the token file read afresh.
+///
+/// # Errors
+/// A message naming the token file or STS's refusal (never the token itself).
+pub async fn fetch_credentials(
+    client: &reqwest::Client,
+    source: &CredentialSource,
+) -> Result<Credentials, String> {
     match source {
-        CredentialSource::Static(c) => {
-            let _ = tx.send(Msg::Credentials(Ok(c.clone())));
-        }
+        CredentialSource::Static(c) => Ok(c.clone()),
         CredentialSource::WebIdentity {
             token_file,
             role_arn,
             session_name,
             sts_endpoint,
         } => {
-            let client = client.clone();
-            let (token_file, role_arn, session_name, sts_endpoint): (
-                PathBuf,
-                String,
-                String,
-                String,
-            ) = (
-                token_file.clone(),
-                role_arn.clone(),
-                session_name.clone(),
-                sts_endpoint.clone(),
-            );
-            tokio::spawn(async move {
-                let result = async {
-                    let token = read_token(&token_file)?;
-                    let origin = Origin::parse(&sts_endpoint).map_err(|e| e.to_string())?;
-                    let op = AssumeRoleWithWebIdentity {
-                        role_arn,
-                        role_session_name: session_name,
-                        web_identity_token: Secret::new(token),
-                        provider_id: None,
-                        duration_seconds: None,
-                        policy: None,
-                    };
-                    let response = send(
-                        &client,
-                        op.request(&origin),
-                        None,
-                        RequestId(u64::MAX),
-                        &mpsc::unbounded_channel().0,
-                    )
-                    .await
-                    .map_err(|e| e.to_string())?;
-                    op.parse(&response)
-                        .map(|o| o.credentials)
-                        .map_err(|e| e.to_string())
-                }
-                .await;
-                let _ = tx.send(Msg::Credentials(result));
-            });
+            let token = read_token(token_file)?;
+            let origin = Origin::parse(sts_endpoint).map_err(|e| e.to_string())?;
+            let op = AssumeRoleWithWebIdentity {
+                role_arn: role_arn.clone(),
+                role_session_name: session_name.clone(),
+                web_identity_token: Secret::new(token),
+                provider_id: None,
+                duration_seconds: None,
+                policy: None,
+            };
+            let (tx, _rx) = mpsc::unbounded_channel();
+            let response = send(client, op.request(&origin), None, RequestId(u64::MAX), &tx)
+                .await
+                .map_err(|e| e.to_string())?;
+            op.parse(&response)
+                .map(|o| o.credentials)
+                .map_err(|e| e.to_string())
         }
     }
+}
+
+/// Sends one request and reads the whole answer.
+///
+/// # Errors
+/// [`Error::Network`] when no answer arrives.
+pub async fn send_once(client: &reqwest::Client, request: Request) -> Result<Response, Error> {
+    let (tx, _rx) = mpsc::unbounded_channel();
+    send(client, request, None, RequestId(u64::MAX), &tx).await
 }

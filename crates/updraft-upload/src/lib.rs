@@ -17,3 +17,4 @@ pub mod driver;
 pub mod files;
 pub mod output;
 pub mod resume;
+pub mod uploads;

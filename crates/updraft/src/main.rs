@@ -26,6 +26,8 @@ enum Command {
     Dev(DevArgs),
     /// Upload files and directories to S3 (or any S3-compatible store).
     Upload(Box<updraft_upload::cli::UploadArgs>),
+    /// Show or abort unfinished multipart uploads in a bucket.
+    Uploads(Box<updraft_upload::uploads::UploadsArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Dev(args) => dev(args),
         Command::Upload(args) => return ExitCode::from(updraft_upload::cli::upload(&args)),
+        Command::Uploads(args) => return ExitCode::from(updraft_upload::uploads::uploads(&args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

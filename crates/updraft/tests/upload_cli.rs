@@ -1,0 +1,281 @@
+//! `updraft upload` and `updraft uploads` as a user runs them (issue 6), against
+//! `updraft dev` started on ephemeral ports: bytes read back equal the sources, a killed
+//! upload resumes without sending stored parts again, unfinished uploads are listed and
+//! aborted, and the exit codes say what happened.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Dev, TempDir, start};
+use updraft_core::http::Method;
+
+const MIB: usize = 1 << 20;
+
+/// `updraft ARGS` with the stack's admin keys and nothing else from this environment.
+fn updraft(dev: &Dev, work: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_updraft"));
+    cmd.args(args)
+        .args(["--endpoint-url", &dev.endpoint, "--region", "us-east-1"])
+        .env("AWS_ACCESS_KEY_ID", &dev.creds.access_key_id)
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            dev.creds.secret_access_key.expose(),
+        )
+        .env("HOME", work)
+        .env("XDG_CACHE_HOME", work.join("cache"))
+        .env("AWS_CONFIG_FILE", work.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", work.join("no-credentials"));
+    for v in [
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd
+}
+
+fn upload_args<'a>(paths: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["upload"];
+    v.extend_from_slice(paths);
+    v.extend_from_slice(&[
+        "--bucket",
+        "uploads",
+        "--no-progress",
+        "--part-size",
+        "5MiB",
+    ]);
+    v.extend_from_slice(extra);
+    v
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The `--json` summary line.
+fn summary(out: &Output) -> serde_json::Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(last).unwrap();
+    assert_eq!(v["type"], "summary", "{}", text(out));
+    v
+}
+
+fn data(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_be_bytes()[0] ^ seed)
+        .collect()
+}
+
+fn stored(dev: &Dev, key: &str) -> Vec<u8> {
+    let (status, head, body) = dev.get_raw(key);
+    assert_eq!(status, 200, "{key}: {head}");
+    body
+}
+
+#[test]
+fn r6_sizes_and_a_tree_of_500_files_read_back_byte_for_byte() {
+    let dir = TempDir::new("cli-sizes");
+    let work = TempDir::new("cli-sizes-work");
+    let dev = start(&dir.0, false);
+    let sizes = [0, 1, 5 * MIB - 1, 5 * MIB + 1, 64 * MIB];
+    let mut files = Vec::new();
+    for (i, size) in sizes.iter().enumerate() {
+        let p = work.0.join(format!("f{i}.bin"));
+        let bytes = data(*size, i as u8);
+        std::fs::write(&p, &bytes).unwrap();
+        files.push((format!("in/f{i}.bin"), bytes, p));
+    }
+    let tree = work.0.join("many");
+    std::fs::create_dir_all(&tree).unwrap();
+    for i in 0..500 {
+        let name = format!("{:03} note #{i}.txt", i);
+        std::fs::write(tree.join(&name), format!("file {i}")).unwrap();
+    }
+    let mut paths: Vec<String> = files.iter().map(|f| f.2.display().to_string()).collect();
+    paths.push(tree.display().to_string());
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let out = updraft(
+        &dev,
+        &work.0,
+        &upload_args(&paths, &["--prefix", "in/", "--json", "--concurrency", "8"]),
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let s = summary(&out);
+    assert_eq!(s["completed"], 505, "{s}");
+    for (key, bytes, _) in &files {
+        assert!(stored(&dev, key) == *bytes, "{key} differs");
+    }
+    for i in (0..500).step_by(37) {
+        let key = format!("in/many/{:03} note #{i}.txt", i);
+        assert_eq!(stored(&dev, &key), format!("file {i}").into_bytes());
+    }
+}
+
+/// `updraft uploads list`, then ListParts on the stack: the first unfinished upload
+/// under `prefix` and how many of its parts are stored.
+fn stored_parts(dev: &Dev, work: &Path, prefix: &str) -> Option<(String, usize)> {
+    let out = updraft(
+        dev,
+        work,
+        &["uploads", "list", "--bucket", "uploads", "--prefix", prefix],
+    )
+    .output()
+    .unwrap();
+    let list = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut columns = list.lines().next()?.split('\t');
+    let (key, id) = (columns.next()?.to_owned(), columns.next()?.to_owned());
+    let (status, body) = dev.call(Method::Get, &key, &[("uploadId", id.as_str())], Vec::new());
+    assert_eq!(status, 200, "{body}");
+    Some((id, body.matches("<PartNumber>").count()))
+}
+
+fn kill_9(child: &mut Child) {
+    Command::new("kill")
+        .args(["-9", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let _ = child.wait();
+}
+
+#[test]
+fn r6_killed_mid_upload_resumes_without_sending_stored_parts_again() {
+    let dir = TempDir::new("cli-resume");
+    let work = TempDir::new("cli-resume-work");
+    let dev = start(&dir.0, false);
+    let file = work.0.join("big.bin");
+    let bytes = data(120 * MIB, 3);
+    std::fs::write(&file, &bytes).unwrap();
+    let path = file.display().to_string();
+    let args = upload_args(
+        &[&path],
+        &["--json", "--concurrency", "1", "--key", "big.bin"],
+    );
+
+    let mut first = updraft(&dev, &work.0, &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if stored_parts(&dev, &work.0, "big.bin").is_some_and(|(_, n)| n >= 3) {
+            break;
+        }
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "finished before it could be killed"
+        );
+        assert!(Instant::now() < deadline, "no parts stored after 60 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kill_9(&mut first);
+    let (upload_id, kept) = stored_parts(&dev, &work.0, "big.bin").unwrap();
+    assert!(kept < 24, "{kept} of 24 parts stored already");
+
+    let out = updraft(&dev, &work.0, &args).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let s = summary(&out);
+    // 120 MiB in 5 MiB parts: 24 parts, of which the kept ones are not sent again.
+    assert_eq!(s["partsSent"], 24 - kept as u64, "kept {kept}: {s}");
+    assert!(stored(&dev, "big.bin") == bytes);
+    assert!(
+        stored_parts(&dev, &work.0, "big.bin").is_none(),
+        "{upload_id} is complete"
+    );
+}
+
+#[test]
+fn r6_uploads_list_and_abort_clean_what_a_killed_upload_left() {
+    let dir = TempDir::new("cli-abort");
+    let work = TempDir::new("cli-abort-work");
+    let dev = start(&dir.0, false);
+    let file = work.0.join("left.bin");
+    std::fs::write(&file, data(100 * MIB, 5)).unwrap();
+    let path = file.display().to_string();
+    let args = upload_args(&[&path], &["--concurrency", "1", "--key", "left/over.bin"]);
+    let mut child = updraft(&dev, &work.0, &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while stored_parts(&dev, &work.0, "left/").is_none_or(|(_, n)| n == 0) {
+        assert!(Instant::now() < deadline, "no part stored after 60 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kill_9(&mut child);
+    let list = updraft(&dev, &work.0, &["uploads", "list", "--bucket", "uploads"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&list.stdout).into_owned();
+    assert!(listed.starts_with("left/over.bin\t"), "{}", text(&list));
+    let abort = updraft(
+        &dev,
+        &work.0,
+        &[
+            "uploads", "abort", "--bucket", "uploads", "--all", "--prefix", "left/",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(abort.status.success(), "{}", text(&abort));
+    assert!(String::from_utf8_lossy(&abort.stdout).contains("aborted left/over.bin"));
+    assert!(stored_parts(&dev, &work.0, "left/").is_none());
+}
+
+#[test]
+fn r6_exit_codes_name_the_problem() {
+    let dir = TempDir::new("cli-exit");
+    let work = TempDir::new("cli-exit-work");
+    let dev = start(&dir.0, false);
+    let file = work.0.join("a.txt");
+    std::fs::write(&file, b"a").unwrap();
+    let path = file.display().to_string();
+
+    // No credentials at all: a usage error, saying what to set.
+    let out = updraft(&dev, &work.0, &upload_args(&[&path], &[]))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("AWS_ACCESS_KEY_ID"));
+
+    // A path that is not there: a usage error naming it.
+    let out = updraft(&dev, &work.0, &upload_args(&["/no/such/file"], &[]))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file"));
+
+    // A bucket that does not exist: the file fails, named with S3's reason.
+    let mut args = upload_args(&[&path], &[]);
+    let at = args.iter().position(|a| *a == "uploads").unwrap();
+    args[at] = "no-such-bucket";
+    let out = updraft(&dev, &work.0, &args).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("a.txt") && stderr.contains("NoSuchBucket"),
+        "{stderr}"
+    );
+}
