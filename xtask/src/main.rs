@@ -502,6 +502,7 @@ fn test() -> Result<ExitCode> {
 fn bench(what: Option<&str>, args: &[String]) -> Result<ExitCode> {
     match what {
         Some("dev") => bench_dev(args),
+        Some("native") => bench_native(args),
         Some("core") => {
             let ok = cargo()
                 .args([
@@ -522,7 +523,7 @@ fn bench(what: Option<&str>, args: &[String]) -> Result<ExitCode> {
             })
         }
         _ => {
-            eprintln!("usage: cargo xtask bench core|dev");
+            eprintln!("usage: cargo xtask bench core|dev|native");
             Ok(ExitCode::from(2))
         }
     }
@@ -569,6 +570,239 @@ fn bench_dev(args: &[String]) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Runs `cmd` to the end; returns seconds taken and peak resident memory (KiB, from
+/// `/proc/PID/status` `VmHWM`, read while it runs).
+fn measure(cmd: &mut Command) -> Result<(f64, u64)> {
+    let start = std::time::Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot start a benchmarked command")?;
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file)
+            && let Some(line) = text.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            let kib = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait()? {
+            let secs = start.elapsed().as_secs_f64();
+            if !status.success() {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    use std::io::Read as _;
+                    let _ = e.read_to_string(&mut err);
+                }
+                bail!("a benchmarked command failed: {err}");
+            }
+            return Ok((secs, peak));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// `cargo xtask bench native`: `updraft upload` against the AWS CLI and rclone, to the
+/// same `updraft dev`, same part size (8 MiB) and concurrency (8): one 1 GiB file and
+/// 2,000 files of 16 KiB, each run `--runs` times (default 3); prints the median
+/// throughput, the ratio to the best peer and the peak RSS.
+fn bench_native(args: &[String]) -> Result<ExitCode> {
+    let mut runs = 3usize;
+    let mut size_mib = 1024u64;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--runs" => runs = it.next().and_then(|v| v.parse().ok()).context("--runs N")?,
+            "--size-mib" => {
+                size_mib = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .context("--size-mib N")?
+            }
+            other => bail!("unknown flag {other}; use --runs N, --size-mib N"),
+        }
+    }
+    let aws = ensure_pip_tool(AWS_CLI, "aws", "--version")?;
+    ensure_rclone()?;
+    let ok = cargo()
+        .args(["build", "--release", "--locked", "-p", "updraft"])
+        .status()?
+        .success();
+    if !ok {
+        bail!("building updraft failed");
+    }
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let bin = target.join("release").join("updraft");
+    let work = env::temp_dir().join(format!("updraft-bench-native-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let data = work.join("data");
+    let mut dev = Command::new(&bin)
+        .args(["dev", "--app-port", "0", "--s3-port", "0", "--data-dir"])
+        .arg(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stack = data.join("stack.json");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let stack: serde_json::Value = loop {
+        if let Ok(b) = std::fs::read(&stack)
+            && let Ok(v) = serde_json::from_slice(&b)
+        {
+            break v;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = dev.kill();
+            bail!("updraft dev wrote no stack.json within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let field = |k: &str| stack[k].as_str().unwrap_or_default().to_owned();
+    let (endpoint, key_id, secret) = (
+        field("s3_endpoint"),
+        field("admin_access_key_id"),
+        field("admin_secret_access_key"),
+    );
+
+    // The sources: one large file, and a directory of small ones.
+    let big = work.join("big.bin");
+    {
+        use std::io::Write as _;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&big)?);
+        let chunk: Vec<u8> = (0..8 << 20)
+            .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+            .collect();
+        for _ in 0..size_mib / 8 {
+            f.write_all(&chunk)?;
+        }
+    }
+    let small = work.join("small");
+    std::fs::create_dir_all(&small)?;
+    for i in 0..2000 {
+        std::fs::write(
+            small.join(format!("f{i:04}.bin")),
+            vec![(i % 251) as u8; 16 * 1024],
+        )?;
+    }
+    let aws_config = work.join("aws-config");
+    std::fs::write(
+        &aws_config,
+        "[default]\nregion = us-east-1\ns3 =\n  multipart_chunksize = 8MB\n  \
+         multipart_threshold = 8MB\n  max_concurrent_requests = 8\n",
+    )?;
+
+    let cases: [(&str, &std::path::Path, u64); 2] = [
+        ("1 file", &big, size_mib << 20),
+        ("2,000 × 16 KiB", &small, 2000 * 16 * 1024),
+    ];
+    let tools = ["updraft", "aws s3 cp", "rclone"];
+    println!("| case | tool | MiB/s (median of {runs}) | vs best peer | peak RSS |");
+    println!("|---|---|---|---|---|");
+    for (case, path, bytes) in cases {
+        let dir = path.is_dir();
+        let mut results = Vec::new();
+        for tool in tools {
+            let mut times = Vec::new();
+            let mut peak = 0;
+            for run in 0..runs {
+                let dest = format!("bench/{}/{run}", tool.split(' ').next().unwrap_or(tool));
+                let mut cmd = match tool {
+                    "updraft" => {
+                        let mut c = Command::new(&bin);
+                        c.arg("upload").arg(path).args([
+                            "--bucket",
+                            "uploads",
+                            "--part-size",
+                            "8MiB",
+                            "--concurrency",
+                            "8",
+                            "--no-progress",
+                            "--region",
+                            "us-east-1",
+                            "--endpoint-url",
+                            &endpoint,
+                        ]);
+                        if dir {
+                            c.args(["--prefix", &format!("{dest}/")]);
+                        } else {
+                            c.args(["--key", &dest]);
+                        }
+                        c.arg("--resume-dir").arg(work.join("resume"));
+                        c
+                    }
+                    "aws s3 cp" => {
+                        let mut c = Command::new(&aws);
+                        c.args(["--endpoint-url", &endpoint, "s3", "cp"])
+                            .arg(path)
+                            .arg(format!("s3://uploads/{dest}{}", if dir { "/" } else { "" }))
+                            .args(["--no-progress", "--only-show-errors"]);
+                        if dir {
+                            c.arg("--recursive");
+                        }
+                        c.env("AWS_CONFIG_FILE", &aws_config);
+                        c
+                    }
+                    _ => {
+                        let mut c = Command::new("rclone");
+                        c.arg(if dir { "copy" } else { "copyto" })
+                            .arg(path)
+                            .arg(format!("dev:uploads/{dest}"))
+                            .args([
+                                "--s3-chunk-size",
+                                "8M",
+                                "--s3-upload-cutoff",
+                                "8M",
+                                "--s3-upload-concurrency",
+                                "8",
+                                "--transfers",
+                                "8",
+                                "--checkers",
+                                "8",
+                            ])
+                            .env("RCLONE_CONFIG_DEV_TYPE", "s3")
+                            .env("RCLONE_CONFIG_DEV_PROVIDER", "Other")
+                            .env("RCLONE_CONFIG_DEV_ACCESS_KEY_ID", &key_id)
+                            .env("RCLONE_CONFIG_DEV_SECRET_ACCESS_KEY", &secret)
+                            .env("RCLONE_CONFIG_DEV_ENDPOINT", &endpoint)
+                            .env("RCLONE_CONFIG_DEV_REGION", "us-east-1")
+                            .env_remove("AWS_CA_BUNDLE");
+                        c
+                    }
+                };
+                cmd.env("AWS_ACCESS_KEY_ID", &key_id)
+                    .env("AWS_SECRET_ACCESS_KEY", &secret)
+                    .env_remove("AWS_SESSION_TOKEN")
+                    .env_remove("AWS_PROFILE");
+                let (secs, kib) = measure(&mut cmd).with_context(|| format!("{tool}, {case}"))?;
+                times.push(secs);
+                peak = peak.max(kib);
+            }
+            times.sort_by(f64::total_cmp);
+            let median = times[times.len() / 2];
+            results.push((tool, bytes as f64 / (1 << 20) as f64 / median, peak));
+        }
+        let best_peer = results[1..].iter().map(|r| r.1).fold(0.0, f64::max);
+        for (tool, rate, peak) in &results {
+            println!(
+                "| {case} | {tool} | {rate:.1} | {:.2}× | {} MiB |",
+                rate / best_peer,
+                peak / 1024
+            );
+        }
+    }
+    let _ = dev.kill();
+    let _ = dev.wait();
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn dev(args: &[String]) -> Result<ExitCode> {
