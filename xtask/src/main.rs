@@ -714,7 +714,11 @@ fn bench_native(args: &[String]) -> Result<ExitCode> {
             let mut times = Vec::new();
             let mut peak = 0;
             for run in 0..runs {
-                let dest = format!("bench/{}/{run}", tool.split(' ').next().unwrap_or(tool));
+                let dest = format!(
+                    "bench/{}/{}/{run}",
+                    tool.split(' ').next().unwrap_or(tool),
+                    if dir { "small" } else { "big" }
+                );
                 let mut cmd = match tool {
                     "updraft" => {
                         let mut c = Command::new(&bin);

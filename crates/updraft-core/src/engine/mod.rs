@@ -45,8 +45,9 @@
 //! At most [`EngineConfig::concurrency`] requests are in flight across all files, parts
 //! and files sharing the one limit. The first file that can use a slot gets it, so files
 //! finish in the order they were added and one large file uses every slot. Checksums are
-//! asked for ahead, up to `concurrency` parts not yet sent, so the next request is signed
-//! and ready as soon as a slot frees. Files not yet started wait in a queue that `poll`
+//! asked for ahead, up to two parts of a file not yet sent, so the next request is signed
+//! and ready as soon as a slot frees (a few parts ahead, not more: a driver keeps
+//! those bytes in memory). Files not yet started wait in a queue that `poll`
 //! never walks: its cost grows with the files in progress, not with the queue.
 
 mod credentials;
@@ -77,6 +78,11 @@ use crate::sigv4::{Signer, SigningParams};
 use crate::{Credentials, Error, Timestamp};
 
 use credentials::CredentialCache;
+
+/// Parts of one file checksummed ahead of a free request slot. Two keep every slot busy
+/// (the next part is signed the moment one ends) while bounding what a driver holds in
+/// memory to about `concurrency + 2` parts.
+const LOOKAHEAD: usize = 2;
 
 /// Identifies a file within one engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -844,7 +850,7 @@ impl Engine {
                     .filter(|t| !matches!(t.status, TaskStatus::InFlight(_)))
                     .count();
                 let count = u.part_plan().map_or(0, |p| p.count);
-                while waiting < concurrency && u.next_part <= count {
+                while waiting < LOOKAHEAD && u.next_part <= count {
                     let n = u.next_part;
                     u.next_part += 1;
                     if u.parts[n as usize - 1].is_none() {
