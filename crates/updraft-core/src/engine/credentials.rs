@@ -43,6 +43,11 @@ pub(super) struct CredentialCache {
     rejected: bool,
     refresh: Refresh,
     refresh_ahead_ms: u64,
+    /// The refresh lead for the current keys: `refresh_ahead_ms`, or half their lifetime
+    /// when they live shorter than twice that (so short sessions do not refresh at once).
+    ahead_ms: u64,
+    /// Keys this close to expiry are not used: 30 s, or a quarter of a short lifetime.
+    margin_ms: u64,
     transient_failures: u32,
     /// The keys looked expired when they arrived although they were just issued: the
     /// device clock is ahead. Their expiry is not trusted until S3 confirmed the clock.
@@ -60,6 +65,8 @@ impl CredentialCache {
             rejected: false,
             refresh: Refresh::Idle,
             refresh_ahead_ms,
+            ahead_ms: refresh_ahead_ms,
+            margin_ms: SAFETY_MARGIN_MS,
             transient_failures: 0,
             clock_suspect: false,
         }
@@ -70,8 +77,15 @@ impl CredentialCache {
     pub(super) fn set(&mut self, credentials: Credentials, now_ms: u64, clock_verified: bool) {
         let looks_expired = credentials
             .expiration
-            .is_some_and(|exp| expiry_ms(exp.unix()) <= now_ms.saturating_add(SAFETY_MARGIN_MS));
+            .is_some_and(|exp| expiry_ms(exp.unix()) <= now_ms);
         self.clock_suspect = looks_expired && !clock_verified;
+        let lifetime = credentials
+            .expiration
+            .map(|exp| expiry_ms(exp.unix()).saturating_sub(now_ms))
+            .filter(|l| *l > 0 && !self.clock_suspect);
+        self.ahead_ms =
+            lifetime.map_or(self.refresh_ahead_ms, |l| self.refresh_ahead_ms.min(l / 2));
+        self.margin_ms = lifetime.map_or(SAFETY_MARGIN_MS, |l| SAFETY_MARGIN_MS.min(l / 4));
         self.current = Some(credentials);
         self.rejected = false;
         self.refresh = Refresh::Idle;
@@ -98,7 +112,7 @@ impl CredentialCache {
         }
         match c.expiration {
             Some(_) if self.clock_suspect => Some(c),
-            Some(exp) if expiry_ms(exp.unix()) <= now_ms.saturating_add(SAFETY_MARGIN_MS) => None,
+            Some(exp) if expiry_ms(exp.unix()) <= now_ms.saturating_add(self.margin_ms) => None,
             _ => Some(c),
         }
     }
@@ -108,9 +122,9 @@ impl CredentialCache {
             None => true,
             Some(_) if self.rejected => true,
             Some(_) if self.clock_suspect => false,
-            Some(c) => c.expiration.is_some_and(|exp| {
-                expiry_ms(exp.unix()) <= now_ms.saturating_add(self.refresh_ahead_ms)
-            }),
+            Some(c) => c
+                .expiration
+                .is_some_and(|exp| expiry_ms(exp.unix()) <= now_ms.saturating_add(self.ahead_ms)),
         }
     }
 
@@ -134,7 +148,7 @@ impl CredentialCache {
             Refresh::Idle if self.clock_suspect => None,
             Refresh::Idle => {
                 let exp = self.current.as_ref()?.expiration?;
-                Some(expiry_ms(exp.unix()).saturating_sub(self.refresh_ahead_ms))
+                Some(expiry_ms(exp.unix()).saturating_sub(self.ahead_ms))
             }
             _ => None,
         }
@@ -231,6 +245,19 @@ mod tests {
         c.clock_verified();
         assert!(c.usable(7_200_000).is_none());
         assert!(c.poll_refresh(7_200_000));
+    }
+
+    #[test]
+    fn short_sessions_refresh_at_half_their_life_not_at_once() {
+        let mut c = CredentialCache::new(300_000);
+        c.poll_refresh(0);
+        // One-minute keys: refreshed after 30 s, still used until 15 s before expiry.
+        c.set(temp(60), 0, true);
+        assert!(!c.poll_refresh(1_000), "no refresh right after arrival");
+        assert_eq!(c.next_timeout(), Some(30_000));
+        assert!(c.poll_refresh(30_000));
+        assert!(c.usable(44_000).is_some());
+        assert!(c.usable(45_000).is_none());
     }
 
     #[test]
