@@ -6,9 +6,9 @@ use clap::{Args, ValueEnum};
 use updraft_core::checksum::ChecksumAlgorithm;
 use updraft_core::engine::EngineConfig;
 use updraft_core::plan::PlanConfig;
-use updraft_core::s3::PutOptions;
+use updraft_core::s3::{Addressing, Endpoint, PutOptions};
 
-use crate::config::{ConfigError, Environment, Overrides, resolve};
+use crate::config::{ConfigError, CredentialSource, Environment, Overrides, Resolved, resolve};
 use crate::driver::{Job, Summary, run};
 use crate::files::plan;
 use crate::output::{Mode, Output};
@@ -62,8 +62,19 @@ pub struct UploadArgs {
     /// Files and directories; a directory keeps its own name under the prefix.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    #[arg(long)]
-    pub bucket: String,
+    /// The bucket (with `--dev`, the stack's bucket unless given).
+    #[arg(long, required_unless_present = "dev")]
+    pub bucket: Option<String>,
+    /// Upload to the local stack of `updraft dev` with its data directory (default
+    /// `./.updraft`; give another as `--dev=DIR`): its endpoint, bucket and role, signed in
+    /// as `--dev-user` through `updraft dev token`; keys go under `USER/` unless
+    /// `--prefix` or `--key` say otherwise.
+    #[arg(long, value_name = "DATA_DIR", num_args = 0..=1, require_equals = true,
+          default_missing_value = ".updraft")]
+    pub dev: Option<PathBuf>,
+    /// Who `--dev` signs in as [default: $USER, else `dev`].
+    #[arg(long, requires = "dev")]
+    pub dev_user: Option<String>,
     /// Put every key under this prefix, used as given (add the `/` yourself).
     #[arg(long, default_value = "", conflicts_with = "key")]
     pub prefix: String,
@@ -133,8 +144,29 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
 /// # Errors
 /// [`ConfigError`] for missing credentials, unreadable paths and the like.
 pub fn job(args: &UploadArgs, env: &Environment) -> Result<Job, ConfigError> {
-    let resolved = resolve(env, &args.connection.overrides())?;
-    let files = plan(&args.paths, &args.prefix, args.key.as_deref())?;
+    let (resolved, bucket, prefix) = match &args.dev {
+        Some(dir) => {
+            let user = args
+                .dev_user
+                .clone()
+                .or_else(|| env.vars.get("USER").cloned())
+                .filter(|u| !u.is_empty())
+                .unwrap_or_else(|| "dev".to_owned());
+            let dev = dev_stack(dir, &user)?;
+            let prefix = if args.prefix.is_empty() && args.key.is_none() {
+                format!("{user}/")
+            } else {
+                args.prefix.clone()
+            };
+            (dev.0, args.bucket.clone().unwrap_or(dev.1), prefix)
+        }
+        None => (
+            resolve(env, &args.connection.overrides())?,
+            args.bucket.clone().unwrap_or_default(),
+            args.prefix.clone(),
+        ),
+    };
+    let files = plan(&args.paths, &prefix, args.key.as_deref())?;
     let mut plan_config = PlanConfig::default();
     if let Some(p) = args.part_size {
         plan_config.part_size = p;
@@ -144,7 +176,7 @@ pub fn job(args: &UploadArgs, env: &Environment) -> Result<Job, ConfigError> {
         return Err(ConfigError("--concurrency must be at least 1".into()));
     }
     let engine = EngineConfig {
-        bucket: args.bucket.clone(),
+        bucket,
         endpoint: resolved.endpoint,
         concurrency: args.concurrency,
         checksum: match args.checksum {
@@ -175,6 +207,57 @@ pub fn job(args: &UploadArgs, env: &Environment) -> Result<Job, ConfigError> {
         record_interval_ms: 1_000,
         abort_on_cancel: args.abort_on_cancel,
     })
+}
+
+/// The local stack described by `<dir>/stack.json`: where to send, and its bucket;
+/// credentials from its STS with a token of `updraft dev token --sub USER`.
+fn dev_stack(dir: &std::path::Path, user: &str) -> Result<(Resolved, String), ConfigError> {
+    let path = dir.join("stack.json");
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        ConfigError(format!(
+            "{} is not there: start the local stack first (`cargo xtask dev`, or `updraft dev \
+             --data-dir {}`)",
+            path.display(),
+            dir.display()
+        ))
+    })?;
+    let stack: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| ConfigError(format!("{} cannot be read: {e}", path.display())))?;
+    let field = |k: &str| {
+        stack[k].as_str().map(str::to_owned).ok_or_else(|| {
+            ConfigError(format!(
+                "{} has no {k:?}: the stack is older than this command; restart it",
+                path.display()
+            ))
+        })
+    };
+    let region = field("region")?;
+    let endpoint = Endpoint::custom(&field("s3_endpoint")?, &region, Addressing::Auto)
+        .map_err(|e| ConfigError(e.to_string()))?;
+    let program = std::env::current_exe()
+        .map_err(|e| ConfigError(format!("cannot find this program to run `dev token`: {e}")))?;
+    let credentials = CredentialSource::WebIdentityCommand {
+        program,
+        args: vec![
+            "dev".into(),
+            "token".into(),
+            "--sub".into(),
+            user.to_owned(),
+            "--data-dir".into(),
+            dir.display().to_string(),
+        ],
+        role_arn: field("role_arn")?,
+        session_name: format!("updraft-{user}"),
+        sts_endpoint: field("sts_endpoint")?,
+    };
+    Ok((
+        Resolved {
+            region,
+            endpoint,
+            credentials,
+        },
+        field("bucket")?,
+    ))
 }
 
 /// Runs `updraft upload` and returns its exit status.

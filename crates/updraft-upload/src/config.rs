@@ -26,6 +26,15 @@ pub enum CredentialSource {
         session_name: String,
         sts_endpoint: String,
     },
+    /// `AssumeRoleWithWebIdentity` with a token printed by a command, run again at every
+    /// refresh (`updraft dev token` for `--dev`).
+    WebIdentityCommand {
+        program: PathBuf,
+        args: Vec<String>,
+        role_arn: String,
+        session_name: String,
+        sts_endpoint: String,
+    },
 }
 
 /// Everything resolved: where to send, as whom.

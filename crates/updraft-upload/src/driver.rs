@@ -484,33 +484,59 @@ pub async fn fetch_credentials(
     client: &reqwest::Client,
     source: &CredentialSource,
 ) -> Result<Credentials, String> {
-    match source {
-        CredentialSource::Static(c) => Ok(c.clone()),
+    let (token, role_arn, session_name, sts_endpoint) = match source {
+        CredentialSource::Static(c) => return Ok(c.clone()),
         CredentialSource::WebIdentity {
             token_file,
             role_arn,
             session_name,
             sts_endpoint,
+        } => (
+            read_token(token_file)?,
+            role_arn,
+            session_name,
+            sts_endpoint,
+        ),
+        CredentialSource::WebIdentityCommand {
+            program,
+            args,
+            role_arn,
+            session_name,
+            sts_endpoint,
         } => {
-            let token = read_token(token_file)?;
-            let origin = Origin::parse(sts_endpoint).map_err(|e| e.to_string())?;
-            let op = AssumeRoleWithWebIdentity {
-                role_arn: role_arn.clone(),
-                role_session_name: session_name.clone(),
-                web_identity_token: Secret::new(token),
-                provider_id: None,
-                duration_seconds: None,
-                policy: None,
-            };
-            let (tx, _rx) = mpsc::unbounded_channel();
-            let response = send(client, op.request(&origin), None, RequestId(u64::MAX), &tx)
+            let out = tokio::process::Command::new(program)
+                .args(args)
+                .output()
                 .await
-                .map_err(|e| e.to_string())?;
-            op.parse(&response)
-                .map(|o| o.credentials)
-                .map_err(|e| e.to_string())
+                .map_err(|e| format!("{} could not run: {e}", program.display()))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "`{} {}` failed: {}",
+                    program.display(),
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+            let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            (token, role_arn, session_name, sts_endpoint)
         }
-    }
+    };
+    let origin = Origin::parse(sts_endpoint).map_err(|e| e.to_string())?;
+    let op = AssumeRoleWithWebIdentity {
+        role_arn: role_arn.clone(),
+        role_session_name: session_name.clone(),
+        web_identity_token: Secret::new(token),
+        provider_id: None,
+        duration_seconds: None,
+        policy: None,
+    };
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let response = send(client, op.request(&origin), None, RequestId(u64::MAX), &tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    op.parse(&response)
+        .map(|o| o.credentials)
+        .map_err(|e| e.to_string())
 }
 
 /// Sends one request and reads the whole answer.
