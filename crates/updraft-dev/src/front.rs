@@ -25,6 +25,7 @@ use crate::store::{CorsRule, Store, random_id};
 pub(crate) struct Front {
     pub(crate) s3: S3Service,
     pub(crate) store: Store,
+    pub(crate) sts: crate::sts::Sts,
     pub(crate) verbose: bool,
 }
 
@@ -131,7 +132,11 @@ impl Front {
         let method = req.method().clone();
         let (bucket, key) = bucket_and_key(req.uri().path());
         let bytes_in = content_length(req.headers());
-        let resp = if method == Method::OPTIONS {
+        let resp = if method == Method::OPTIONS && resource == "/" {
+            self.sts.preflight(&req)
+        } else if crate::sts::Sts::is_sts(&req) {
+            self.sts.handle(req).await
+        } else if method == Method::OPTIONS {
             self.preflight(&req, &bucket, &key).await
         } else {
             let origin = req

@@ -43,8 +43,11 @@
 pub mod cors;
 mod front;
 mod keys;
+pub mod oidc;
+pub mod policy;
 mod s3;
 mod stack;
+mod sts;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -52,8 +55,9 @@ use std::path::{Path, PathBuf};
 
 pub use keys::{ADMIN_KEYS_FILE, AdminKeys};
 pub use stack::{
-    DEFAULT_APP_PORT, DEFAULT_BUCKET, DEFAULT_DATA_DIR, DEFAULT_REGION, DEFAULT_S3_PORT, DevConfig,
-    EXPOSED_HEADERS, STACK_FILE, Stack, StackInfo, default_cors_rule, start,
+    DEFAULT_APP_PORT, DEFAULT_BUCKET, DEFAULT_DATA_DIR, DEFAULT_ISSUER_PORT, DEFAULT_REGION,
+    DEFAULT_S3_PORT, DevConfig, EXPOSED_HEADERS, ISSUER_URL_FILE, STACK_FILE, Stack, StackInfo,
+    default_cors_rule, id_token, start,
 };
 
 /// Why the stack could not start.
