@@ -47,8 +47,8 @@ pub mod oidc;
 pub mod policy;
 mod s3;
 mod stack;
-mod sts;
 pub mod store;
+mod sts;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -241,8 +241,10 @@ fn respond(status: StatusCode, ctype: &'static str, body: impl Into<Bytes>) -> R
     *r.status_mut() = status;
     r.headers_mut()
         .insert(http::header::CONTENT_TYPE, HeaderValue::from_static(ctype));
-    r.headers_mut()
-        .insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
     r
 }
 

@@ -19,7 +19,9 @@
 //! - the mapping of S3 operations to IAM actions and resources ([`s3_action`]), and the
 //!   context keys: `sub`, `aud`, `iss` and their provider-qualified forms
 //!   (`<provider>:sub`, e.g. `accounts.google.com:sub`, `cognito-identity.amazonaws.com:sub`,
-//!   `www.amazon.com:user_id`), `aws:userid`, `s3:prefix`.
+//!   `www.amazon.com:user_id`), `aws:userid`, `s3:prefix`;
+//! - policy variables in condition values (`"s3:prefix": "${sub}/*"`): iam-rs substitutes
+//!   variables in `Resource` only, so conditions are substituted here before evaluation.
 
 use std::collections::HashMap;
 
@@ -45,7 +47,8 @@ pub struct Role {
     /// Providers (`host/path` of the issuer) the trust policy names, each with the
     /// audiences its `StringEquals` `<provider>:aud` condition admits.
     pub trusted: Vec<(String, Vec<String>)>,
-    policy: IAMPolicy,
+    /// The permission policy (IAM JSON).
+    pub policy: serde_json::Value,
 }
 
 /// The provider name AWS uses for an issuer URL: without `https://` (or `http://`).
@@ -78,8 +81,7 @@ impl Role {
         let bad = |d: String| Error::Config {
             detail: format!("role file: {d}"),
         };
-        let doc: serde_json::Value =
-            serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
+        let doc: serde_json::Value = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
         let name = doc["RoleName"]
             .as_str()
             .ok_or_else(|| bad("no RoleName".into()))?
@@ -125,11 +127,11 @@ impl Role {
                 }
             }
         }
-        let policy_json = doc["PolicyDocument"].to_string().replace(
-            "arn:aws:s3:::uploads",
-            &format!("arn:aws:s3:::{bucket}"),
-        );
-        let policy = IAMPolicy::from_json(&policy_json).map_err(|e| bad(e.to_string()))?;
+        let policy_json = doc["PolicyDocument"]
+            .to_string()
+            .replace("arn:aws:s3:::uploads", &format!("arn:aws:s3:::{bucket}"));
+        IAMPolicy::from_json(&policy_json).map_err(|e| bad(e.to_string()))?;
+        let policy = serde_json::from_str(&policy_json).map_err(|e| bad(e.to_string()))?;
         Ok(Role {
             arn: format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
             name,
@@ -172,10 +174,61 @@ pub struct Identity {
     pub session_name: String,
 }
 
-/// Evaluates `policy` for one request; anything but an explicit Allow with no explicit
-/// Deny is a deny.
+/// Replaces `${key}` in every string under the statements' `Condition` blocks (iam-rs
+/// substitutes variables in `Resource` only; AWS also in condition values). A variable
+/// missing from `vars` is left as written, so it matches nothing.
+fn interpolate_conditions(
+    policy: &serde_json::Value,
+    vars: &HashMap<String, String>,
+) -> serde_json::Value {
+    fn subst(s: &str, vars: &HashMap<String, String>) -> String {
+        let mut out = String::new();
+        let mut rest = s;
+        while let Some(i) = rest.find("${") {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 2..];
+            match after.find('}') {
+                Some(j) => {
+                    match vars.get(&after[..j]) {
+                        Some(v) => out.push_str(v),
+                        None => out.push_str(&rest[i..i + 3 + j]),
+                    }
+                    rest = &after[j + 1..];
+                }
+                None => {
+                    out.push_str(&rest[i..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+    fn walk(v: &mut serde_json::Value, vars: &HashMap<String, String>) {
+        match v {
+            serde_json::Value::String(s) => *s = subst(s, vars),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| walk(x, vars)),
+            serde_json::Value::Object(o) => o.values_mut().for_each(|x| walk(x, vars)),
+            _ => {}
+        }
+    }
+    let mut p = policy.clone();
+    match &mut p["Statement"] {
+        serde_json::Value::Array(stmts) => {
+            for st in stmts {
+                walk(&mut st["Condition"], vars);
+            }
+        }
+        st @ serde_json::Value::Object(_) => walk(&mut st["Condition"], vars),
+        _ => {}
+    }
+    p
+}
+
+/// Evaluates `policy` (IAM JSON) for one request; anything but an explicit Allow with
+/// no explicit Deny is a deny.
 pub fn evaluate(
-    policy: &IAMPolicy,
+    policy: &serde_json::Value,
     identity: &Identity,
     action: &str,
     resource: &str,
@@ -187,32 +240,40 @@ pub fn evaluate(
         identity.aud.as_str(),
         identity.iss.as_str(),
     ];
-    if values
-        .iter()
-        .any(|v| v.contains(['*', '?', '$', '{', '}']))
-    {
+    if values.iter().any(|v| v.contains(['*', '?', '$', '{', '}'])) {
         return false;
     }
-    let mut data: HashMap<String, ContextValue> = HashMap::new();
-    let mut put = |k: String, v: &str| {
-        data.insert(k, ContextValue::String(v.to_owned()));
+    let mut vars: HashMap<String, String> = HashMap::new();
+    let put = |vars: &mut HashMap<String, String>, k: String, v: &str| {
+        vars.insert(k, v.to_owned());
     };
-    put("sub".into(), &identity.sub);
-    put("aud".into(), &identity.aud);
-    put("iss".into(), &identity.iss);
-    put(format!("{provider}:sub"), &identity.sub);
-    put(format!("{provider}:aud"), &identity.aud);
-    put(format!("{provider}:user_id"), &identity.sub);
+    put(&mut vars, "sub".into(), &identity.sub);
+    put(&mut vars, "aud".into(), &identity.aud);
+    put(&mut vars, "iss".into(), &identity.iss);
+    put(&mut vars, format!("{provider}:sub"), &identity.sub);
+    put(&mut vars, format!("{provider}:aud"), &identity.aud);
+    put(&mut vars, format!("{provider}:user_id"), &identity.sub);
     put(
+        &mut vars,
         "aws:userid".into(),
         &format!("{}:{}", role_id(&identity.role_arn), identity.session_name),
     );
+    let identity_vars = vars.clone();
     for (k, v) in extra {
-        put((*k).to_owned(), v);
+        put(&mut vars, (*k).to_owned(), v);
     }
     let Ok(arn) = Arn::parse(resource) else {
         return false;
     };
+    let Ok(policy) =
+        serde_json::from_value::<IAMPolicy>(interpolate_conditions(policy, &identity_vars))
+    else {
+        return false;
+    };
+    let data: HashMap<String, ContextValue> = vars
+        .into_iter()
+        .map(|(k, v)| (k, ContextValue::String(v)))
+        .collect();
     let session_arn = assumed_role_arn(&identity.role_arn, &identity.session_name);
     let request = IAMRequest::new_with_context(
         Principal::Aws(PrincipalId::String(session_arn)),
@@ -220,7 +281,7 @@ pub fn evaluate(
         arn,
         Context::with_data(data),
     );
-    let evaluator = PolicyEvaluator::with_policies(vec![policy.clone()]);
+    let evaluator = PolicyEvaluator::with_policies(vec![policy]);
     matches!(
         evaluator.evaluate(&request).map(|r| r.decision),
         Ok(Decision::Allow)
@@ -254,8 +315,13 @@ pub fn s3_action(op: &str, bucket: &str, key: &str) -> (String, String) {
     let object = format!("arn:aws:s3:::{bucket}/{key}");
     let bucket_arn = format!("arn:aws:s3:::{bucket}");
     let (action, on_object) = match op {
-        "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload"
-        | "PostObject" | "CopyObject" | "UploadPartCopy" => ("s3:PutObject", true),
+        "PutObject"
+        | "CreateMultipartUpload"
+        | "UploadPart"
+        | "CompleteMultipartUpload"
+        | "PostObject"
+        | "CopyObject"
+        | "UploadPartCopy" => ("s3:PutObject", true),
         "GetObject" | "HeadObject" => ("s3:GetObject", true),
         "DeleteObject" => ("s3:DeleteObject", true),
         "AbortMultipartUpload" => ("s3:AbortMultipartUpload", true),
@@ -273,5 +339,8 @@ pub fn s3_action(op: &str, bucket: &str, key: &str) -> (String, String) {
         // Unmapped operations need an action nobody grants: denied.
         other => return (format!("s3:{other}"), object),
     };
-    (action.to_owned(), if on_object { object } else { bucket_arn })
+    (
+        action.to_owned(),
+        if on_object { object } else { bucket_arn },
+    )
 }

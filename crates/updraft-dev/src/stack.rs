@@ -22,9 +22,9 @@ use crate::front::Front;
 use crate::keys::{AdminKeys, write_private};
 use crate::oidc::{DEFAULT_CLIENT_ID, IssuerKey, IssuerService};
 use crate::policy::{DEFAULT_ROLE_ARN, ROLE_JSON, Role};
-use crate::sts::{StackAccess, StackAuth, Sts, load_or_create_key};
 use crate::s3::Backend;
 use crate::store::{BucketMeta, CorsRule, Store, StoreError, now_ms};
+use crate::sts::{StackAccess, StackAuth, Sts, load_or_create_key};
 
 /// Default port of the app origin (the page the browser opens).
 pub const DEFAULT_APP_PORT: u16 = 4180;

@@ -215,10 +215,9 @@ impl Sts {
         min_duration: u32,
         app_origin: String,
     ) -> Sts {
-        let client = hyper_util::client::legacy::Client::builder(
-            hyper_util::rt::TokioExecutor::new(),
-        )
-        .build_http();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http();
         Sts {
             key,
             role: Arc::new(role),
@@ -283,10 +282,9 @@ impl Sts {
         let jwks_uri = disc["jwks_uri"]
             .as_str()
             .ok_or_else(|| idp("The discovery document has no jwks_uri."))?;
-        let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(
-            self.get_json(jwks_uri).await?,
-        )
-        .map_err(|_| idp("The issuer's JWKS is not valid."))?;
+        let jwks: jsonwebtoken::jwk::JwkSet =
+            serde_json::from_value(self.get_json(jwks_uri).await?)
+                .map_err(|_| idp("The issuer's JWKS is not valid."))?;
         let mut keys = HashMap::new();
         for jwk in &jwks.keys {
             let (Some(kid), Ok(dk)) = (jwk.common.key_id.clone(), DecodingKey::from_jwk(jwk))

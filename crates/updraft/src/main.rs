@@ -126,8 +126,14 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
             info.s3_endpoint, info.region
         );
         println!("  bucket:      {}", info.bucket);
-        println!("  issuer:      {}  (client {})", info.issuer, info.client_id);
-        println!("  sts:         {}  (role {})", info.sts_endpoint, info.role_arn);
+        println!(
+            "  issuer:      {}  (client {})",
+            info.issuer, info.client_id
+        );
+        println!(
+            "  sts:         {}  (role {})",
+            info.sts_endpoint, info.role_arn
+        );
         println!(
             "  admin key:   {}  (secret in {})",
             info.admin_access_key_id,

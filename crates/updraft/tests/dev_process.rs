@@ -54,14 +54,23 @@ fn start(dir: &Path, verbose: bool) -> Dev {
     let stack = dir.join("stack.json");
     let _ = std::fs::remove_file(&stack);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_updraft"));
-    cmd.args(["dev", "--app-port", "0", "--s3-port", "0", "--data-dir"])
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(if verbose {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
+    cmd.args([
+        "dev",
+        "--app-port",
+        "0",
+        "--s3-port",
+        "0",
+        "--issuer-port",
+        "0",
+        "--data-dir",
+    ])
+    .arg(dir)
+    .stdout(Stdio::null())
+    .stderr(if verbose {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     if verbose {
         cmd.arg("--verbose");
     }
