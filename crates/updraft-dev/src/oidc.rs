@@ -307,24 +307,24 @@ impl IssuerService {
     }
 
     /// Checks the parameters of an authorization request; `Err` is the page to show.
-    fn check_authorize(&self, q: &[(String, String)]) -> Result<(), Resp> {
+    fn check_authorize(&self, q: &[(String, String)]) -> Result<(), Box<Resp>> {
         if field(q, "client_id") != Some(self.client_id.as_str()) {
-            return Err(error_page("Unknown client_id."));
+            return Err(Box::new(error_page("Unknown client_id.")));
         }
         let Some(redirect) = field(q, "redirect_uri") else {
-            return Err(error_page("Missing redirect_uri."));
+            return Err(Box::new(error_page("Missing redirect_uri.")));
         };
         if !self.redirect_uris.iter().any(|u| u == redirect) {
-            return Err(error_page(
+            return Err(Box::new(error_page(
                 "The redirect_uri is not registered for this client.",
-            ));
+            )));
         }
-        let bad = |e: &str, d: &str| -> Resp {
+        let bad = |e: &str, d: &str| -> Box<Resp> {
             let mut loc = format!("{redirect}?error={e}&error_description={}", enc(d));
             if let Some(s) = field(q, "state") {
                 loc.push_str(&format!("&state={}", enc(s)));
             }
-            redirect_to(&loc)
+            Box::new(redirect_to(&loc))
         };
         if field(q, "response_type") != Some("code") {
             return Err(bad(
@@ -375,7 +375,7 @@ impl IssuerService {
 
     fn authorize_post(&self, f: &[(String, String)]) -> Resp {
         if let Err(page) = self.check_authorize(f) {
-            return page;
+            return *page;
         }
         let name = field(f, "name").unwrap_or("").trim();
         if name.is_empty()
@@ -511,7 +511,7 @@ impl IssuerService {
             ),
             (&Method::GET, "/authorize") => match self.check_authorize(&query) {
                 Ok(()) => self.sign_in_page(&query),
-                Err(page) => page,
+                Err(page) => *page,
             },
             (&Method::POST, "/authorize" | "/token") => {
                 let body = match http_body_util::Limited::new(req.into_body(), 64 * 1024)

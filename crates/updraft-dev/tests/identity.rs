@@ -1,6 +1,8 @@
 //! Issue 5: the dev issuer, STS AssumeRoleWithWebIdentity, session tokens and the role's
 //! policy, over HTTP against a stack on ephemeral ports. STS answers are read with
 //! `updraft-core`'s `sts` module, which proves they parse as AWS's do.
+// Test-only helpers: a failure here is a test failure, so unwrap is what we want.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

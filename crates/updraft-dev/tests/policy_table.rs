@@ -25,7 +25,8 @@ fn identity(sub: &str, iss: &str) -> Identity {
 }
 
 fn role() -> Role {
-    Role::load(ROLE_JSON, &["http://127.0.0.1:4182".to_owned()], "uploads").unwrap()
+    Role::load(ROLE_JSON, &["http://127.0.0.1:4182".to_owned()], "uploads")
+        .expect("the role file loads")
 }
 
 #[test]
@@ -115,6 +116,16 @@ fn r5_identity_values_are_literal_not_wildcards() {
     }
 }
 
+type Row<'a> = (
+    &'a serde_json::Value,
+    &'a Identity,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    bool,
+    &'a str,
+);
+
 #[test]
 fn r5_evaluation_logic_operators_and_qualified_variables() {
     let google = identity("1234", "https://accounts.google.com");
@@ -142,15 +153,7 @@ fn r5_evaluation_logic_operators_and_qualified_variables() {
     let question = p(r#"{"Version":"2012-10-17","Statement":[
         {"Effect":"Allow","Action":"s3:Get?bject","Resource":"arn:aws:s3:::uploads/a?c"}]}"#);
     // (policy, identity, action, resource, s3:prefix, allowed, why)
-    let rows: Vec<(
-        &serde_json::Value,
-        &Identity,
-        &str,
-        &str,
-        Option<&str>,
-        bool,
-        &str,
-    )> = vec![
+    let rows: Vec<Row<'_>> = vec![
         (
             &deny_wins,
             &google,
