@@ -20,8 +20,8 @@
 //! - The role's IAM policy, evaluated with `iam-rs` on those requests ([`policy`]);
 //!   the admin keys stay all-powerful.
 //!
-//! Not in scope: Cognito guest identities, POST-form uploads and DeleteObjects with
-//! temporary keys (refused), `https://` issuers; the demo app (later issues);
+//! Not in scope: Cognito guest identities, POST-form uploads with temporary keys
+//! (refused), `https://` issuers; the demo app (later issues);
 //! versioning, UploadPartCopy, tagging, ACL grants (canned ACLs work),
 //! bucket policies, virtual-hosted-style addressing.
 //!

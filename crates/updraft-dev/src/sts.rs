@@ -22,6 +22,7 @@
 //! `x-amz-security-token` or presigned `X-Amz-Security-Token`), bound to that key, whose
 //! HMAC verifies (else `400 InvalidToken`) and which has not expired (else
 //! `400 ExpiredToken`); then the role's policy decides ([`crate::policy`]).
+//! `DeleteObjects` is checked key by key in the backend (`s3:DeleteObject` on each).
 //! POST-form uploads with temporary keys are refused: s3s does not hand the form's
 //! `x-amz-security-token` field to the access check, so it cannot be verified here.
 
@@ -587,7 +588,7 @@ impl Sts {
 
     /// Checks a request signed with a temporary key: its session token, then the role's
     /// policy for the operation.
-    fn check(&self, cx: &s3s::access::S3AccessContext<'_>, akid: &str) -> S3Result<()> {
+    fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>, akid: &str) -> S3Result<()> {
         let token = cx
             .headers()
             .get("x-amz-security-token")
@@ -615,6 +616,20 @@ impl Sts {
             return Err(s3_error!(ExpiredToken, "The provided token has expired."));
         }
         let op = cx.s3_op().name();
+        if op == "DeleteObjects" {
+            // The keys are in the body: the backend asks, key by key, with this.
+            cx.extensions_mut().insert(KeyCheck {
+                role: Arc::clone(&self.role),
+                identity: Identity {
+                    sub: s.sub,
+                    iss: s.iss,
+                    aud: s.aud,
+                    role_arn: s.role,
+                    session_name: s.session,
+                },
+            });
+            return Ok(());
+        }
         if op == "PostObject" {
             return Err(s3_error!(
                 AccessDenied,
@@ -671,6 +686,22 @@ impl Sts {
         } else {
             Err(s3_error!(AccessDenied, "Access Denied"))
         }
+    }
+}
+
+/// For DeleteObjects with temporary keys: whether the role may delete each key (S3
+/// checks `s3:DeleteObject` per key and reports a denied one as that key's
+/// `AccessDenied` error).
+#[derive(Clone, Debug)]
+pub(crate) struct KeyCheck {
+    role: Arc<Role>,
+    identity: Identity,
+}
+
+impl KeyCheck {
+    pub(crate) fn may_delete(&self, bucket: &str, key: &str) -> bool {
+        let (action, resource) = s3_action("DeleteObject", bucket, key);
+        self.role.allows(&self.identity, &action, &resource, &[])
     }
 }
 

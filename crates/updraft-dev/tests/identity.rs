@@ -259,6 +259,33 @@ async fn r5_alice_cannot_write_read_list_or_abort_under_bob() {
     let mut req = request(info, Method::Put, "uploads", "alice/copy.txt");
     req.set_header("x-amz-copy-source", "/uploads/bob/secret.txt");
     assert_eq!(signed(info, &alice, req).await.status, 403);
+    // DeleteObjects is checked key by key: alice's goes, bob's is AccessDenied.
+    assert_eq!(
+        put(info, "uploads", "alice/mine.txt", b"m", &[])
+            .await
+            .status,
+        200
+    );
+    let xml = "<Delete><Object><Key>alice/mine.txt</Key></Object><Object><Key>bob/secret.txt</Key></Object></Delete>";
+    let mut req = request(info, Method::Post, "uploads", "");
+    req.query = vec![("delete".into(), String::new())];
+    {
+        use sha2::Digest as _;
+        req.set_header(
+            "x-amz-checksum-sha256",
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(xml.as_bytes())),
+        );
+    }
+    req.body = Body::Bytes(xml.as_bytes().to_vec());
+    let r = signed(info, &alice, req).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let t = r.text();
+    assert!(t.contains("<Deleted><Key>alice/mine.txt</Key>"), "{t}");
+    assert!(
+        t.contains("<Code>AccessDenied</Code>") && t.contains("<Key>bob/secret.txt</Key>"),
+        "{t}"
+    );
+    assert_eq!(get(info, "uploads", "alice/mine.txt").await.status, 404);
     // The admin keys stay all-powerful.
     assert_eq!(get(info, "uploads", "bob/secret.txt").await.status, 200);
     stack.stop().await;
