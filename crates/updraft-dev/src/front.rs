@@ -134,6 +134,8 @@ impl Front {
         let bytes_in = content_length(req.headers());
         let resp = if method == Method::OPTIONS && resource == "/" {
             self.sts.preflight(&req)
+        } else if crate::cognito::is_cognito(&req) {
+            self.sts.cognito(req).await
         } else if crate::sts::Sts::is_sts(&req) {
             self.sts.handle(req).await
         } else if method == Method::OPTIONS {

@@ -20,7 +20,10 @@
 //! - The role's IAM policy, evaluated with `iam-rs` on those requests ([`policy`]);
 //!   the admin keys stay all-powerful.
 //!
-//! Not in scope: Cognito guest identities, POST-form uploads with temporary keys
+//! - Cognito Identity `GetId` + `GetCredentialsForIdentity` for guests and signed-in
+//!   users ([`cognito`]).
+//!
+//! Not in scope: POST-form uploads with temporary keys
 //! (refused), `https://` issuers; the demo app (later issues);
 //! versioning, UploadPartCopy, tagging, ACL grants (canned ACLs work),
 //! bucket policies, virtual-hosted-style addressing.
@@ -54,6 +57,7 @@
 //! ([`DEFAULT_DATA_DIR`]), region `us-east-1`, bucket `uploads` whose CORS rule admits
 //! the app origin ([`default_cors_rule`]).
 
+pub mod cognito;
 pub mod cors;
 mod front;
 mod keys;

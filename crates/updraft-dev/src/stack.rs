@@ -18,6 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::Error;
+use crate::cognito::{DEFAULT_IDENTITY_POOL_ID, GUEST_ROLE_JSON};
 use crate::front::Front;
 use crate::keys::{AdminKeys, write_private};
 use crate::oidc::{DEFAULT_CLIENT_ID, IssuerKey, IssuerService};
@@ -133,6 +134,10 @@ pub struct StackInfo {
     pub client_id: String,
     /// The role users assume.
     pub role_arn: String,
+    /// Cognito Identity (GetId, GetCredentialsForIdentity): the S3 origin too.
+    pub cognito_endpoint: String,
+    /// The identity pool whose guests may upload under `guest/<identity id>/`.
+    pub identity_pool_id: String,
 }
 
 impl Drop for StackInfo {
@@ -154,6 +159,8 @@ impl std::fmt::Debug for StackInfo {
             .field("issuer", &self.issuer)
             .field("client_id", &self.client_id)
             .field("role_arn", &self.role_arn)
+            .field("cognito_endpoint", &self.cognito_endpoint)
+            .field("identity_pool_id", &self.identity_pool_id)
             .finish()
     }
 }
@@ -294,9 +301,16 @@ pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
     let mut issuers = vec![issuer.clone()];
     issuers.extend(config.trusted_issuers.iter().cloned());
     let role = Role::load(ROLE_JSON, &issuers, &config.bucket)?;
+    let guest_role = Role::load(
+        &GUEST_ROLE_JSON.replace("{identity_pool_id}", DEFAULT_IDENTITY_POOL_ID),
+        &[],
+        &config.bucket,
+    )?;
     let sts = Sts::new(
         load_or_create_key(&config.data_dir)?,
         role,
+        guest_role,
+        DEFAULT_IDENTITY_POOL_ID.to_owned(),
         config.min_session_seconds,
         app_url.clone(),
     );
@@ -338,6 +352,8 @@ pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
         issuer,
         client_id: DEFAULT_CLIENT_ID.to_owned(),
         role_arn: DEFAULT_ROLE_ARN.to_owned(),
+        cognito_endpoint: url(s3_addr),
+        identity_pool_id: DEFAULT_IDENTITY_POOL_ID.to_owned(),
     };
     let page = Arc::new(app_page(&info));
     let (tx, rx) = watch::channel(false);

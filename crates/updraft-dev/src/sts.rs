@@ -97,7 +97,7 @@ struct Session {
     session: String,
 }
 
-fn mac(key: &[u8; 32], parts: &[&[u8]]) -> Vec<u8> {
+pub(crate) fn mac(key: &[u8; 32], parts: &[&[u8]]) -> Vec<u8> {
     // HMAC takes keys of any length; a 32-byte key cannot fail.
     let mut m = <HmacSha256 as hmac::Mac>::new_from_slice(key)
         .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
@@ -140,8 +140,11 @@ struct IssuerKeys {
 /// STS and the checks of temporary keys.
 #[derive(Clone)]
 pub(crate) struct Sts {
-    key: Arc<[u8; 32]>,
+    pub(crate) key: Arc<[u8; 32]>,
     pub(crate) role: Arc<Role>,
+    /// The role of Cognito guests ([`crate::cognito`]).
+    pub(crate) guest_role: Arc<Role>,
+    pub(crate) identity_pool_id: String,
     /// Shortest DurationSeconds accepted: 900 as AWS, less only as a dev setting.
     pub(crate) min_duration: u32,
     pub(crate) app_origin: String,
@@ -162,7 +165,20 @@ impl std::fmt::Debug for Sts {
 
 /// An STS error: code, HTTP status, message (never the token).
 #[derive(Debug)]
-struct StsErr(StatusCode, &'static str, String);
+pub(crate) struct StsErr(
+    pub(crate) StatusCode,
+    pub(crate) &'static str,
+    pub(crate) String,
+);
+
+/// Temporary keys just issued.
+pub(crate) struct Issued {
+    pub(crate) access_key_id: String,
+    pub(crate) secret: zeroize::Zeroizing<String>,
+    pub(crate) session_token: String,
+    /// Unix seconds.
+    pub(crate) expires: u64,
+}
 
 fn invalid(msg: impl Into<String>) -> StsErr {
     StsErr(StatusCode::BAD_REQUEST, "InvalidIdentityToken", msg.into())
@@ -213,6 +229,8 @@ impl Sts {
     pub(crate) fn new(
         key: Arc<[u8; 32]>,
         role: Role,
+        guest_role: Role,
+        identity_pool_id: String,
         min_duration: u32,
         app_origin: String,
     ) -> Sts {
@@ -222,6 +240,8 @@ impl Sts {
         Sts {
             key,
             role: Arc::new(role),
+            guest_role: Arc::new(guest_role),
+            identity_pool_id,
             min_duration,
             app_origin,
             jwks: Arc::default(),
@@ -327,7 +347,7 @@ impl Sts {
     }
 
     /// Verifies the token; `Ok` is the identity it proves.
-    async fn verify(&self, token: &str) -> Result<(String, String, String), StsErr> {
+    pub(crate) async fn verify(&self, token: &str) -> Result<(String, String, String), StsErr> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| invalid("The token is not a valid JWT."))?;
         if !matches!(header.alg, Algorithm::RS256 | Algorithm::ES256) {
@@ -449,33 +469,13 @@ impl Sts {
                 "Not authorized to perform sts:AssumeRoleWithWebIdentity".into(),
             ));
         }
-        let mut raw = [0u8; 16];
-        getrandom::fill(&mut raw).map_err(|_| {
-            StsErr(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "InternalFailure",
-                "No randomness.".into(),
-            )
-        })?;
-        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        let akid: String = std::iter::once(TEMP_PREFIX.to_owned())
-            .chain(
-                raw.iter()
-                    .map(|b| char::from(alphabet[usize::from(*b) % 32]).to_string()),
-            )
-            .collect();
-        let exp = now_s() + u64::from(duration);
-        let s = Session {
-            akid: akid.clone(),
-            exp,
-            sub: sub.clone(),
-            iss: iss.clone(),
-            aud: aud.clone(),
-            role: self.role.arn.clone(),
-            session: session.to_owned(),
-        };
-        let session_token = seal(&self.key, &s);
-        let secret = zeroize::Zeroizing::new(secret_for(&self.key, &akid));
+        let role = self.role.arn.clone();
+        let Issued {
+            access_key_id: akid,
+            secret,
+            session_token,
+            expires: exp,
+        } = self.issue(&sub, &iss, &aud, &role, session, duration)?;
         let expiration = time::OffsetDateTime::from_unix_timestamp(exp as i64)
             .ok()
             .and_then(|t| {
@@ -495,7 +495,58 @@ impl Sts {
         ))
     }
 
-    fn cors(&self, origin: Option<&str>, r: &mut Response<Body>) {
+    /// Issues temporary keys of `role_arn` for an identity.
+    pub(crate) fn issue(
+        &self,
+        sub: &str,
+        iss: &str,
+        aud: &str,
+        role_arn: &str,
+        session: &str,
+        duration: u32,
+    ) -> Result<Issued, StsErr> {
+        let mut raw = [0u8; 16];
+        getrandom::fill(&mut raw).map_err(|_| {
+            StsErr(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "InternalFailure",
+                "No randomness.".into(),
+            )
+        })?;
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let akid: String = std::iter::once(TEMP_PREFIX.to_owned())
+            .chain(
+                raw.iter()
+                    .map(|b| char::from(alphabet[usize::from(*b) % 32]).to_string()),
+            )
+            .collect();
+        let exp = now_s() + u64::from(duration);
+        let s = Session {
+            akid: akid.clone(),
+            exp,
+            sub: sub.to_owned(),
+            iss: iss.to_owned(),
+            aud: aud.to_owned(),
+            role: role_arn.to_owned(),
+            session: session.to_owned(),
+        };
+        Ok(Issued {
+            session_token: seal(&self.key, &s),
+            secret: zeroize::Zeroizing::new(secret_for(&self.key, &akid)),
+            access_key_id: akid,
+            expires: exp,
+        })
+    }
+
+    /// The role a session acts as.
+    fn role_of(&self, arn: &str) -> Option<Arc<Role>> {
+        [&self.role, &self.guest_role]
+            .into_iter()
+            .find(|r| r.arn == arn)
+            .cloned()
+    }
+
+    pub(crate) fn cors(&self, origin: Option<&str>, r: &mut Response<Body>) {
         if origin == Some(self.app_origin.as_str())
             && let Ok(v) = HeaderValue::from_str(&self.app_origin)
         {
@@ -615,11 +666,14 @@ impl Sts {
         if now_s() >= s.exp {
             return Err(s3_error!(ExpiredToken, "The provided token has expired."));
         }
+        let Some(role) = self.role_of(&s.role) else {
+            return Err(s3_error!(AccessDenied, "Access Denied"));
+        };
         let op = cx.s3_op().name();
         if op == "DeleteObjects" {
             // The keys are in the body: the backend asks, key by key, with this.
             cx.extensions_mut().insert(KeyCheck {
-                role: Arc::clone(&self.role),
+                role,
                 identity: Identity {
                     sub: s.sub,
                     iss: s.iss,
@@ -661,7 +715,7 @@ impl Sts {
         {
             extra.push(("s3:delimiter", d));
         }
-        let mut allowed = self.role.allows(&identity, &action, &resource, &extra);
+        let mut allowed = role.allows(&identity, &action, &resource, &extra);
         // CopyObject also reads its source.
         if allowed
             && op == "CopyObject"
@@ -674,7 +728,7 @@ impl Sts {
                 .decode_utf8_lossy()
                 .into_owned();
             let src = src.trim_start_matches('/');
-            allowed = self.role.allows(
+            allowed = role.allows(
                 &identity,
                 "s3:GetObject",
                 &format!("arn:aws:s3:::{src}"),

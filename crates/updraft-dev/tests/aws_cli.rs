@@ -450,6 +450,7 @@ async fn r5_aws_cli_assume_role_with_web_identity_then_cp_20_mib_under_the_users
         ("AWS_SESSION_TOKEN", c["SessionToken"].as_str().unwrap()),
         ("AWS_ENDPOINT_URL_S3", info.s3_endpoint.as_str()),
         ("AWS_REGION", info.region.as_str()),
+        ("AWS_DEFAULT_REGION", info.region.as_str()),
     ];
     let src = work.0.join("big.bin");
     let data = pseudo_random(20 * 1024 * 1024, 5);
@@ -535,5 +536,91 @@ async fn r5_aws_cli_assume_role_with_web_identity_then_cp_20_mib_under_the_users
     )
     .await;
     assert!(!ok && err.contains("InvalidIdentityToken"), "{err}");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the AWS CLI: `cargo xtask test` installs it and runs this"]
+async fn r5_aws_cli_cognito_guest_get_id_credentials_and_upload() {
+    let dir = TempDir::new("awscog");
+    let work = TempDir::new("awscog-work");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let env = [
+        (
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY",
+            info.cognito_endpoint.as_str(),
+        ),
+        ("AWS_REGION", info.region.as_str()),
+        ("AWS_DEFAULT_REGION", info.region.as_str()),
+    ];
+    let (ok, out, err) = aws_as(
+        &work.0,
+        &env,
+        &[
+            "cognito-identity",
+            "get-id",
+            "--no-sign-request",
+            "--identity-pool-id",
+            &info.identity_pool_id,
+            "--output",
+            "json",
+        ],
+    )
+    .await;
+    assert!(ok, "get-id failed: {err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = j["IdentityId"].as_str().unwrap().to_owned();
+    let (ok, out, err) = aws_as(
+        &work.0,
+        &env,
+        &[
+            "cognito-identity",
+            "get-credentials-for-identity",
+            "--no-sign-request",
+            "--identity-id",
+            &id,
+            "--output",
+            "json",
+        ],
+    )
+    .await;
+    assert!(ok, "get-credentials-for-identity failed: {err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let c = &j["Credentials"];
+    let s3env = [
+        ("AWS_ACCESS_KEY_ID", c["AccessKeyId"].as_str().unwrap()),
+        ("AWS_SECRET_ACCESS_KEY", c["SecretKey"].as_str().unwrap()),
+        ("AWS_SESSION_TOKEN", c["SessionToken"].as_str().unwrap()),
+        ("AWS_ENDPOINT_URL_S3", info.s3_endpoint.as_str()),
+        ("AWS_REGION", info.region.as_str()),
+        ("AWS_DEFAULT_REGION", info.region.as_str()),
+    ];
+    let src = work.0.join("guest.bin");
+    std::fs::write(&src, pseudo_random(1024 * 1024, 6)).unwrap();
+    let (ok, _, err) = aws_as(
+        &work.0,
+        &s3env,
+        &[
+            "s3",
+            "cp",
+            src.to_str().unwrap(),
+            &format!("s3://uploads/guest/{id}/guest.bin"),
+        ],
+    )
+    .await;
+    assert!(ok, "guest upload failed: {err}");
+    let (ok, _, err) = aws_as(
+        &work.0,
+        &s3env,
+        &[
+            "s3",
+            "cp",
+            src.to_str().unwrap(),
+            "s3://uploads/guest/someone-else/guest.bin",
+        ],
+    )
+    .await;
+    assert!(!ok && err.contains("AccessDenied"), "{err}");
     stack.stop().await;
 }
