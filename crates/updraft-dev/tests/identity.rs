@@ -776,3 +776,57 @@ async fn r5_sts_and_stack_json() {
     }
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn r5_several_trusted_issuers_and_an_unreachable_one() {
+    // Stack B is only an issuer here; stack A trusts its own issuer and B's.
+    let dir_b = TempDir::new("issuer-b");
+    let b = start(&dir_b.0).await;
+    let dir_a = TempDir::new("issuer-a");
+    let a = start_with(&dir_a.0, |c| {
+        c.trusted_issuers = vec![b.info().issuer.clone(), "http://127.0.0.1:9".to_owned()];
+    })
+    .await;
+    let info = a.info();
+    let from_b = updraft_dev::id_token(&dir_b.0, "carol", 600).unwrap();
+    let c = assume(info, &from_b, None).await.unwrap();
+    let mut req = request(info, Method::Put, "uploads", "carol/x");
+    req.body = Body::Bytes(b"c".to_vec());
+    assert_eq!(signed(info, &c, req).await.status, 200);
+    let from_a = updraft_dev::id_token(&dir_a.0, "dave", 600).unwrap();
+    assert!(assume(info, &from_a, None).await.is_ok());
+    // A token claiming B's issuer but signed with A's key: B's JWKS lacks that kid.
+    let pem = std::fs::read(dir_a.0.join("oidc-key.pem")).unwrap();
+    let kid = IssuerKey::load_or_create(&dir_a.0)
+        .unwrap()
+        .kid()
+        .to_owned();
+    let mut h = Header::new(Algorithm::RS256);
+    h.kid = Some(kid);
+    let now = now_s();
+    let t = jsonwebtoken::encode(
+        &h,
+        &serde_json::json!({"iss": b.info().issuer, "sub": "carol", "aud": "updraft-dev", "iat": now, "exp": now + 600}),
+        &EncodingKey::from_rsa_pem(&pem).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        assume(info, &t, None).await.unwrap_err().code,
+        "InvalidIdentityToken"
+    );
+    // A trusted issuer that cannot be reached: IDPCommunicationError.
+    let mut h = Header::new(Algorithm::RS256);
+    h.kid = Some("k".into());
+    let t = jsonwebtoken::encode(
+        &h,
+        &serde_json::json!({"iss": "http://127.0.0.1:9", "sub": "eve", "aud": "updraft-dev", "iat": now, "exp": now + 600}),
+        &EncodingKey::from_rsa_pem(&pem).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        assume(info, &t, None).await.unwrap_err().code,
+        "IDPCommunicationError"
+    );
+    a.stop().await;
+    b.stop().await;
+}
