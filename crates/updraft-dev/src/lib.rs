@@ -23,8 +23,7 @@
 //! - Cognito Identity `GetId` + `GetCredentialsForIdentity` for guests and signed-in
 //!   users ([`cognito`]).
 //!
-//! Not in scope: POST-form uploads with temporary keys
-//! (refused), `https://` issuers; the demo app (later issues);
+//! Not in scope: `https://` issuers; the demo app (later issues);
 //! versioning, UploadPartCopy, tagging, ACL grants (canned ACLs work),
 //! bucket policies, virtual-hosted-style addressing.
 //!

@@ -23,8 +23,10 @@
 //! HMAC verifies (else `400 InvalidToken`) and which has not expired (else
 //! `400 ExpiredToken`); then the role's policy decides ([`crate::policy`]).
 //! `DeleteObjects` is checked key by key in the backend (`s3:DeleteObject` on each).
-//! POST-form uploads with temporary keys are refused: s3s does not hand the form's
-//! `x-amz-security-token` field to the access check, so it cannot be verified here.
+//! POST-form uploads: s3s does not hand the form's fields to the access check, so the
+//! front reads the fields before the file (up to 1 MiB), checks the
+//! `x-amz-security-token` field and `s3:PutObject` on the `key` field, marks the request
+//! ([`PostChecked`]) and hands s3s the body unchanged.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -640,6 +642,13 @@ impl Sts {
     /// Checks a request signed with a temporary key: its session token, then the role's
     /// policy for the operation.
     fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>, akid: &str) -> S3Result<()> {
+        if cx.s3_op().name() == "PostObject" {
+            // The form's session token and key were checked by the front (`post_form`).
+            return match cx.extensions_mut().get::<PostChecked>() {
+                Some(c) if c.0 == akid => Ok(()),
+                _ => Err(s3_error!(AccessDenied, "Access Denied")),
+            };
+        }
         let token = cx
             .headers()
             .get("x-amz-security-token")
@@ -683,12 +692,6 @@ impl Sts {
                 },
             });
             return Ok(());
-        }
-        if op == "PostObject" {
-            return Err(s3_error!(
-                AccessDenied,
-                "POST uploads with temporary credentials are not supported by updraft dev yet"
-            ));
         }
         let (bucket, key) = match cx.s3_path() {
             s3s::path::S3Path::Root => (String::new(), String::new()),
@@ -756,6 +759,61 @@ impl KeyCheck {
     pub(crate) fn may_delete(&self, bucket: &str, key: &str) -> bool {
         let (action, resource) = s3_action("DeleteObject", bucket, key);
         self.role.allows(&self.identity, &action, &resource, &[])
+    }
+}
+
+/// Marks a POST-form upload whose `x-amz-security-token` field and key the front checked
+/// for this temporary access key id.
+#[derive(Clone, Debug)]
+pub(crate) struct PostChecked(pub(crate) String);
+
+impl Sts {
+    /// Checks the session token of a POST-form upload signed with the temporary key
+    /// `akid`, and that its role may `s3:PutObject` `bucket`/`key`. `Err` is the S3
+    /// error: status, code, message.
+    pub(crate) fn check_post(
+        &self,
+        akid: &str,
+        token: Option<&str>,
+        bucket: &str,
+        key: &str,
+    ) -> Result<(), (StatusCode, &'static str, &'static str)> {
+        let Some(token) = token else {
+            return Err((
+                StatusCode::FORBIDDEN,
+                "InvalidAccessKeyId",
+                "The AWS Access Key Id you provided does not exist in our records.",
+            ));
+        };
+        let Some(s) = open(&self.key, token).filter(|s| s.akid == akid) else {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "InvalidToken",
+                "The provided token is malformed or otherwise invalid.",
+            ));
+        };
+        if now_s() >= s.exp {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "ExpiredToken",
+                "The provided token has expired.",
+            ));
+        }
+        let denied = (StatusCode::FORBIDDEN, "AccessDenied", "Access Denied");
+        let role = self.role_of(&s.role).ok_or(denied)?;
+        let identity = Identity {
+            sub: s.sub,
+            iss: s.iss,
+            aud: s.aud,
+            role_arn: s.role,
+            session_name: s.session,
+        };
+        let (action, resource) = s3_action("PostObject", bucket, key);
+        if role.allows(&identity, &action, &resource, &[]) {
+            Ok(())
+        } else {
+            Err(denied)
+        }
     }
 }
 

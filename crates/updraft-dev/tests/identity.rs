@@ -830,3 +830,83 @@ async fn r5_several_trusted_issuers_and_an_unreachable_one() {
     a.stop().await;
     b.stop().await;
 }
+
+fn multipart_form(fields: &[(String, String)], file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----updraftboundary5";
+    let mut b = Vec::new();
+    for (n, v) in fields {
+        b.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{n}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    b.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    b.extend(file);
+    b.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), b)
+}
+
+#[tokio::test]
+async fn r5_post_form_uploads_check_the_session_token_field_and_the_policy() {
+    use updraft_core::sigv4::{PostPolicy, Signer, SigningParams};
+    let dir = TempDir::new("post-sts");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let h = host(&info.s3_endpoint);
+    let alice = user(info, &dir.0, "alice").await;
+    let post = |c: &Credentials, key: &str, token: Option<String>, file: &[u8]| {
+        let mut signer = Signer::new();
+        let p = SigningParams::s3(c, &info.region, now());
+        let policy = PostPolicy::new(updraft_core::Timestamp(now().0 + 300))
+            .equals("bucket", "uploads")
+            .starts_with("key", "")
+            .content_length_range(0, 1 << 20);
+        let form = policy.sign(&mut signer, &p);
+        let mut fields = vec![("key".to_owned(), key.to_owned())];
+        fields.extend(form.fields);
+        fields.retain(|(k, _)| !k.eq_ignore_ascii_case("x-amz-security-token"));
+        if let Some(t) = token.or_else(|| c.session_token.as_ref().map(|t| t.expose().to_owned())) {
+            fields.push(("x-amz-security-token".to_owned(), t));
+        }
+        multipart_form(&fields, file)
+    };
+    let send_form = |(ct, body): (String, Vec<u8>)| {
+        let h = h.clone();
+        async move {
+            send(
+                &h,
+                "POST",
+                "/uploads",
+                &[("content-type".into(), ct)],
+                &body,
+            )
+            .await
+        }
+    };
+    let big = vec![7u8; 300 * 1024];
+    let r = send_form(post(&alice, "alice/form.bin", None, &big)).await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert_eq!(get(info, "uploads", "alice/form.bin").await.body, big);
+    let r = send_form(post(&alice, "bob/form.bin", None, b"x")).await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (403, "AccessDenied"),
+        "{}",
+        r.text()
+    );
+    let t = alice.session_token.as_ref().unwrap().expose().to_owned();
+    let mut b = t.clone().into_bytes();
+    b[10] = if b[10] == b'A' { b'B' } else { b'A' };
+    let altered = String::from_utf8(b).unwrap();
+    let r = send_form(post(&alice, "alice/form2.bin", Some(altered), b"x")).await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (400, "InvalidToken"),
+        "{}",
+        r.text()
+    );
+    // The admin keys' POST uploads work as before.
+    let r = send_form(post(&creds(info), "bob/admin.bin", None, b"x")).await;
+    assert_ne!(r.status, 403, "{}", r.text());
+    stack.stop().await;
+}
