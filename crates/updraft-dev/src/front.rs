@@ -349,6 +349,17 @@ async fn complete_error(resp: Response<Body>, resource: &str, request_id: &str) 
                 "<Message>Invalid according to Policy: Policy condition",
             );
         parts.status = StatusCode::FORBIDDEN;
+        // s3s's message quotes the expected and given values; for the session token
+        // field those are secrets, so that message names the field only.
+        if let (Some(start), Some(end)) = (text.find("<Message>"), text.find("</Message>"))
+            && start < end
+            && text[start..end].contains("x-amz-security-token")
+        {
+            text.replace_range(
+                start..end + "</Message>".len(),
+                "<Message>Invalid according to Policy: Policy Condition failed: [\"eq\", \"$x-amz-security-token\", ...]</Message>",
+            );
+        }
     }
     let mut extra = String::new();
     if !text.contains("<Resource>") {

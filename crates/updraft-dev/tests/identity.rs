@@ -905,6 +905,19 @@ async fn r5_post_form_uploads_check_the_session_token_field_and_the_policy() {
         "{}",
         r.text()
     );
+    // A policy naming another token than the field carries: refused by the policy,
+    // and the answer does not quote the session token.
+    let mut other = alice.clone();
+    other.session_token = Some(updraft_core::credentials::Secret::new("not-the-token"));
+    let (ct, body) = post(&other, "alice/form3.bin", Some(t.clone()), b"x");
+    let r = send_form((ct, body)).await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (403, "AccessDenied"),
+        "{}",
+        r.text()
+    );
+    assert!(!r.text().contains(&t[..40]), "{}", r.text());
     // The admin keys' POST uploads work as before.
     let r = send_form(post(&creds(info), "bob/admin.bin", None, b"x")).await;
     assert_ne!(r.status, 403, "{}", r.text());
