@@ -647,7 +647,16 @@ fn bench_native(args: &[String]) -> Result<ExitCode> {
     std::fs::create_dir_all(&work)?;
     let data = work.join("data");
     let mut dev = Command::new(&bin)
-        .args(["dev", "--app-port", "0", "--s3-port", "0", "--data-dir"])
+        .args([
+            "dev",
+            "--app-port",
+            "0",
+            "--s3-port",
+            "0",
+            "--issuer-port",
+            "0",
+            "--data-dir",
+        ])
         .arg(&data)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

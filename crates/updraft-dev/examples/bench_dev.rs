@@ -208,6 +208,7 @@ async fn main() -> Res<()> {
         data_dir: dir.join("data"),
         app_port: 0,
         s3_port: 0,
+        issuer_port: 0,
         ..updraft_dev::DevConfig::default()
     })
     .await?;

@@ -25,6 +25,7 @@ use crate::store::{CorsRule, Store, random_id};
 pub(crate) struct Front {
     pub(crate) s3: S3Service,
     pub(crate) store: Store,
+    pub(crate) sts: crate::sts::Sts,
     pub(crate) verbose: bool,
 }
 
@@ -68,7 +69,121 @@ fn error_response(status: StatusCode, code: &str, message: &str, extra: &str) ->
     r
 }
 
+/// The fields of a `multipart/form-data` body that come before its `file` part.
+fn form_fields(prefix: &[u8], boundary: &str) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(prefix);
+    let delim = format!("--{boundary}");
+    let mut out = Vec::new();
+    for part in text.split(delim.as_str()).skip(1) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            break;
+        };
+        let Some(name) = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+        else {
+            continue;
+        };
+        if name == "file" {
+            break;
+        }
+        out.push((name.to_owned(), value.trim_end_matches("\r\n").to_owned()));
+    }
+    out
+}
+
 impl Front {
+    /// A POST-form upload: reads the fields before the file and, when the form is signed
+    /// with a temporary key, checks its session token and key ([`crate::sts::Sts::check_post`]).
+    /// `Ok` is the request for s3s with its body intact; `Err` the error answer.
+    async fn post_form(
+        &self,
+        req: Request<Incoming>,
+        bucket: &str,
+    ) -> Result<Request<Body>, Response<Body>> {
+        use http_body_util::BodyExt as _;
+        const MAX_PREFIX: usize = 1 << 20;
+        const FILE: &[u8] = b"name=\"file\"";
+        let boundary = req
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split("boundary=").nth(1))
+            .map(|b| {
+                b.split(';')
+                    .next()
+                    .unwrap_or(b)
+                    .trim()
+                    .trim_matches('"')
+                    .to_owned()
+            })
+            .unwrap_or_default();
+        let (mut parts, mut body) = req.into_parts();
+        let mut prefix: Vec<u8> = Vec::new();
+        let mut ended = false;
+        while prefix.len() < MAX_PREFIX && !prefix.windows(FILE.len()).any(|w| w == FILE) {
+            match body.frame().await {
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        prefix.extend_from_slice(&data);
+                    }
+                }
+                Some(Err(_)) => {
+                    return Err(error_response(
+                        StatusCode::BAD_REQUEST,
+                        "IncompleteBody",
+                        "You did not provide the number of bytes specified by the Content-Length HTTP header.",
+                        "",
+                    ));
+                }
+                None => {
+                    ended = true;
+                    break;
+                }
+            }
+        }
+        let fields = form_fields(&prefix, &boundary);
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        let akid = field("x-amz-credential")
+            .and_then(|c| c.split('/').next())
+            .unwrap_or("");
+        if akid.starts_with("ASIA") {
+            match self.sts.check_post(
+                akid,
+                field("x-amz-security-token"),
+                bucket,
+                field("key").unwrap_or(""),
+            ) {
+                Ok(()) => {
+                    parts
+                        .extensions
+                        .insert(crate::sts::PostChecked(akid.to_owned()));
+                }
+                Err((status, code, message)) => {
+                    return Err(error_response(status, code, message, ""));
+                }
+            }
+        }
+        let head = futures_util::stream::once(async move {
+            Ok::<_, hyper::Error>(http_body::Frame::data(Bytes::from(prefix)))
+        });
+        let body = if ended {
+            Body::http_body_unsync(http_body_util::StreamBody::new(head))
+        } else {
+            use futures_util::StreamExt as _;
+            Body::http_body_unsync(http_body_util::StreamBody::new(
+                head.chain(http_body_util::BodyStream::new(body)),
+            ))
+        };
+        Ok(Request::from_parts(parts, body))
+    }
+
     async fn rules(&self, bucket: &str) -> Option<Vec<CorsRule>> {
         if bucket.is_empty() {
             return None;
@@ -131,7 +246,13 @@ impl Front {
         let method = req.method().clone();
         let (bucket, key) = bucket_and_key(req.uri().path());
         let bytes_in = content_length(req.headers());
-        let resp = if method == Method::OPTIONS {
+        let resp = if method == Method::OPTIONS && resource == "/" {
+            self.sts.preflight(&req)
+        } else if crate::cognito::is_cognito(&req) {
+            self.sts.cognito(req).await
+        } else if crate::sts::Sts::is_sts(&req) {
+            self.sts.handle(req).await
+        } else if method == Method::OPTIONS {
             self.preflight(&req, &bucket, &key).await
         } else {
             let origin = req
@@ -139,7 +260,22 @@ impl Front {
                 .get(http::header::ORIGIN)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let mut resp = hyper::service::Service::call(&self.s3, req).await?;
+            let is_form = method == Method::POST
+                && !bucket.is_empty()
+                && key.is_empty()
+                && req
+                    .headers()
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("multipart/form-data"));
+            let mut resp = if is_form {
+                match self.post_form(req, &bucket).await {
+                    Ok(req) => self.s3.call(req).await?,
+                    Err(resp) => resp,
+                }
+            } else {
+                hyper::service::Service::call(&self.s3, req).await?
+            };
             if let Some(origin) = origin
                 && let Some(rules) = self.rules(&bucket).await
                 && let Some(rule) = cors::actual(&rules, &origin, &method)
@@ -213,6 +349,17 @@ async fn complete_error(resp: Response<Body>, resource: &str, request_id: &str) 
                 "<Message>Invalid according to Policy: Policy condition",
             );
         parts.status = StatusCode::FORBIDDEN;
+        // s3s's message quotes the expected and given values; for the session token
+        // field those are secrets, so that message names the field only.
+        if let (Some(start), Some(end)) = (text.find("<Message>"), text.find("</Message>"))
+            && start < end
+            && text[start..end].contains("x-amz-security-token")
+        {
+            text.replace_range(
+                start..end + "</Message>".len(),
+                "<Message>Invalid according to Policy: Policy Condition failed: [\"eq\", \"$x-amz-security-token\", ...]</Message>",
+            );
+        }
     }
     let mut extra = String::new();
     if !text.contains("<Resource>") {

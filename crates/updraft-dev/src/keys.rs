@@ -4,8 +4,7 @@ use std::fmt;
 use std::io::Write as _;
 use std::path::Path;
 
-use s3s::auth::{S3Auth, SecretKey};
-use s3s::{S3Result, s3_error};
+use s3s::auth::SecretKey;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
@@ -124,42 +123,4 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     f.sync_all().map_err(|e| Error::io("sync", &tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io("rename into place", path, e))?;
     Ok(())
-}
-
-/// s3s's view of who may sign: only the admin key pair (the STS issue adds temporary keys).
-#[derive(Debug)]
-pub(crate) struct AdminAuth {
-    pub(crate) keys: AdminKeys,
-}
-
-#[async_trait::async_trait]
-impl S3Auth for AdminAuth {
-    async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        if access_key == self.keys.access_key_id {
-            Ok(self.keys.secret_access_key.clone())
-        } else {
-            Err(s3_error!(
-                InvalidAccessKeyId,
-                "The AWS Access Key Id you provided does not exist in our records."
-            ))
-        }
-    }
-}
-
-/// Anonymous requests reach only GetObject and HeadObject (the backend then demands a
-/// `public-read` ACL); signed ones may do anything, as the admin keys are the only keys.
-#[derive(Debug)]
-pub(crate) struct AdminAccess;
-
-#[async_trait::async_trait]
-impl s3s::access::S3Access for AdminAccess {
-    async fn check(&self, cx: &mut s3s::access::S3AccessContext<'_>) -> S3Result<()> {
-        if cx.credentials().is_some() {
-            return Ok(());
-        }
-        match cx.s3_op().name() {
-            "GetObject" | "HeadObject" => Ok(()),
-            _ => Err(s3_error!(AccessDenied, "Access Denied")),
-        }
-    }
 }

@@ -12,7 +12,18 @@
 //! - Admin keys generated on first start (`admin-keys.json`, mode 0600); `stack.json`
 //!   describes the running stack.
 //!
-//! Not in scope: STS, the OpenID issuer, IAM policies and the demo app (later issues);
+//! Issue 5 (part 2), in part: who may upload what.
+//! - A dev OpenID Connect issuer on its own origin ([`oidc`]).
+//! - STS `AssumeRoleWithWebIdentity` on the S3 origin, as MinIO serves it, issuing
+//!   temporary keys with HMAC-signed session tokens, checked on every S3 request made
+//!   with them (`sts.rs`).
+//! - The role's IAM policy, evaluated with `iam-rs` on those requests ([`policy`]);
+//!   the admin keys stay all-powerful.
+//!
+//! - Cognito Identity `GetId` + `GetCredentialsForIdentity` for guests and signed-in
+//!   users ([`cognito`]).
+//!
+//! Not in scope: `https://` issuers; the demo app (later issues);
 //! versioning, UploadPartCopy, tagging, ACL grants (canned ACLs work),
 //! bucket policies, virtual-hosted-style addressing.
 //!
@@ -21,11 +32,14 @@
 //! `key` is kept literally rather than replaced by the uploaded file's name.
 //!
 //! ```text
-//!            app origin (:4180)          S3 origin (:4181)
-//!            plain page                  Front: CORS preflights, CORS headers, log
-//!                                          └ s3s::S3Service: parsing, SigV4, POST policy
-//!                                              └ Backend (s3.rs): the operations
-//!                                                  └ Store: redb metadata + objects/<id>
+//!   app origin (:4180)   S3 origin (:4181)                          issuer (:4182)
+//!   plain page           Front: CORS preflights, CORS headers, log  discovery, JWKS,
+//!                          ├ `/` with Action=… → STS                 /authorize, /token
+//!                          └ s3s::S3Service: parsing, SigV4, POST policy
+//!                              ├ StackAuth: admin key, or ASIA… key's derived secret
+//!                              ├ StackAccess: session token, then the role's policy
+//!                              └ Backend (s3.rs): the operations
+//!                                  └ Store: redb metadata + objects/<id>
 //! ```
 //!
 //! ## Why redb
@@ -35,25 +49,32 @@
 //! range scan. The store needs no SQL; SQLite would add a C build for nothing.
 //!
 //! ## Defaults
-//! App origin `http://127.0.0.1:4180` ([`DEFAULT_APP_PORT`]), S3 origin
-//! `http://127.0.0.1:4181` ([`DEFAULT_S3_PORT`]), data in `./.updraft`
+//! App origin `http://127.0.0.1:4180` ([`DEFAULT_APP_PORT`]), S3 origin and STS
+//! `http://127.0.0.1:4181` ([`DEFAULT_S3_PORT`]), issuer `http://127.0.0.1:4182`
+//! ([`DEFAULT_ISSUER_PORT`]), client and audience `updraft-dev`, role
+//! `arn:aws:iam::000000000000:role/updraft-uploader`, data in `./.updraft`
 //! ([`DEFAULT_DATA_DIR`]), region `us-east-1`, bucket `uploads` whose CORS rule admits
 //! the app origin ([`default_cors_rule`]).
 
+pub mod cognito;
 pub mod cors;
 mod front;
 mod keys;
+pub mod oidc;
+pub mod policy;
 mod s3;
 mod stack;
 pub mod store;
+mod sts;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 pub use keys::{ADMIN_KEYS_FILE, AdminKeys};
 pub use stack::{
-    DEFAULT_APP_PORT, DEFAULT_BUCKET, DEFAULT_DATA_DIR, DEFAULT_REGION, DEFAULT_S3_PORT, DevConfig,
-    EXPOSED_HEADERS, STACK_FILE, Stack, StackInfo, default_cors_rule, start,
+    DEFAULT_APP_PORT, DEFAULT_BUCKET, DEFAULT_DATA_DIR, DEFAULT_ISSUER_PORT, DEFAULT_REGION,
+    DEFAULT_S3_PORT, DevConfig, EXPOSED_HEADERS, ISSUER_URL_FILE, STACK_FILE, Stack, StackInfo,
+    default_cors_rule, id_token, start,
 };
 
 /// Why the stack could not start.

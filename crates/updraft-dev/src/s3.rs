@@ -1173,7 +1173,19 @@ impl S3 for Backend {
         let quiet = i.delete.quiet.unwrap_or(false);
         let mut deleted = Vec::new();
         let mut errors = Vec::new();
+        let key_check = req.extensions.get::<crate::sts::KeyCheck>().cloned();
         for o in i.delete.objects {
+            if let Some(c) = &key_check
+                && !c.may_delete(&i.bucket, &o.key)
+            {
+                errors.push(dto::Error {
+                    code: Some("AccessDenied".to_owned()),
+                    key: Some(o.key),
+                    message: Some("Access Denied".to_owned()),
+                    version_id: None,
+                });
+                continue;
+            }
             let store = self.store.clone();
             let (b, k) = (i.bucket.clone(), o.key.clone());
             match blocking(move || store.delete_object(&b, &k)).await {

@@ -18,15 +18,24 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::Error;
+use crate::cognito::{DEFAULT_IDENTITY_POOL_ID, GUEST_ROLE_JSON};
 use crate::front::Front;
-use crate::keys::{AdminAccess, AdminAuth, AdminKeys, write_private};
+use crate::keys::{AdminKeys, write_private};
+use crate::oidc::{DEFAULT_CLIENT_ID, IssuerKey, IssuerService};
+use crate::policy::{DEFAULT_ROLE_ARN, ROLE_JSON, Role};
 use crate::s3::Backend;
 use crate::store::{BucketMeta, CorsRule, Store, StoreError, now_ms};
+use crate::sts::{StackAccess, StackAuth, Sts, load_or_create_key};
 
 /// Default port of the app origin (the page the browser opens).
 pub const DEFAULT_APP_PORT: u16 = 4180;
 /// Default port of the S3 origin.
 pub const DEFAULT_S3_PORT: u16 = 4181;
+/// Default port of the dev OpenID Connect issuer.
+pub const DEFAULT_ISSUER_PORT: u16 = 4182;
+/// The issuer URL of the last stack run on a data directory (kept after it stops, for
+/// `updraft dev token`).
+pub const ISSUER_URL_FILE: &str = "issuer-url";
 /// Default data directory, relative to where `updraft dev` runs.
 pub const DEFAULT_DATA_DIR: &str = ".updraft";
 /// Default region the store answers as.
@@ -63,6 +72,17 @@ pub struct DevConfig {
     pub bucket: String,
     /// One log line per request on stderr.
     pub verbose: bool,
+    /// Default [`DEFAULT_ISSUER_PORT`]; `0` picks a free port.
+    pub issuer_port: u16,
+    /// Other OpenID Connect issuers (URLs, `http://` only) the role trusts besides the
+    /// dev issuer, with the same audience.
+    pub trusted_issuers: Vec<String>,
+    /// Redirect URIs of the client `updraft-dev` besides `<app>/` and `<app>/callback`.
+    pub redirect_uris: Vec<String>,
+    /// Dev-only: lifetime of the dev issuer's ID tokens in seconds (default 3600).
+    pub id_token_ttl: u64,
+    /// Dev-only: the shortest STS DurationSeconds accepted (AWS: 900), for expiry tests.
+    pub min_session_seconds: u32,
 }
 
 impl Default for DevConfig {
@@ -75,6 +95,11 @@ impl Default for DevConfig {
             region: DEFAULT_REGION.to_owned(),
             bucket: DEFAULT_BUCKET.to_owned(),
             verbose: false,
+            issuer_port: DEFAULT_ISSUER_PORT,
+            trusted_issuers: Vec::new(),
+            redirect_uris: Vec::new(),
+            id_token_ttl: crate::oidc::DEFAULT_ID_TOKEN_TTL,
+            min_session_seconds: 900,
         }
     }
 }
@@ -101,6 +126,18 @@ pub struct StackInfo {
     pub bucket: String,
     pub admin_access_key_id: String,
     pub admin_secret_access_key: String,
+    /// STS (AssumeRoleWithWebIdentity): the S3 origin, as MinIO does.
+    pub sts_endpoint: String,
+    /// The dev OpenID Connect issuer.
+    pub issuer: String,
+    /// Its client, which is also the audience the role admits.
+    pub client_id: String,
+    /// The role users assume.
+    pub role_arn: String,
+    /// Cognito Identity (GetId, GetCredentialsForIdentity): the S3 origin too.
+    pub cognito_endpoint: String,
+    /// The identity pool whose guests may upload under `guest/<identity id>/`.
+    pub identity_pool_id: String,
 }
 
 impl Drop for StackInfo {
@@ -118,6 +155,12 @@ impl std::fmt::Debug for StackInfo {
             .field("bucket", &self.bucket)
             .field("admin_access_key_id", &self.admin_access_key_id)
             .field("admin_secret_access_key", &"***")
+            .field("sts_endpoint", &self.sts_endpoint)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("role_arn", &self.role_arn)
+            .field("cognito_endpoint", &self.cognito_endpoint)
+            .field("identity_pool_id", &self.identity_pool_id)
             .finish()
     }
 }
@@ -222,6 +265,10 @@ fn url(addr: SocketAddr) -> String {
 pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
     let app_listener = bind(config.bind, config.app_port, "--app-port").await?;
     let s3_listener = bind(config.bind, config.s3_port, "--s3-port").await?;
+    let issuer_listener = bind(config.bind, config.issuer_port, "--issuer-port").await?;
+    let issuer_addr = issuer_listener
+        .local_addr()
+        .map_err(|e| Error::io("query", Path::new("issuer listener"), e))?;
     let app_addr = app_listener
         .local_addr()
         .map_err(|e| Error::io("query", Path::new("app listener"), e))?;
@@ -242,12 +289,55 @@ pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
         detail: format!("{e:?}"),
     })?;
 
+    let issuer = url(issuer_addr);
+    std::fs::write(config.data_dir.join(ISSUER_URL_FILE), &issuer)
+        .map_err(|e| Error::io("write", &config.data_dir.join(ISSUER_URL_FILE), e))?;
+    let data_dir = config.data_dir.clone();
+    let issuer_key = tokio::task::spawn_blocking(move || IssuerKey::load_or_create(&data_dir))
+        .await
+        .map_err(|e| Error::Config {
+            detail: e.to_string(),
+        })??;
+    let mut issuers = vec![issuer.clone()];
+    issuers.extend(config.trusted_issuers.iter().cloned());
+    let role = Role::load(ROLE_JSON, &issuers, &config.bucket)?;
+    let guest_role = Role::load(
+        &GUEST_ROLE_JSON.replace("{identity_pool_id}", DEFAULT_IDENTITY_POOL_ID),
+        &[],
+        &config.bucket,
+    )?;
+    let sts = Sts::new(
+        load_or_create_key(&config.data_dir)?,
+        role,
+        guest_role,
+        DEFAULT_IDENTITY_POOL_ID.to_owned(),
+        config.min_session_seconds,
+        app_url.clone(),
+    );
+    let mut redirect_uris = vec![format!("{app_url}/"), format!("{app_url}/callback")];
+    redirect_uris.extend(config.redirect_uris.iter().cloned());
+    let issuer_service = IssuerService::new(
+        issuer.clone(),
+        issuer_key,
+        DEFAULT_CLIENT_ID.to_owned(),
+        redirect_uris,
+        app_url.clone(),
+        config.id_token_ttl,
+    );
+
     let mut builder = s3s::service::S3ServiceBuilder::new(Backend::new(store.clone()));
-    builder.set_auth(AdminAuth { keys: keys.clone() });
-    builder.set_access(AdminAccess);
+    builder.set_auth(StackAuth {
+        admin: keys.clone(),
+        sts: sts.clone(),
+    });
+    builder.set_access(StackAccess {
+        admin_key_id: keys.access_key_id.clone(),
+        sts: sts.clone(),
+    });
     let front = Front {
         s3: builder.build(),
         store,
+        sts,
         verbose: config.verbose,
     };
 
@@ -258,11 +348,25 @@ pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
         bucket: config.bucket.clone(),
         admin_access_key_id: keys.access_key_id.clone(),
         admin_secret_access_key: keys.secret_access_key.expose().to_owned(),
+        sts_endpoint: url(s3_addr),
+        issuer,
+        client_id: DEFAULT_CLIENT_ID.to_owned(),
+        role_arn: DEFAULT_ROLE_ARN.to_owned(),
+        cognito_endpoint: url(s3_addr),
+        identity_pool_id: DEFAULT_IDENTITY_POOL_ID.to_owned(),
     };
     let page = Arc::new(app_page(&info));
     let (tx, rx) = watch::channel(false);
     let tasks = vec![
         tokio::spawn(serve(s3_listener, front, rx.clone())),
+        tokio::spawn(serve(
+            issuer_listener,
+            hyper::service::service_fn(move |req: Request<Incoming>| {
+                let svc = issuer_service.clone();
+                async move { Ok::<_, Infallible>(svc.handle(req).await) }
+            }),
+            rx.clone(),
+        )),
         tokio::spawn(serve(
             app_listener,
             hyper::service::service_fn(move |req: Request<Incoming>| {
@@ -317,11 +421,12 @@ where
 
 fn app_page(info: &StackInfo) -> String {
     format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>updraft dev</title></head>\n<body>\n<h1>updraft dev</h1>\n<p>This is the app origin of the local stack. What runs:</p>\n<ul>\n<li>an S3-compatible store at <code>{s3}</code> (region <code>{region}</code>), bucket <code>{bucket}</code>, whose CORS rule admits this origin (<code>{app}</code>);</li>\n<li>its data and admin keys in the data directory (<code>stack.json</code> there lists the endpoints and keys).</li>\n</ul>\n<p>The sign-in (OpenID issuer, STS) and the upload demo page are not built yet.</p>\n</body></html>\n",
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>updraft dev</title></head>\n<body>\n<h1>updraft dev</h1>\n<p>This is the app origin of the local stack. What runs:</p>\n<ul>\n<li>an S3-compatible store at <code>{s3}</code> (region <code>{region}</code>), bucket <code>{bucket}</code>, whose CORS rule admits this origin (<code>{app}</code>);</li>\n<li>its data and admin keys in the data directory (<code>stack.json</code> there lists the endpoints and keys).</li>\n</ul>\n<p>Sign-in: the dev OpenID issuer at <code>{issuer}</code> (client <code>updraft-dev</code>); STS AssumeRoleWithWebIdentity at <code>{s3}</code>. The upload demo page is not built yet.</p>\n</body></html>\n",
         s3 = info.s3_endpoint,
         region = info.region,
         bucket = info.bucket,
         app = info.app_url,
+        issuer = info.issuer,
     )
 }
 
@@ -340,4 +445,18 @@ fn app_response(req: &Request<Incoming>, page: &str) -> Response<Full<Bytes>> {
         *r.status_mut() = StatusCode::NOT_FOUND;
     }
     r
+}
+
+/// A fresh ID token for `sub` from the dev issuer of the data directory `dir` (its key,
+/// made if missing, and the issuer URL of its last run, else the default one), valid
+/// for `ttl` seconds: what `updraft dev token` prints.
+///
+/// # Errors
+/// [`Error`] for the key file.
+pub fn id_token(dir: &Path, sub: &str, ttl: u64) -> Result<String, Error> {
+    let issuer = std::fs::read_to_string(dir.join(ISSUER_URL_FILE))
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| format!("http://127.0.0.1:{DEFAULT_ISSUER_PORT}"));
+    let key = IssuerKey::load_or_create(dir)?;
+    key.id_token(&issuer, DEFAULT_CLIENT_ID, sub, ttl, None)
 }

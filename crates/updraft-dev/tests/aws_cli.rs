@@ -382,3 +382,245 @@ async fn r4_aws_cli_bucket_cors_presign_and_multipart_uploads() {
     assert!(!listed.contains(&id), "{listed}");
     stack.stop().await;
 }
+
+/// Runs `aws <args>` with the given environment only (no admin keys); returns
+/// (success, stdout, stderr).
+async fn aws_as(home: &Path, env: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
+    let mut cmd = Command::new(aws_cli());
+    cmd.args(args)
+        .env("AWS_CONFIG_FILE", home.join("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
+        .env("HOME", home)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("the aws thread panicked")
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", aws_cli().display()));
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the AWS CLI: `cargo xtask test` installs it and runs this"]
+async fn r5_aws_cli_assume_role_with_web_identity_then_cp_20_mib_under_the_users_prefix() {
+    let dir = TempDir::new("awssts");
+    let work = TempDir::new("awssts-work");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let token = updraft_dev::id_token(&dir.0, "alice", 600).unwrap();
+    let (ok, out, err) = aws_as(
+        &work.0,
+        &[
+            ("AWS_ENDPOINT_URL_STS", &info.sts_endpoint),
+            ("AWS_REGION", &info.region),
+        ],
+        &[
+            "sts",
+            "assume-role-with-web-identity",
+            "--role-arn",
+            &info.role_arn,
+            "--role-session-name",
+            "cli",
+            "--web-identity-token",
+            &token,
+            "--output",
+            "json",
+        ],
+    )
+    .await;
+    assert!(ok, "assume-role-with-web-identity failed: {err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(j["SubjectFromWebIdentityToken"], "alice");
+    let c = &j["Credentials"];
+    let env = [
+        ("AWS_ACCESS_KEY_ID", c["AccessKeyId"].as_str().unwrap()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            c["SecretAccessKey"].as_str().unwrap(),
+        ),
+        ("AWS_SESSION_TOKEN", c["SessionToken"].as_str().unwrap()),
+        ("AWS_ENDPOINT_URL_S3", info.s3_endpoint.as_str()),
+        ("AWS_REGION", info.region.as_str()),
+        ("AWS_DEFAULT_REGION", info.region.as_str()),
+    ];
+    let src = work.0.join("big.bin");
+    let data = pseudo_random(20 * 1024 * 1024, 5);
+    std::fs::write(&src, &data).unwrap();
+    let (ok, _, err) = aws_as(
+        &work.0,
+        &env,
+        &[
+            "s3",
+            "cp",
+            src.to_str().unwrap(),
+            "s3://uploads/alice/big.bin",
+        ],
+    )
+    .await;
+    assert!(ok, "cp under alice/ failed: {err}");
+    let head = aws(
+        info,
+        &work.0,
+        &[
+            "s3api",
+            "head-object",
+            "--bucket",
+            "uploads",
+            "--key",
+            "alice/big.bin",
+        ],
+    )
+    .await;
+    assert!(head.contains("-3\\\""), "20 MiB in 8 MiB parts: {head}");
+    let back = work.0.join("back.bin");
+    let (ok, _, err) = aws_as(
+        &work.0,
+        &env,
+        &[
+            "s3",
+            "cp",
+            "s3://uploads/alice/big.bin",
+            back.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert!(ok, "cp back failed: {err}");
+    assert!(std::fs::read(&back).unwrap() == data, "download differs");
+    let (ok, out, _) = aws_as(&work.0, &env, &["s3", "ls", "s3://uploads/alice/"]).await;
+    assert!(ok && out.contains("big.bin"), "{out}");
+    // Outside the user's folder: AccessDenied, as on AWS.
+    let (ok, _, err) = aws_as(
+        &work.0,
+        &env,
+        &[
+            "s3",
+            "cp",
+            src.to_str().unwrap(),
+            "s3://uploads/bob/big.bin",
+        ],
+    )
+    .await;
+    assert!(!ok && err.contains("AccessDenied"), "{err}");
+    let (ok, _, err) = aws_as(&work.0, &env, &["s3", "ls", "s3://uploads/bob/"]).await;
+    assert!(!ok && err.contains("AccessDenied"), "{err}");
+    // A forged token through the CLI: InvalidIdentityToken.
+    let (ok, _, err) = aws_as(
+        &work.0,
+        &[
+            ("AWS_ENDPOINT_URL_STS", &info.sts_endpoint),
+            ("AWS_REGION", &info.region),
+        ],
+        &[
+            "sts",
+            "assume-role-with-web-identity",
+            "--role-arn",
+            &info.role_arn,
+            "--role-session-name",
+            "cli",
+            "--web-identity-token",
+            &format!(
+                "{}{}",
+                &token[..token.len() - 1],
+                if token.ends_with('A') { 'B' } else { 'A' }
+            ),
+        ],
+    )
+    .await;
+    assert!(!ok && err.contains("InvalidIdentityToken"), "{err}");
+    stack.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the AWS CLI: `cargo xtask test` installs it and runs this"]
+async fn r5_aws_cli_cognito_guest_get_id_credentials_and_upload() {
+    let dir = TempDir::new("awscog");
+    let work = TempDir::new("awscog-work");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let env = [
+        (
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY",
+            info.cognito_endpoint.as_str(),
+        ),
+        ("AWS_REGION", info.region.as_str()),
+        ("AWS_DEFAULT_REGION", info.region.as_str()),
+    ];
+    let (ok, out, err) = aws_as(
+        &work.0,
+        &env,
+        &[
+            "cognito-identity",
+            "get-id",
+            "--no-sign-request",
+            "--identity-pool-id",
+            &info.identity_pool_id,
+            "--output",
+            "json",
+        ],
+    )
+    .await;
+    assert!(ok, "get-id failed: {err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = j["IdentityId"].as_str().unwrap().to_owned();
+    let (ok, out, err) = aws_as(
+        &work.0,
+        &env,
+        &[
+            "cognito-identity",
+            "get-credentials-for-identity",
+            "--no-sign-request",
+            "--identity-id",
+            &id,
+            "--output",
+            "json",
+        ],
+    )
+    .await;
+    assert!(ok, "get-credentials-for-identity failed: {err}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let c = &j["Credentials"];
+    let s3env = [
+        ("AWS_ACCESS_KEY_ID", c["AccessKeyId"].as_str().unwrap()),
+        ("AWS_SECRET_ACCESS_KEY", c["SecretKey"].as_str().unwrap()),
+        ("AWS_SESSION_TOKEN", c["SessionToken"].as_str().unwrap()),
+        ("AWS_ENDPOINT_URL_S3", info.s3_endpoint.as_str()),
+        ("AWS_REGION", info.region.as_str()),
+        ("AWS_DEFAULT_REGION", info.region.as_str()),
+    ];
+    let src = work.0.join("guest.bin");
+    std::fs::write(&src, pseudo_random(1024 * 1024, 6)).unwrap();
+    let (ok, _, err) = aws_as(
+        &work.0,
+        &s3env,
+        &[
+            "s3",
+            "cp",
+            src.to_str().unwrap(),
+            &format!("s3://uploads/guest/{id}/guest.bin"),
+        ],
+    )
+    .await;
+    assert!(ok, "guest upload failed: {err}");
+    let (ok, _, err) = aws_as(
+        &work.0,
+        &s3env,
+        &[
+            "s3",
+            "cp",
+            src.to_str().unwrap(),
+            "s3://uploads/guest/someone-else/guest.bin",
+        ],
+    )
+    .await;
+    assert!(!ok && err.contains("AccessDenied"), "{err}");
+    stack.stop().await;
+}

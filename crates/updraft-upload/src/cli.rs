@@ -43,6 +43,10 @@ pub struct ConnectionArgs {
     /// addresses and `localhost`.
     #[arg(long)]
     pub path_style: bool,
+    /// How long an assumed role's session lasts, in seconds (STS `DurationSeconds`; else
+    /// the profile's `duration_seconds`, else STS's default of one hour).
+    #[arg(long)]
+    pub session_duration: Option<u32>,
 }
 
 impl ConnectionArgs {
@@ -52,6 +56,7 @@ impl ConnectionArgs {
             region: self.region.clone(),
             endpoint_url: self.endpoint_url.clone(),
             path_style: self.path_style,
+            session_duration: self.session_duration,
         }
     }
 }
@@ -249,6 +254,7 @@ fn dev_stack(dir: &std::path::Path, user: &str) -> Result<(Resolved, String), Co
         role_arn: field("role_arn")?,
         session_name: format!("updraft-{user}"),
         sts_endpoint: field("sts_endpoint")?,
+        duration_seconds: None,
     };
     Ok((
         Resolved {
@@ -307,6 +313,7 @@ pub fn upload(args: &UploadArgs) -> u8 {
                 "bytes": summary.bytes,
                 "requests": summary.requests,
                 "partsSent": summary.parts_sent,
+                "credentialFetches": summary.credential_fetches,
                 "interrupted": summary.interrupted,
             })
         );

@@ -25,6 +25,8 @@ pub enum CredentialSource {
         role_arn: String,
         session_name: String,
         sts_endpoint: String,
+        /// `DurationSeconds` asked of STS (its default, one hour, when `None`).
+        duration_seconds: Option<u32>,
     },
     /// `AssumeRoleWithWebIdentity` with a token printed by a command, run again at every
     /// refresh (`updraft dev token` for `--dev`).
@@ -34,6 +36,7 @@ pub enum CredentialSource {
         role_arn: String,
         session_name: String,
         sts_endpoint: String,
+        duration_seconds: Option<u32>,
     },
 }
 
@@ -52,6 +55,8 @@ pub struct Overrides {
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
     pub path_style: bool,
+    /// How long assumed-role sessions last (`DurationSeconds`).
+    pub session_duration: Option<u32>,
 }
 
 /// A configuration problem: the user must change something.
@@ -195,6 +200,9 @@ pub fn resolve(env: &Environment, flags: &Overrides) -> Result<Resolved, ConfigE
             role_arn: role_arn.to_owned(),
             session_name: session.unwrap_or("updraft").to_owned(),
             sts_endpoint: sts_endpoint.clone(),
+            duration_seconds: flags
+                .session_duration
+                .or_else(|| p("duration_seconds").and_then(|d| d.parse().ok())),
         };
     let credentials = if let (Some(id), Some(secret)) = (
         env.var("AWS_ACCESS_KEY_ID"),
@@ -335,6 +343,7 @@ mod tests {
                 role_arn: "arn:aws:iam::1:role/r".into(),
                 session_name: "updraft".into(),
                 sts_endpoint: "http://localhost:4181".into(),
+                duration_seconds: None,
             }
         );
         assert_eq!(r.endpoint.addressing_for("uploads"), Addressing::Path);

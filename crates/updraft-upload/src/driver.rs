@@ -56,6 +56,8 @@ pub struct Summary {
     pub requests: u64,
     /// Part uploads sent (UploadPart), for the resume tests.
     pub parts_sent: u64,
+    /// Times credentials were fetched.
+    pub credential_fetches: u64,
     pub interrupted: bool,
 }
 
@@ -238,6 +240,7 @@ pub async fn run(
                     waiting_body.remove(&id);
                 }
                 Action::RefreshCredentials => {
+                    summary.credential_fetches += 1;
                     spawn_credentials(&client, &job.credentials, tx.clone());
                 }
             }
@@ -484,18 +487,20 @@ pub async fn fetch_credentials(
     client: &reqwest::Client,
     source: &CredentialSource,
 ) -> Result<Credentials, String> {
-    let (token, role_arn, session_name, sts_endpoint) = match source {
+    let (token, role_arn, session_name, sts_endpoint, duration_seconds) = match source {
         CredentialSource::Static(c) => return Ok(c.clone()),
         CredentialSource::WebIdentity {
             token_file,
             role_arn,
             session_name,
             sts_endpoint,
+            duration_seconds,
         } => (
             read_token(token_file)?,
             role_arn,
             session_name,
             sts_endpoint,
+            *duration_seconds,
         ),
         CredentialSource::WebIdentityCommand {
             program,
@@ -503,6 +508,7 @@ pub async fn fetch_credentials(
             role_arn,
             session_name,
             sts_endpoint,
+            duration_seconds,
         } => {
             let out = tokio::process::Command::new(program)
                 .args(args)
@@ -518,7 +524,13 @@ pub async fn fetch_credentials(
                 ));
             }
             let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-            (token, role_arn, session_name, sts_endpoint)
+            (
+                token,
+                role_arn,
+                session_name,
+                sts_endpoint,
+                *duration_seconds,
+            )
         }
     };
     let origin = Origin::parse(sts_endpoint).map_err(|e| e.to_string())?;
@@ -527,7 +539,7 @@ pub async fn fetch_credentials(
         role_session_name: session_name.clone(),
         web_identity_token: Secret::new(token),
         provider_id: None,
-        duration_seconds: None,
+        duration_seconds,
         policy: None,
     };
     let (tx, _rx) = mpsc::unbounded_channel();

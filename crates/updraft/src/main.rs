@@ -31,7 +31,10 @@ enum Command {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 struct DevArgs {
+    #[command(subcommand)]
+    action: Option<DevAction>,
     /// Data directory (objects, database, admin keys, stack.json) [default: ./.updraft]
     #[arg(long)]
     data_dir: Option<PathBuf>,
@@ -44,12 +47,32 @@ struct DevArgs {
     /// Port of the app origin [default: 4180]
     #[arg(long)]
     app_port: Option<u16>,
-    /// Port of the S3 origin [default: 4181]
+    /// Port of the S3 origin, which also answers STS [default: 4181]
     #[arg(long)]
     s3_port: Option<u16>,
+    /// Port of the dev OpenID Connect issuer [default: 4182]
+    #[arg(long)]
+    issuer_port: Option<u16>,
     /// Log one line per request (method, bucket/key, status, bytes, ms)
     #[arg(long)]
     verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum DevAction {
+    /// Print a fresh ID token of the dev issuer (the JWT alone on stdout), signed with the
+    /// key of the stack in the data directory, whether or not it runs.
+    Token {
+        /// The user (`sub` claim)
+        #[arg(long)]
+        sub: String,
+        /// Lifetime in seconds [default: 3600]
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+        /// Data directory [default: ./.updraft]
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -69,6 +92,12 @@ fn main() -> ExitCode {
 }
 
 fn dev(args: DevArgs) -> anyhow::Result<()> {
+    if let Some(DevAction::Token { sub, ttl, data_dir }) = args.action {
+        let dir = data_dir.unwrap_or_else(|| PathBuf::from(updraft_dev::DEFAULT_DATA_DIR));
+        let token = updraft_dev::id_token(&dir, &sub, ttl)?;
+        println!("{token}");
+        return Ok(());
+    }
     let mut config = match &args.config {
         Some(path) => DevConfig::from_file(path)?,
         None => DevConfig::default(),
@@ -85,6 +114,9 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
     if let Some(p) = args.s3_port {
         config.s3_port = p;
     }
+    if let Some(p) = args.issuer_port {
+        config.issuer_port = p;
+    }
     config.verbose |= args.verbose;
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async {
@@ -97,6 +129,14 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
             info.s3_endpoint, info.region
         );
         println!("  bucket:      {}", info.bucket);
+        println!(
+            "  issuer:      {}  (client {})",
+            info.issuer, info.client_id
+        );
+        println!(
+            "  sts:         {}  (role {})",
+            info.sts_endpoint, info.role_arn
+        );
         println!(
             "  admin key:   {}  (secret in {})",
             info.admin_access_key_id,

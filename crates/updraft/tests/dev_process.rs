@@ -7,12 +7,13 @@
 
 mod common;
 
-use std::io::Read as _;
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{TempDir, start};
+use common::{Dev, TempDir, start};
 use updraft_core::http::Method;
 
 fn files_in(dir: &Path) -> usize {
@@ -170,4 +171,96 @@ fn r4_updraft_upload_into_updraft_dev() {
     );
     let (status, text) = dev.call(Method::Get, "up/tree/sub dir/ünï +#%.txt", &[], Vec::new());
     assert!(status == 200 && text.ends_with("small"), "{text}");
+}
+
+fn dev_token(dir: &Path, sub: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_updraft"))
+        .args(["dev", "token", "--sub", sub, "--ttl", "600", "--data-dir"])
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
+/// POSTs an STS form to the S3 origin; returns status and the whole answer.
+fn sts_post(dev: &Dev, form: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(dev.host()).unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: {}\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        dev.host(),
+        form.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(form.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    (text.split(' ').nth(1).unwrap().parse().unwrap(), text)
+}
+
+#[test]
+fn r5_dev_token_prints_the_jwt_alone_with_or_without_the_stack_and_sts_takes_it() {
+    let dir = TempDir::new("token");
+    // No stack yet: the key is made, the JWT alone is printed.
+    let out = dev_token(&dir.0, "alice");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let jwt = stdout.strip_suffix('\n').unwrap();
+    assert!(!jwt.contains(char::is_whitespace), "{stdout:?}");
+    assert_eq!(jwt.split('.').count(), 3, "{stdout:?}");
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(dir.0.join("oidc-key.pem"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    // With the stack running (and logging), a fresh token buys temporary keys.
+    let mut dev = start(&dir.0, true);
+    let out = dev_token(&dir.0, "alice");
+    let jwt = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    let form = format!(
+        "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn={}&RoleSessionName=cli&WebIdentityToken={}",
+        enc("arn:aws:iam::000000000000:role/updraft-uploader"),
+        enc(&jwt)
+    );
+    let (status, text) = sts_post(&dev, &form);
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        text.contains("<SubjectFromWebIdentityToken>alice<"),
+        "{text}"
+    );
+    // A tampered one is refused, and neither token reaches the log.
+    let (status, text) = sts_post(
+        &dev,
+        &form.replace("WebIdentityToken=", "WebIdentityToken=x"),
+    );
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("<Code>InvalidIdentityToken</Code>"), "{text}");
+    let _ = Command::new("kill")
+        .args(["-INT", &dev.child.id().to_string()])
+        .status();
+    let _ = dev.child.wait();
+    let mut log = String::new();
+    dev.child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(!log.contains(&jwt[jwt.len() - 20..]), "{log}");
 }

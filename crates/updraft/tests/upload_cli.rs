@@ -279,3 +279,108 @@ fn r6_exit_codes_name_the_problem() {
         "{stderr}"
     );
 }
+
+#[test]
+fn r6_dev_signs_in_through_dev_token_and_the_role_keeps_users_in_their_folder() {
+    let dir = TempDir::new("cli-dev");
+    let work = TempDir::new("cli-dev-work");
+    let dev = start(&dir.0, false);
+    let file = work.0.join("notes.txt");
+    std::fs::write(&file, b"alice's notes").unwrap();
+    let path = file.display().to_string();
+    let dev_flag = format!("--dev={}", dir.0.display());
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "upload",
+            path.as_str(),
+            dev_flag.as_str(),
+            "--dev-user",
+            "alice",
+        ];
+        args.extend_from_slice(extra);
+        args.push("--no-progress");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_updraft"));
+        cmd.args(&args)
+            .env("HOME", &work.0)
+            .env("XDG_CACHE_HOME", work.0.join("cache"))
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE");
+        cmd.output().unwrap()
+    };
+    // Temporary keys from the stack's STS, for alice: her folder is the default prefix.
+    let out = run(&[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(stored(&dev, "alice/notes.txt"), b"alice's notes");
+    // The role's policy refuses bob's folder, and the error says so for that key.
+    let out = run(&["--prefix", "bob/"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bob/notes.txt") && stderr.contains("AccessDenied"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn r6_short_sessions_are_refreshed_from_the_token_file_mid_upload() {
+    let dir = TempDir::new("cli-refresh");
+    let work = TempDir::new("cli-refresh-work");
+    // Dev-only: STS grants one-second sessions, so keys expire many times per upload.
+    let config = work.0.join("updraft.toml");
+    std::fs::write(&config, "min_session_seconds = 1\n").unwrap();
+    let dev = common::start_with(&dir.0, false, &["--config", config.to_str().unwrap()]);
+    let token = Command::new(env!("CARGO_BIN_EXE_updraft"))
+        .args(["dev", "token", "--sub", "carol", "--data-dir"])
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    assert!(token.status.success(), "{}", text(&token));
+    let token_file = work.0.join("token");
+    std::fs::write(&token_file, &token.stdout).unwrap();
+    let stack: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.0.join("stack.json")).unwrap()).unwrap();
+    let tree = work.0.join("tree");
+    std::fs::create_dir_all(&tree).unwrap();
+    let big = data(48 * MIB, 9);
+    std::fs::write(tree.join("big.bin"), &big).unwrap();
+    for i in 0..200 {
+        std::fs::write(tree.join(format!("s{i:03}")), data(64 * 1024, i as u8)).unwrap();
+    }
+    let tree_arg = tree.display().to_string();
+    let out = updraft(
+        &dev,
+        &work.0,
+        &upload_args(
+            &[&tree_arg],
+            &[
+                "--prefix",
+                "carol/",
+                "--concurrency",
+                "1",
+                "--session-duration",
+                "1",
+                "--json",
+            ],
+        ),
+    )
+    .env_remove("AWS_ACCESS_KEY_ID")
+    .env_remove("AWS_SECRET_ACCESS_KEY")
+    .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file)
+    .env("AWS_ROLE_ARN", stack["role_arn"].as_str().unwrap())
+    .env(
+        "AWS_ENDPOINT_URL_STS",
+        stack["sts_endpoint"].as_str().unwrap(),
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let s = summary(&out);
+    assert_eq!(s["completed"], 201, "{s}");
+    assert!(
+        s["credentialFetches"].as_u64().unwrap() >= 3,
+        "keys lasting one second were fetched only {} times: {s}",
+        s["credentialFetches"]
+    );
+    assert!(stored(&dev, "carol/tree/big.bin") == big);
+}

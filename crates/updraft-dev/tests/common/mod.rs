@@ -38,6 +38,7 @@ pub fn config(dir: &Path) -> DevConfig {
         data_dir: dir.to_owned(),
         app_port: 0,
         s3_port: 0,
+        issuer_port: 0,
         ..DevConfig::default()
     }
 }

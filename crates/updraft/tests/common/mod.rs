@@ -48,20 +48,35 @@ impl Drop for Dev {
 
 /// Starts `updraft dev` on ephemeral ports and waits for its `stack.json`.
 pub(crate) fn start(dir: &Path, verbose: bool) -> Dev {
+    start_with(dir, verbose, &[])
+}
+
+/// [`start`] with more `updraft dev` flags (e.g. `--config FILE`).
+pub(crate) fn start_with(dir: &Path, verbose: bool, extra: &[&str]) -> Dev {
     let stack = dir.join("stack.json");
     let _ = std::fs::remove_file(&stack);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_updraft"));
-    cmd.args(["dev", "--app-port", "0", "--s3-port", "0", "--data-dir"])
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(if verbose {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
+    cmd.args([
+        "dev",
+        "--app-port",
+        "0",
+        "--s3-port",
+        "0",
+        "--issuer-port",
+        "0",
+        "--data-dir",
+    ])
+    .arg(dir)
+    .stdout(Stdio::null())
+    .stderr(if verbose {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     if verbose {
         cmd.arg("--verbose");
     }
+    cmd.args(extra);
     let child = cmd.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     let json = loop {
