@@ -1665,19 +1665,7 @@ impl Engine {
         if self.config.checksum != Some(ChecksumAlgorithm::Crc64Nvme) {
             return None;
         }
-        let u = self.uploads.get(&file)?;
-        let plan = u.part_plan()?;
-        let mut crc = 0u64;
-        for (i, p) in u.parts.iter().enumerate() {
-            let (a, b) = plan.range(i as u32 + 1)?;
-            let part = p.as_ref()?.crc?;
-            crc = if i == 0 {
-                part
-            } else {
-                crc64nvme_combine(crc, part, b - a)
-            };
-        }
-        Some(crc64nvme_base64(crc))
+        full_crc_of(self.uploads.get(&file)?)
     }
 
     fn composite_crc32c(&self, file: FileId) -> Option<String> {
@@ -1809,6 +1797,7 @@ fn build(config: &EngineConfig, u: &Upload, idx: usize) -> (Request, Option<(u64
     )
 }
 
+/// The whole-object CRC64NVME of `u`, folded from its parts' values (when all are known).
 fn full_crc_of(u: &Upload) -> Option<String> {
     let plan = u.part_plan()?;
     let mut crc = 0u64;
