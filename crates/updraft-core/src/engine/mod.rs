@@ -1261,31 +1261,27 @@ impl Engine {
             }
             Op::AbortOrphan => {
                 let upload_id = u.orphans.last().cloned().unwrap_or_default();
-                AbortMultipartUpload {
-                    bucket,
-                    key,
-                    upload_id,
-                }
-                .parse(resp)
-                .or_else(|e| match &e {
-                    Error::S3(s) if s.code == "NoSuchUpload" => Ok(()),
-                    _ => Err(e),
-                })?;
+                aborted_or_gone(
+                    &AbortMultipartUpload {
+                        bucket,
+                        key,
+                        upload_id,
+                    },
+                    resp,
+                )?;
                 u.orphans.pop();
                 u.tasks.clear();
                 self.next_cleanup(file, now);
             }
             Op::Abort => {
-                AbortMultipartUpload {
-                    bucket,
-                    key,
-                    upload_id,
-                }
-                .parse(resp)
-                .or_else(|e| match &e {
-                    Error::S3(s) if s.code == "NoSuchUpload" => Ok(()),
-                    _ => Err(e),
-                })?;
+                aborted_or_gone(
+                    &AbortMultipartUpload {
+                        bucket,
+                        key,
+                        upload_id,
+                    },
+                    resp,
+                )?;
                 self.aborted(file);
             }
         }
@@ -1857,6 +1853,15 @@ fn verify_checksum(
         }),
         _ => Ok(()),
     }
+}
+
+/// An abort's answer: done, or the upload is already gone (completed or aborted), which
+/// is what aborting wanted.
+fn aborted_or_gone(op: &AbortMultipartUpload, resp: &Response) -> Result<(), Error> {
+    op.parse(resp).or_else(|e| match &e {
+        Error::S3(s) if s.code == "NoSuchUpload" => Ok(()),
+        _ => Err(e),
+    })
 }
 
 /// A 2xx answer without `ETag` means CORS hides it: say how to fix that.
