@@ -21,6 +21,8 @@ use std::process::{Command, ExitCode, Stdio};
 
 use anyhow::{Context, Result, bail};
 
+mod web;
+
 /// Crates `updraft-core` must never depend on: it is sans-IO and must build for wasm32
 /// without the browser bindings.
 const FORBIDDEN_IN_CORE: &[&str] = &["tokio", "hyper", "reqwest", "mio", "web-sys", "js-sys"];
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("dev") => dev(&args[1..]),
+        Some("web") => web::build().map(|_| ExitCode::SUCCESS),
         Some("bench") => bench(
             args.get(1).map(String::as_str),
             args.get(2..).unwrap_or(&[]),
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
                 "usage: cargo xtask <command>\n\n\
                  commands:\n  test   install what is missing, then run every check\n  \
                  dev    run the local stack (`updraft dev`)\n  \
+                 web    build the browser package into <target dir>/web/pkg\n  \
                  bench core   measure the engine's own cost (figures, not checks)\n  \
                  bench dev    ingest throughput of the dev store vs a local file and moto"
             );

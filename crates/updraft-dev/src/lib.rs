@@ -56,6 +56,7 @@
 //! ([`DEFAULT_DATA_DIR`]), region `us-east-1`, bucket `uploads` whose CORS rule admits
 //! the app origin ([`default_cors_rule`]).
 
+mod app;
 pub mod cognito;
 pub mod cors;
 mod front;

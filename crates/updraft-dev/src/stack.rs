@@ -7,9 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Request, Response, StatusCode};
-use http_body_util::Full;
+use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
@@ -83,6 +81,9 @@ pub struct DevConfig {
     pub id_token_ttl: u64,
     /// Dev-only: the shortest STS DurationSeconds accepted (AWS: 900), for expiry tests.
     pub min_session_seconds: u32,
+    /// The browser package served under `/pkg/` (what `cargo xtask web` builds). Default:
+    /// `<target dir>/web/pkg` beside the running executable, when it is there.
+    pub web_pkg: Option<PathBuf>,
 }
 
 impl Default for DevConfig {
@@ -100,6 +101,7 @@ impl Default for DevConfig {
             redirect_uris: Vec::new(),
             id_token_ttl: crate::oidc::DEFAULT_ID_TOKEN_TTL,
             min_session_seconds: 900,
+            web_pkg: None,
         }
     }
 }
@@ -355,7 +357,10 @@ pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
         cognito_endpoint: url(s3_addr),
         identity_pool_id: DEFAULT_IDENTITY_POOL_ID.to_owned(),
     };
-    let page = Arc::new(app_page(&info));
+    let app = Arc::new(crate::app::App {
+        config: crate::app::config_json(&info),
+        pkg: config.web_pkg.clone().or_else(crate::app::find_pkg),
+    });
     let (tx, rx) = watch::channel(false);
     let tasks = vec![
         tokio::spawn(serve(s3_listener, front, rx.clone())),
@@ -370,8 +375,8 @@ pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
         tokio::spawn(serve(
             app_listener,
             hyper::service::service_fn(move |req: Request<Incoming>| {
-                let page = Arc::clone(&page);
-                async move { Ok::<_, Infallible>(app_response(&req, &page)) }
+                let app = Arc::clone(&app);
+                async move { Ok::<_, Infallible>(app.respond(&req)) }
             }),
             rx,
         )),
@@ -417,34 +422,6 @@ where
     }
     drop(listener);
     let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
-}
-
-fn app_page(info: &StackInfo) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>updraft dev</title></head>\n<body>\n<h1>updraft dev</h1>\n<p>This is the app origin of the local stack. What runs:</p>\n<ul>\n<li>an S3-compatible store at <code>{s3}</code> (region <code>{region}</code>), bucket <code>{bucket}</code>, whose CORS rule admits this origin (<code>{app}</code>);</li>\n<li>its data and admin keys in the data directory (<code>stack.json</code> there lists the endpoints and keys).</li>\n</ul>\n<p>Sign-in: the dev OpenID issuer at <code>{issuer}</code> (client <code>updraft-dev</code>); STS AssumeRoleWithWebIdentity at <code>{s3}</code>. The upload demo page is not built yet.</p>\n</body></html>\n",
-        s3 = info.s3_endpoint,
-        region = info.region,
-        bucket = info.bucket,
-        app = info.app_url,
-        issuer = info.issuer,
-    )
-}
-
-fn app_response(req: &Request<Incoming>, page: &str) -> Response<Full<Bytes>> {
-    let mut r = if req.uri().path() == "/" || req.uri().path() == "/index.html" {
-        let mut r = Response::new(Full::new(Bytes::from(page.to_owned())));
-        r.headers_mut().insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        r
-    } else {
-        Response::new(Full::new(Bytes::from_static(b"not found\n")))
-    };
-    if req.uri().path() != "/" && req.uri().path() != "/index.html" {
-        *r.status_mut() = StatusCode::NOT_FOUND;
-    }
-    r
 }
 
 /// A fresh ID token for `sub` from the dev issuer of the data directory `dir` (its key,

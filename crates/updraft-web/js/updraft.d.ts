@@ -1,0 +1,129 @@
+// Types of the `updraft` package. Defaults are the engine's: see updraft-core's
+// `EngineConfig` and `PlanConfig` docs (6 requests at once, CRC64NVME, 8 MiB parts).
+
+/** Something that gives temporary AWS keys to an `Uploader`. */
+export interface CredentialsProvider {
+  refresh(core: unknown, region: string): Promise<string>;
+}
+
+export interface WebIdentityOptions {
+  /** The role to assume, e.g. `arn:aws:iam::123456789012:role/uploader`. */
+  roleArn: string;
+  /** The current ID token (OpenID Connect, Google) or access token (Amazon, Facebook); null when signed out. */
+  token: () => Promise<string | null>;
+  /** Only for OAuth 2.0 providers: `www.amazon.com`, `graph.facebook.com`. */
+  providerId?: string;
+  /** Session length asked of STS (900 to the role's maximum); STS's default when absent. */
+  durationSeconds?: number;
+  /** Default `https://sts.{region}.amazonaws.com`. */
+  stsEndpoint?: string;
+  /** Default `updraft`. */
+  sessionName?: string;
+}
+export function webIdentity(options: WebIdentityOptions): CredentialsProvider;
+
+export interface CognitoOptions {
+  identityPoolId: string;
+  /** Default: the uploader's region. */
+  region?: string;
+  /** Provider name → token; absent or empty for a guest. */
+  logins?: Record<string, string> | (() => Promise<Record<string, string>>);
+  /** Default `https://cognito-identity.{region}.amazonaws.com`. */
+  endpoint?: string;
+}
+export function cognitoIdentityPool(options: CognitoOptions): CredentialsProvider;
+
+export interface StaticKeys {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  /** When the keys expire (ISO 8601 or a Date). */
+  expiration?: string | Date;
+}
+export function staticCredentials(
+  keys: StaticKeys,
+  options?: { refresh?: () => Promise<StaticKeys>; sub?: string },
+): CredentialsProvider;
+
+export interface Validation {
+  maxSize?: number;
+  minSize?: number;
+  /** `image/png`, or `image/*` for a family. */
+  allowedTypes?: string[];
+  /** Without the dot, any case. */
+  allowedExtensions?: string[];
+  maxFiles?: number;
+}
+
+export interface UploaderOptions {
+  bucket: string;
+  /** Default `us-east-1`. */
+  region?: string;
+  /** An S3-compatible endpoint URL; default AWS S3 in `region`. */
+  endpoint?: string;
+  pathStyle?: boolean;
+  credentials: CredentialsProvider;
+  /** Key template with `{sub}`, `{uuid}`, `{name}`, `{ext}`, `{date}`; default `{sub}/{uuid}/{name}`. */
+  key?: string;
+  /** A canned ACL, e.g. `public-read`. */
+  acl?: string;
+  metadata?: Record<string, string>;
+  /** Default: the file's type, else from its extension. */
+  contentType?: string;
+  storageClass?: string;
+  /** Bytes per part; files of at least this size go multipart. */
+  partSize?: number;
+  /** Requests in flight at once, parts and files together. */
+  concurrency?: number;
+  checksum?: "CRC64NVME" | "CRC32C" | "none";
+  validation?: Validation;
+}
+
+export type Status = "queued" | "uploading" | "paused" | "completed" | "failed" | "cancelled";
+
+export interface Progress {
+  sent: number;
+  total: number;
+  /** Bytes per second. */
+  rate: number;
+  etaMs?: number;
+}
+
+export interface Events {
+  submit: { id: number };
+  statusChange: { id: number; status: Status };
+  progress: Progress & { id: number; all: Progress };
+  complete: { id: number; bucket: string; key: string; location: string; etag: string; checksum?: string };
+  /** `id` is null for errors not tied to one file (a refused file, a credentials failure). */
+  error: { id: number | null; name?: string; key?: string; message: string; signIn?: boolean };
+  allComplete: { completed: number; failed: number; cancelled: number };
+  /** The sign-in expired: uploads wait; call `refreshCredentials()` after signing in again. */
+  credentialsExpired: { message: string };
+}
+
+export interface ResumableUpload {
+  name: string;
+  key: string;
+  bucket: string;
+  size: number;
+  partsDone: number;
+  partSize: number;
+}
+
+export class Uploader {
+  constructor(options: UploaderOptions);
+  on<K extends keyof Events>(type: K, handler: (detail: Events[K]) => void): () => void;
+  add(files: FileList | File[] | Blob): Promise<number[]>;
+  start(): void;
+  pause(id?: number): void;
+  resume(id?: number): void;
+  cancel(id?: number): void;
+  retry(id?: number): void;
+  remove(id?: number): void;
+  status(id: number): Status | undefined;
+  resumable(): ResumableUpload[];
+  refreshCredentials(): Promise<void>;
+}
+
+/** CRC of a Blob (`CRC64NVME` or `CRC32C`) as S3 computes it. */
+export function crcOf(blob: Blob, algorithm: "CRC64NVME" | "CRC32C"): Promise<bigint>;

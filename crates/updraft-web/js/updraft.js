@@ -1,0 +1,333 @@
+// updraft: upload files from the browser straight into S3 with short-lived keys.
+// The engine (planning, signing, retries, resume) is WebAssembly (./core_bg.wasm, built
+// from crates/updraft-web); this module does the browser's part: XHR, Blob.slice,
+// timers, localStorage, online/offline, and the credentials providers' HTTP calls.
+import init, { Core, crcUpdate } from "./core.js";
+
+let wasm;
+const load = () => (wasm ??= init());
+const now = () => Date.now();
+const PREFIX = "updraft:";
+
+/** Temporary keys for a role, from STS AssumeRoleWithWebIdentity with a sign-in token. */
+export const webIdentity = (o) => ({
+  async refresh(core, region) {
+    let token;
+    try {
+      token = await o.token();
+    } catch (e) {
+      token = null;
+    }
+    if (!token) return failed(core, true, "sign-in:the sign-in token is missing or expired; sign in again");
+    const req = core.stsRequest(
+      o.stsEndpoint ?? `https://sts.${region}.amazonaws.com`, o.roleArn,
+      o.sessionName ?? "updraft", token, o.providerId, o.durationSeconds ?? 0);
+    const r = await http(req);
+    return r ? core.stsResponse(o.roleArn, r.status, r.body, now()) : failed(core, false, `STS at ${o.stsEndpoint} did not answer`);
+  },
+});
+
+/** Keys of a Cognito identity pool: a guest without `logins`, else the signed-in user. */
+export const cognitoIdentityPool = (o) => {
+  let id, seen;
+  return {
+    async refresh(core, region) {
+      const logins = JSON.stringify((typeof o.logins == "function" ? await o.logins() : o.logins) ?? {});
+      const endpoint = o.endpoint ?? `https://cognito-identity.${o.region ?? region}.amazonaws.com`;
+      if (logins != seen) id = undefined;
+      seen = logins;
+      if (!id) {
+        const r = await http(core.cognitoGetId(endpoint, o.identityPoolId, logins));
+        if (!r) return failed(core, false, `Cognito at ${endpoint} did not answer`);
+        try {
+          id = core.cognitoIdentity(r.status, r.body);
+        } catch (e) {
+          return failed(core, r.status == 400, e.message);
+        }
+      }
+      const r = await http(core.cognitoGetCredentials(endpoint, id, logins));
+      return r ? core.cognitoCredentials(id, r.status, r.body, now()) : failed(core, false, `Cognito at ${endpoint} did not answer`);
+    },
+  };
+};
+
+/** Keys the page already has; `refresh` (async) gives new ones when they expire. */
+export const staticCredentials = (c, { refresh, sub } = {}) => {
+  let next = c;
+  return {
+    async refresh(core) {
+      if (sub) core.sub = sub;
+      let k = next;
+      next = null;
+      if (!k && refresh) k = await refresh().catch(() => null);
+      if (!k) return failed(core, true, "sign-in:the keys expired and no refresh gave new ones");
+      const exp = k.expiration ? new Date(k.expiration).getTime() / 1000 : -1;
+      core.setCredentials(k.accessKeyId, k.secretAccessKey, k.sessionToken, exp, now());
+      return "";
+    },
+  };
+};
+
+const failed = (core, signIn, message) => (core.credentialsFailed(signIn, now()), message);
+
+// One unsigned STS/Cognito call: {status, body}, or null when nothing answered.
+async function http(json) {
+  const a = typeof json == "string" ? JSON.parse(json) : json;
+  try {
+    const r = await fetch(a.url, { method: a.method, headers: a.headers, body: a.body });
+    return { status: r.status, body: await r.text() };
+  } catch {
+    return null;
+  }
+}
+
+// Checksums in a Web Worker, so an 8 MiB part does not cost the page frames; on the
+// main thread when workers are unavailable.
+let worker, jobs = new Map(), seq = 0;
+function checksum(blob, algorithm) {
+  if (worker === undefined) {
+    try {
+      worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+      worker.onmessage = ({ data }) => jobs.get(data.n)?.(data);
+      worker.onerror = () => { worker = null; for (const [, f] of jobs) f({ retry: true }); };
+    } catch {
+      worker = null;
+    }
+  }
+  if (!worker) return crcOf(blob, algorithm);
+  const n = ++seq;
+  return new Promise((ok, fail) => {
+    jobs.set(n, (d) => {
+      jobs.delete(n);
+      d.retry ? crcOf(blob, algorithm).then(ok, fail) : d.error ? fail(new Error(d.error)) : ok(d.crc);
+    });
+    worker.postMessage({ n, blob, algorithm });
+  });
+}
+
+export async function crcOf(blob, algorithm) {
+  await load();
+  let crc = 0n;
+  for (let at = 0; at < blob.size; at += 1 << 24) {
+    crc = crcUpdate(algorithm, crc, new Uint8Array(await blob.slice(at, at + (1 << 24)).arrayBuffer()));
+  }
+  return crc;
+}
+
+const EVENTS = {
+  submitted: "submit", statusChanged: "statusChange", progress: "progress", completed: "complete",
+  failed: "error", credentialsExpired: "credentialsExpired", allComplete: "allComplete",
+};
+
+/** Uploads files to one bucket. See updraft.d.ts for every option and event. */
+export class Uploader {
+  #o; #core; #ready; #files = new Map(); #xhrs = new Map(); #status = new Map();
+  #on = {}; #started = false; #queued = false; #timer = 0; #refreshing = null;
+  #offline = new Set(); #why = "";
+
+  constructor({ credentials, ...options }) {
+    this.#o = { credentials, region: options.region ?? "us-east-1" };
+    const { region, bucket, endpoint, pathStyle, key, acl, metadata, contentType, storageClass, partSize, concurrency, checksum, validation } = options;
+    this.#ready = load().then(() => {
+      this.#core = new Core(JSON.stringify({ region, bucket, endpoint, pathStyle, key, acl, metadata, contentType, storageClass, partSize, concurrency, checksum, validation }), crypto.getRandomValues(new Uint32Array(1))[0]);
+    });
+    if (typeof addEventListener == "function") {
+      addEventListener("offline", () => this.#network(false));
+      addEventListener("online", () => this.#network(true));
+    }
+  }
+
+  /** `handler` for `type`; returns a function that removes it. */
+  on(type, handler) {
+    (this.#on[type] ??= new Set()).add(handler);
+    return () => this.#on[type].delete(handler);
+  }
+
+  #emit(type, detail) {
+    for (const h of this.#on[type] ?? []) {
+      try {
+        h(detail);
+      } catch (e) {
+        setTimeout(() => { throw e; });
+      }
+    }
+  }
+
+  /** Adds files (a FileList, an array, one File); resolves to their ids. */
+  async add(files) {
+    await this.#ready;
+    if (this.#core.sub == null) await this.refreshCredentials();
+    const ids = [];
+    for (const file of files instanceof Blob ? [files] : files) {
+      const name = file.name ?? "blob", modified = file.lastModified ?? 0;
+      try {
+        const sk = this.#core.storageKey(name, file.size, modified);
+        const id = this.#core.add(name, file.size, modified, file.type ?? "", crypto.getRandomValues(new Uint8Array(16)), now(), localStorage.getItem(sk) ?? undefined);
+        this.#files.set(id, file);
+        ids.push(id);
+      } catch (e) {
+        this.#emit("error", { id: null, name, message: e.message });
+      }
+    }
+    this.#schedule();
+    return ids;
+  }
+
+  /** Starts (or goes on) sending what was added. */
+  start() {
+    this.#started = true;
+    this.#schedule();
+  }
+
+  pause(id) { this.#call("pause", id); }
+  resume(id) { this.#call("resume", id); }
+  cancel(id) { this.#call("cancel", id); }
+  retry(id) { this.#call("retry", id); }
+  /** Forgets a finished, failed or cancelled file. */
+  remove(id) { this.#call("remove", id); this.#files.delete(id); }
+
+  #call(what, id) {
+    this.#ready.then(() => {
+      for (const f of id == null ? this.#files.keys() : [id]) this.#core[what](f);
+      this.#schedule();
+    });
+  }
+
+  /** Where file `id` stands: queued, uploading, paused, completed, failed, cancelled. */
+  status(id) { return this.#status.get(id); }
+
+  /** Uploads stored by an earlier page (reload, crash) that continue when their file is added again. */
+  resumable() {
+    const out = [];
+    for (let i = 0; i < localStorage.length; i++) {
+      const k = localStorage.key(i);
+      if (!k?.startsWith(PREFIX)) continue;
+      try {
+        const r = JSON.parse(localStorage.getItem(k));
+        if (r.bucket != null) out.push({ name: k.slice(PREFIX.length).split("|")[0], key: r.key, bucket: r.bucket, size: r.size, partsDone: r.parts.length, partSize: r.partSize });
+      } catch {}
+    }
+    return out;
+  }
+
+  /** Asks the credentials provider again: call it after the user signed in again. */
+  refreshCredentials() {
+    return (this.#refreshing ??= (async () => {
+      await this.#ready;
+      const m = await this.#o.credentials.refresh(this.#core, this.#o.region).catch((e) => failed(this.#core, false, String(e)));
+      if (m) {
+        this.#why = m.replace(/^sign-in:/, "");
+        if (m == this.#why) this.#emit("error", { id: null, message: `getting credentials failed: ${m}` });
+      }
+    })().finally(() => {
+      this.#refreshing = null;
+      this.#schedule();
+    }));
+  }
+
+  #network(online) {
+    this.#ready.then(() => {
+      if (online) {
+        for (const id of this.#offline) this.#core.resume(id);
+        this.#offline.clear();
+      } else {
+        for (const [id, s] of this.#status) {
+          if (s == "queued" || s == "uploading") { this.#offline.add(id); this.#core.pause(id); }
+        }
+      }
+      this.#schedule();
+    });
+  }
+
+  #schedule() {
+    if (this.#queued || !this.#core) return;
+    this.#queued = true;
+    queueMicrotask(() => {
+      this.#queued = false;
+      this.#pump();
+    });
+  }
+
+  #pump() {
+    const core = this.#core;
+    if (this.#started) {
+      for (let a; (a = core.poll(now())) !== undefined; ) this.#act(JSON.parse(a));
+    }
+    for (let e; (e = core.event()) !== undefined; ) this.#event(JSON.parse(e));
+    clearTimeout(this.#timer);
+    const t = core.nextTimeout();
+    if (t >= 0) {
+      this.#timer = setTimeout(() => {
+        core.timeout(now());
+        this.#schedule();
+      }, Math.max(0, t - now()));
+    }
+  }
+
+  #act(a) {
+    const core = this.#core;
+    if (a.type == "send") {
+      const x = new XMLHttpRequest(), id = a.id, file = this.#files.get(a.file);
+      x.open(a.method, a.url);
+      for (const [n, v] of a.headers) x.setRequestHeader(n, v);
+      this.#xhrs.set(id, x);
+      x.onload = () => {
+        this.#xhrs.delete(id);
+        core.response(id, x.status, x.getAllResponseHeaders(), x.responseText, now());
+        this.#schedule();
+      };
+      x.onerror = x.ontimeout = () => {
+        this.#xhrs.delete(id);
+        core.networkError(id, `no answer from ${new URL(a.url).origin} (the network failed, or the bucket's CORS rules do not admit ${location.origin})`, now());
+        this.#schedule();
+      };
+      if (a.range) {
+        x.upload.onprogress = (e) => {
+          core.progress(id, e.loaded, now());
+          this.#schedule();
+        };
+      }
+      // A Blob without a type: the browser adds no Content-Type the signature lacks.
+      x.send(a.range ? file.slice(a.range[0], a.range[1]) : a.body == null ? null : new Blob([a.body]));
+    } else if (a.type == "checksum") {
+      const file = this.#files.get(a.file);
+      checksum(file.slice(a.range[0], a.range[1]), a.algorithm).then(
+        (crc) => core.checksum(a.file, a.part, crc),
+        (e) => {
+          this.#emit("error", { id: a.file, name: file.name, message: `reading ${file.name} failed: ${e.message}; add the file again` });
+          core.cancel(a.file);
+        },
+      ).finally(() => this.#schedule());
+    } else if (a.type == "cancel") {
+      this.#xhrs.get(a.id)?.abort();
+      this.#xhrs.delete(a.id);
+    } else {
+      this.refreshCredentials();
+    }
+  }
+
+  #event(e) {
+    const id = e.file, type = EVENTS[e.type];
+    switch (e.type) {
+      case "resumeRecordChanged":
+        try {
+          e.record ? localStorage.setItem(e.storageKey, e.record) : localStorage.removeItem(e.storageKey);
+        } catch {}
+        return;
+      case "statusChanged":
+        this.#status.set(id, e.status);
+        break;
+      case "progress":
+        e = { ...e.file_progress, file: id, all: e.total };
+        break;
+      case "completed":
+        e = { file: id, ...e.completed };
+        break;
+      case "credentialsExpired":
+        e = { message: this.#why };
+        break;
+    }
+    if (id != null) e.id = id;
+    this.#emit(type, e);
+  }
+}

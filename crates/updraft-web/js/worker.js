@@ -1,0 +1,10 @@
+// updraft's checksum worker: CRCs of file parts off the page's main thread.
+import { crcOf } from "./updraft.js";
+
+onmessage = async ({ data: { n, blob, algorithm } }) => {
+  try {
+    postMessage({ n, crc: await crcOf(blob, algorithm) });
+  } catch (e) {
+    postMessage({ n, error: String(e?.message ?? e) });
+  }
+};

@@ -1,0 +1,642 @@
+//! updraft's browser driver, the WebAssembly half.
+//!
+//! In scope: one [`Core`] per `Uploader`, wrapping the engine of `updraft-core` with the
+//! browser's view of it — options as the JS API takes them, keys rendered from the
+//! template, resume records keyed by a file's fingerprint, and the STS and Cognito
+//! answers turned into credentials without the keys ever leaving WebAssembly memory.
+//! The checksum functions serve the Web Worker that computes part checksums.
+//!
+//! Not in scope: I/O. The ES module (`js/updraft.js`) sends the requests this crate
+//! describes (XMLHttpRequest, `Blob.slice`), runs the timers, stores the records in
+//! `localStorage` and calls the sign-in adapters. Everything crosses the boundary as
+//! numbers and strings (actions and events as JSON), which keeps the generated glue
+//! and the package small; no `web-sys`, no `js-sys`.
+//!
+//! The same code compiles natively, so its tests run with `cargo test`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use updraft_core::checksum::{
+    ChecksumAlgorithm, Crc32c, Crc64Nvme, crc32c_combine, crc64nvme_combine,
+};
+use updraft_core::cognito::{GetCredentialsForIdentity, GetId, Logins};
+use updraft_core::engine::{
+    Action, Engine, EngineConfig, Event, FileId, FileSpec, RefreshFailure, RequestId, ResumeRecord,
+    Validation,
+};
+use updraft_core::http::{Body, Request, Response};
+use updraft_core::object::{
+    CannedAcl, KeyContext, KeyTemplate, Metadata, StorageClass, content_type_for, uuid_v4,
+};
+use updraft_core::s3::{Addressing, Endpoint, Origin, PutOptions};
+use updraft_core::sts::AssumeRoleWithWebIdentity;
+use updraft_core::{Credentials, Error, Secret, Timestamp};
+use wasm_bindgen::prelude::*;
+
+/// The `Uploader` options this half reads (the rest — credentials, handlers — stay in
+/// JS). Defaults are the engine's ([`EngineConfig`], [`updraft_core::plan::PlanConfig`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+struct Options {
+    bucket: String,
+    /// Default `us-east-1`.
+    region: Option<String>,
+    /// An S3-compatible endpoint URL; default AWS S3 in `region`.
+    endpoint: Option<String>,
+    /// Path-style URLs (`endpoint/bucket/key`) instead of virtual-hosted ones.
+    path_style: Option<bool>,
+    /// Default [`KeyTemplate::DEFAULT`].
+    key: Option<String>,
+    acl: Option<String>,
+    metadata: BTreeMap<String, String>,
+    /// Default: from the file's type, else its extension.
+    content_type: Option<String>,
+    storage_class: Option<String>,
+    part_size: Option<u64>,
+    concurrency: Option<usize>,
+    /// `CRC64NVME`, `CRC32C` or `none`.
+    checksum: Option<String>,
+    validation: Validation,
+}
+
+/// One uploader's engine, its options and its user.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Core {
+    engine: Engine,
+    template: KeyTemplate,
+    options: PutOptions,
+    content_type: Option<String>,
+    /// The signed-in user's subject, once credentials told it.
+    sub: Option<String>,
+    /// Resume storage key of each file, for the events that ask to store its record.
+    storage_keys: BTreeMap<FileId, String>,
+}
+
+fn js_error(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn engine_config(o: &Options) -> Result<EngineConfig, Error> {
+    let region = o.region.clone().unwrap_or_else(|| "us-east-1".to_owned());
+    let addressing = match o.path_style {
+        Some(true) => Addressing::Path,
+        Some(false) => Addressing::VirtualHosted,
+        None => Addressing::Auto,
+    };
+    let endpoint = match &o.endpoint {
+        Some(url) => Endpoint::custom(url, &region, addressing)?,
+        None => Endpoint {
+            addressing,
+            ..Endpoint::aws(&region)
+        },
+    };
+    let mut config = EngineConfig {
+        bucket: o.bucket.clone(),
+        endpoint,
+        validation: o.validation.clone(),
+        ..EngineConfig::default()
+    };
+    if let Some(n) = o.concurrency {
+        config.concurrency = n.max(1);
+    }
+    if let Some(p) = o.part_size {
+        config.plan.part_size = p;
+        config.plan.multipart_threshold = p;
+    }
+    config.checksum = match o.checksum.as_deref() {
+        None => config.checksum,
+        Some("CRC64NVME") => Some(ChecksumAlgorithm::Crc64Nvme),
+        Some("CRC32C") => Some(ChecksumAlgorithm::Crc32c),
+        Some("none") => None,
+        Some(other) => {
+            return Err(Error::InvalidSetting {
+                what: "checksum",
+                value: other.to_owned(),
+                valid: "\"CRC64NVME\", \"CRC32C\" or \"none\"",
+            });
+        }
+    };
+    Ok(config)
+}
+
+fn put_options(o: &Options) -> Result<PutOptions, Error> {
+    let mut metadata = Metadata::new();
+    for (name, value) in &o.metadata {
+        metadata.insert(name, value)?;
+    }
+    Ok(PutOptions {
+        acl: match &o.acl {
+            Some(a) => Some(a.parse::<CannedAcl>()?.as_str().to_owned()),
+            None => None,
+        },
+        storage_class: match &o.storage_class {
+            Some(s) => Some(s.parse::<StorageClass>()?.as_str().to_owned()),
+            None => None,
+        },
+        metadata: metadata
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+        ..PutOptions::default()
+    })
+}
+
+/// Milliseconds from JS (a double) as the engine's `u64`; negative or NaN is 0.
+fn ms(now: f64) -> u64 {
+    if now.is_finite() && now > 0.0 {
+        now as u64
+    } else {
+        0
+    }
+}
+
+/// Reads `getAllResponseHeaders()` text: `name: value` lines, CRLF separated.
+fn parse_headers(raw: &str) -> Vec<(String, String)> {
+    raw.lines()
+        .filter_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            Some((name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// A request as the JS side sends it: method, URL, headers the browser lets a page set,
+/// and the body (text the core built, or a byte range of the file).
+fn request_json(
+    request: &Request,
+    id: Option<u64>,
+    file: Option<u64>,
+    range: Option<(u64, u64)>,
+) -> Value {
+    let headers: Vec<[&str; 2]> = request
+        .headers
+        .iter()
+        // The browser sets these itself (to the same values the signature covers) and
+        // refuses a page that tries.
+        .filter(|(n, _)| n != "host" && n != "content-length")
+        .map(|(n, v)| [n.as_str(), v.as_str()])
+        .collect();
+    let body = match &request.body {
+        Body::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        _ => None,
+    };
+    json!({
+        "type": "send",
+        "id": id,
+        "file": file,
+        "method": request.method.as_str(),
+        "url": request.url(),
+        "headers": headers,
+        "body": body,
+        "range": range.map(|(s, e)| [s, e]),
+    })
+}
+
+fn sign_in_needed(e: &Error) -> bool {
+    match e {
+        Error::Sts(s) => !s.kind.is_retryable(),
+        Error::Cognito(c) => !c.kind.is_retryable(),
+        _ => false,
+    }
+}
+
+#[wasm_bindgen]
+impl Core {
+    /// An engine for the options (JSON of the `Uploader` options this half reads) and a
+    /// random seed (the engine has no randomness of its own).
+    ///
+    /// # Errors
+    /// A message naming the option that cannot be used.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: &str, seed: f64) -> Result<Core, JsError> {
+        let o: Options = serde_json::from_str(options)
+            .map_err(|e| js_error(format!("updraft: invalid options: {e}")))?;
+        if o.bucket.is_empty() {
+            return Err(js_error("updraft: the `bucket` option is required"));
+        }
+        let config = engine_config(&o).map_err(js_error)?;
+        let options = put_options(&o).map_err(js_error)?;
+        let template = KeyTemplate::parse(o.key.as_deref().unwrap_or(KeyTemplate::DEFAULT))
+            .map_err(js_error)?;
+        Ok(Core {
+            engine: Engine::new(config, ms(seed)),
+            template,
+            options,
+            content_type: o.content_type,
+            sub: None,
+            storage_keys: BTreeMap::new(),
+        })
+    }
+
+    /// The signed-in user's subject, as the credentials gave it (`{sub}` in keys).
+    #[wasm_bindgen(getter)]
+    pub fn sub(&self) -> Option<String> {
+        self.sub.clone()
+    }
+
+    /// Sets the subject when the credentials do not tell it (static keys).
+    #[wasm_bindgen(setter)]
+    pub fn set_sub(&mut self, sub: Option<String>) {
+        self.sub = sub;
+    }
+
+    /// Where a file's resume record is stored: its fingerprint (name, size, last
+    /// modified, endpoint, bucket, key template and user). No secret is in it.
+    #[wasm_bindgen(js_name = storageKey)]
+    pub fn storage_key(&self, name: &str, size: f64, last_modified: f64) -> String {
+        let c = self.engine.config();
+        format!(
+            "updraft:{}|{}|{}|{}|{}|{}|{}",
+            name,
+            ms(size),
+            ms(last_modified),
+            c.endpoint.origin.host,
+            c.bucket,
+            self.template.as_str(),
+            self.sub.as_deref().unwrap_or("")
+        )
+    }
+
+    /// Adds a file: its name, size, last-modified time and type as the browser tells
+    /// them, 16 random bytes for `{uuid}`, the time, and the record stored for it, if
+    /// any. Returns the file's id.
+    ///
+    /// # Errors
+    /// The file is refused (validation, a key the template cannot make).
+    // Flat arguments: numbers and strings cross to JS with the least glue.
+    #[allow(clippy::too_many_arguments)]
+    pub fn add(
+        &mut self,
+        name: &str,
+        size: f64,
+        last_modified: f64,
+        file_type: &str,
+        random: &[u8],
+        now: f64,
+        stored: Option<String>,
+    ) -> Result<u32, JsError> {
+        let storage_key = self.storage_key(name, size, last_modified);
+        let resume = stored
+            .as_deref()
+            .and_then(|s| ResumeRecord::from_json(s).ok())
+            .filter(|r| r.fingerprint == storage_key);
+        let key = match &resume {
+            Some(r) => r.key.clone(),
+            None => {
+                let mut bytes = [0u8; 16];
+                for (b, r) in bytes.iter_mut().zip(random) {
+                    *b = *r;
+                }
+                let uuid = uuid_v4(bytes);
+                let ctx = KeyContext {
+                    sub: self.sub.as_deref().unwrap_or(""),
+                    uuid: &uuid,
+                    file_name: name,
+                    date: Timestamp::from_unix((ms(now) / 1000) as i64),
+                };
+                self.template.render(&ctx).map_err(js_error)?
+            }
+        };
+        let mut options = self.options.clone();
+        options.content_type = Some(match &self.content_type {
+            Some(t) => t.clone(),
+            None if !file_type.is_empty() => file_type.to_owned(),
+            None => content_type_for(name).to_owned(),
+        });
+        let spec = FileSpec {
+            name: name.to_owned(),
+            key,
+            size: ms(size),
+            fingerprint: storage_key.clone(),
+            options,
+            resume,
+        };
+        let id = self.engine.add(spec).map_err(js_error)?;
+        self.storage_keys.insert(id, storage_key);
+        Ok(id.0 as u32)
+    }
+
+    /// The next action as JSON (`send`, `checksum`, `cancel`, `refresh`), or nothing.
+    pub fn poll(&mut self, now: f64) -> Option<String> {
+        let action = self.engine.poll_action(ms(now))?;
+        let value = match action {
+            Action::Send {
+                id,
+                file,
+                request,
+                body,
+            } => request_json(&request, Some(id.0), Some(file.0), body),
+            Action::Checksum {
+                file,
+                part,
+                range,
+                algorithm,
+            } => json!({
+                "type": "checksum",
+                "file": file.0,
+                "part": part,
+                "range": [range.0, range.1],
+                "algorithm": algorithm.as_str(),
+            }),
+            Action::Cancel { id } => json!({ "type": "cancel", "id": id.0 }),
+            Action::RefreshCredentials => json!({ "type": "refresh" }),
+        };
+        Some(value.to_string())
+    }
+
+    /// The next event as JSON, or nothing. A `resumeRecordChanged` event carries the
+    /// record to store (`record`, JSON, or `null` to delete) under `storageKey`.
+    pub fn event(&mut self) -> Option<String> {
+        let event = self.engine.poll_event()?;
+        let value = match &event {
+            Event::ResumeRecordChanged { file } => json!({
+                "type": "resumeRecordChanged",
+                "file": file.0,
+                "storageKey": self.storage_keys.get(file),
+                "record": self.engine.resume_record(*file).map(|r| r.to_json()),
+            }),
+            Event::Failed { file, error } => json!({
+                "type": "failed",
+                "file": file.0,
+                "key": error.key,
+                "message": error.to_string(),
+                "signIn": sign_in_needed(&error.error),
+            }),
+            other => serde_json::to_value(other).unwrap_or(Value::Null),
+        };
+        Some(value.to_string())
+    }
+
+    /// When to call [`Core::timeout`] next (ms since the epoch), or -1 for never.
+    #[wasm_bindgen(js_name = nextTimeout)]
+    pub fn next_timeout(&self) -> f64 {
+        self.engine.poll_timeout().map_or(-1.0, |t| t as f64)
+    }
+
+    /// The time from [`Core::next_timeout`] came.
+    pub fn timeout(&mut self, now: f64) {
+        self.engine.handle_timeout(ms(now));
+    }
+
+    /// An answer to request `id`: status, `getAllResponseHeaders()` and the body text.
+    pub fn response(&mut self, id: f64, status: u16, headers: &str, body: &str, now: f64) {
+        let response = Response {
+            status,
+            headers: parse_headers(headers),
+            body: body.as_bytes().to_vec(),
+        };
+        self.engine
+            .handle_response(RequestId(ms(id)), Ok(response), ms(now));
+    }
+
+    /// Request `id` got no answer (network error, CORS refusal, timeout).
+    #[wasm_bindgen(js_name = networkError)]
+    pub fn network_error(&mut self, id: f64, detail: &str, now: f64) {
+        let error = Error::Network {
+            detail: detail.to_owned(),
+        };
+        self.engine
+            .handle_response(RequestId(ms(id)), Err(error), ms(now));
+    }
+
+    /// `sent` bytes of request `id`'s body went out.
+    pub fn progress(&mut self, id: f64, sent: f64, now: f64) {
+        self.engine
+            .handle_progress(RequestId(ms(id)), ms(sent), ms(now));
+    }
+
+    /// The checksum asked for by a `checksum` action.
+    pub fn checksum(&mut self, file: u32, part: u32, crc: u64) {
+        self.engine
+            .handle_checksum(FileId(u64::from(file)), part, crc);
+    }
+
+    pub fn pause(&mut self, file: u32) {
+        self.engine.pause(FileId(u64::from(file)));
+    }
+
+    pub fn resume(&mut self, file: u32) {
+        self.engine.resume(FileId(u64::from(file)));
+    }
+
+    pub fn cancel(&mut self, file: u32) {
+        self.engine.cancel(FileId(u64::from(file)));
+    }
+
+    pub fn retry(&mut self, file: u32) {
+        self.engine.retry(FileId(u64::from(file)));
+    }
+
+    pub fn remove(&mut self, file: u32) {
+        self.engine.remove(FileId(u64::from(file)));
+        self.storage_keys.remove(&FileId(u64::from(file)));
+    }
+
+    /// Keys given by the page (`staticCredentials`): expiration in seconds since the
+    /// epoch, or a negative number when they do not expire.
+    #[wasm_bindgen(js_name = setCredentials)]
+    pub fn set_credentials(
+        &mut self,
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: Option<String>,
+        expiration: f64,
+        now: f64,
+    ) {
+        let mut c = Credentials::new(access_key_id, secret_access_key);
+        if let Some(t) = session_token.filter(|t| !t.is_empty()) {
+            c = c.with_session_token(t);
+        }
+        if expiration.is_finite() && expiration >= 0.0 {
+            c = c.with_expiration(Timestamp::from_unix(expiration as i64));
+        }
+        self.engine.set_credentials(c, ms(now));
+    }
+
+    /// The credentials provider failed: for a moment (`signIn` false: asked again after
+    /// a pause) or until the user signs in again (`signIn` true: `credentialsExpired`).
+    #[wasm_bindgen(js_name = credentialsFailed)]
+    pub fn credentials_failed(&mut self, sign_in: bool, now: f64) {
+        let failure = if sign_in {
+            RefreshFailure::SignInExpired
+        } else {
+            RefreshFailure::Transient
+        };
+        self.engine.handle_credentials_failure(failure, ms(now));
+    }
+
+    /// The `AssumeRoleWithWebIdentity` request (JSON, as [`Core::poll`]'s `send`) for
+    /// `token`; `provider_id` only for OAuth 2.0 providers, `duration` 0 for STS's default.
+    ///
+    /// # Errors
+    /// The STS endpoint is not a URL.
+    #[wasm_bindgen(js_name = stsRequest)]
+    pub fn sts_request(
+        &self,
+        endpoint: &str,
+        role_arn: &str,
+        session_name: &str,
+        token: &str,
+        provider_id: Option<String>,
+        duration: u32,
+    ) -> Result<String, JsError> {
+        let origin = Origin::parse(endpoint).map_err(js_error)?;
+        let op = web_identity(role_arn, session_name, token, provider_id, duration);
+        Ok(request_json(&op.request(&origin), None, None, None).to_string())
+    }
+
+    /// STS's answer to [`Core::sts_request`]: on success the keys go straight to the
+    /// engine (they never reach JS) and the result is empty; on failure the engine is
+    /// told and the result is a message, prefixed `sign-in:` when only signing in again
+    /// helps.
+    #[wasm_bindgen(js_name = stsResponse)]
+    pub fn sts_response(&mut self, role_arn: &str, status: u16, body: &str, now: f64) -> String {
+        let op = web_identity(role_arn, "", "", None, 0);
+        let response = Response {
+            status,
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        };
+        match op.parse(&response) {
+            Ok(out) => {
+                if let Some(sub) = out.subject_from_web_identity_token {
+                    self.sub = Some(sub);
+                }
+                self.engine.set_credentials(out.credentials, ms(now));
+                String::new()
+            }
+            Err(e) => self.refused(&e, now),
+        }
+    }
+
+    /// Cognito `GetId` (JSON request): `logins` is a JSON object of provider → token,
+    /// `{}` for a guest.
+    ///
+    /// # Errors
+    /// The endpoint is not a URL or `logins` not an object of strings.
+    #[wasm_bindgen(js_name = cognitoGetId)]
+    pub fn cognito_get_id(
+        &self,
+        endpoint: &str,
+        pool: &str,
+        logins: &str,
+    ) -> Result<String, JsError> {
+        let origin = Origin::parse(endpoint).map_err(js_error)?;
+        let op = GetId {
+            identity_pool_id: pool.to_owned(),
+            logins: parse_logins(logins)?,
+            account_id: None,
+        };
+        Ok(request_json(&op.request(&origin), None, None, None).to_string())
+    }
+
+    /// The identity id in `GetId`'s answer.
+    ///
+    /// # Errors
+    /// Cognito's refusal, as a message.
+    #[wasm_bindgen(js_name = cognitoIdentity)]
+    pub fn cognito_identity(&self, status: u16, body: &str) -> Result<String, JsError> {
+        let response = Response {
+            status,
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        };
+        GetId::default().parse(&response).map_err(js_error)
+    }
+
+    /// Cognito `GetCredentialsForIdentity` (JSON request) for `identity`.
+    ///
+    /// # Errors
+    /// As [`Core::cognito_get_id`].
+    #[wasm_bindgen(js_name = cognitoGetCredentials)]
+    pub fn cognito_get_credentials(
+        &self,
+        endpoint: &str,
+        identity: &str,
+        logins: &str,
+    ) -> Result<String, JsError> {
+        let origin = Origin::parse(endpoint).map_err(js_error)?;
+        let op = GetCredentialsForIdentity {
+            identity_id: identity.to_owned(),
+            logins: parse_logins(logins)?,
+            custom_role_arn: None,
+        };
+        Ok(request_json(&op.request(&origin), None, None, None).to_string())
+    }
+
+    /// `GetCredentialsForIdentity`'s answer, as [`Core::sts_response`]; the identity id
+    /// becomes `{sub}`.
+    #[wasm_bindgen(js_name = cognitoCredentials)]
+    pub fn cognito_credentials(
+        &mut self,
+        identity: &str,
+        status: u16,
+        body: &str,
+        now: f64,
+    ) -> String {
+        let response = Response {
+            status,
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        };
+        match GetCredentialsForIdentity::default().parse(&response) {
+            Ok(credentials) => {
+                self.sub = Some(identity.to_owned());
+                self.engine.set_credentials(credentials, ms(now));
+                String::new()
+            }
+            Err(e) => self.refused(&e, now),
+        }
+    }
+
+    fn refused(&mut self, e: &Error, now: f64) -> String {
+        let sign_in = sign_in_needed(e);
+        self.credentials_failed(sign_in, now);
+        if sign_in {
+            format!("sign-in:{e}")
+        } else {
+            e.to_string()
+        }
+    }
+}
+
+fn web_identity(
+    role_arn: &str,
+    session_name: &str,
+    token: &str,
+    provider_id: Option<String>,
+    duration: u32,
+) -> AssumeRoleWithWebIdentity {
+    AssumeRoleWithWebIdentity {
+        role_arn: role_arn.to_owned(),
+        role_session_name: session_name.to_owned(),
+        web_identity_token: Secret::new(token),
+        provider_id: provider_id.filter(|p| !p.is_empty()),
+        duration_seconds: (duration > 0).then_some(duration),
+        policy: None,
+    }
+}
+
+fn parse_logins(logins: &str) -> Result<Logins, JsError> {
+    let map: BTreeMap<String, String> = serde_json::from_str(logins).map_err(|e| {
+        js_error(format!(
+            "updraft: `logins` must map provider names to tokens: {e}"
+        ))
+    })?;
+    Ok(map.into_iter().map(|(p, t)| (p, Secret::new(t))).collect())
+}
+
+/// Folds `bytes` into a running checksum `state` (0 to start) of `algorithm`
+/// (`CRC64NVME` or `CRC32C`): what the Web Worker computes for a part, chunk by chunk.
+#[wasm_bindgen(js_name = crcUpdate)]
+pub fn crc_update(algorithm: &str, state: u64, bytes: &[u8]) -> u64 {
+    let len = bytes.len() as u64;
+    if algorithm == "CRC32C" {
+        u64::from(crc32c_combine(state as u32, Crc32c::checksum(bytes), len))
+    } else {
+        crc64nvme_combine(state, Crc64Nvme::checksum(bytes), len)
+    }
+}
