@@ -236,21 +236,39 @@ fn ensure_rclone() -> Result<()> {
     if succeeds(Command::new("rclone").arg("version")) {
         return Ok(());
     }
+    apt_install(&["rclone"], "the dev-store tests")?;
+    if !succeeds(Command::new("rclone").arg("version")) {
+        bail!("`apt-get install rclone` left no working rclone; install it by hand and retry");
+    }
+    Ok(())
+}
+
+/// Installs Debian `packages` when running as root with apt-get (a CI container; with
+/// `apt-get update` first when the package lists are stale), otherwise says how.
+fn apt_install(packages: &[&str], needed_for: &str) -> Result<()> {
+    let list = packages.join(" ");
     let root = Command::new("id")
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
     if !root || !succeeds(Command::new("apt-get").arg("--version")) {
-        bail!("`rclone` is needed for the dev-store tests: install it (apt-get install rclone)");
+        bail!("{list} is needed for {needed_for}: install it (apt-get install {list})");
     }
-    println!("xtask: installing rclone (apt-get install rclone)");
-    let ok = Command::new("apt-get")
-        .args(["install", "-y", "-q", "rclone"])
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .status()?
-        .success();
-    if !ok || !succeeds(Command::new("rclone").arg("version")) {
-        bail!("`apt-get install rclone` failed; install rclone by hand and retry");
+    println!("xtask: installing {list} (apt-get install)");
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "-q"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if install() {
+        return Ok(());
+    }
+    let _ = Command::new("apt-get").args(["update", "-q"]).status();
+    if !install() {
+        bail!("`apt-get install {list}` failed; install it by hand and retry");
     }
     Ok(())
 }
@@ -461,6 +479,37 @@ fn test() -> Result<ExitCode> {
         Err(e) => {
             eprintln!("xtask: {e:#}");
             t.check("install rclone for the dev-store tests", false);
+        }
+    }
+    // The browser package: its size, then the browser tests against `updraft dev`.
+    match web::ensure_chromium().and_then(|()| web::build()) {
+        Ok(pkg) => {
+            let total: u64 = web::sizes(&pkg)?.iter().map(|(_, _, gz)| gz).sum();
+            t.check(
+                &format!(
+                    "browser package within its budget: {total} B gzip -9 of {} B",
+                    web::BUDGET_GZIP_BYTES
+                ),
+                total <= web::BUDGET_GZIP_BYTES,
+            );
+            run_check(
+                &mut t,
+                "build updraft for the browser tests",
+                cargo().args(["build", "--locked", "-p", "updraft"]),
+            );
+            let aws = ensure_pip_tool(AWS_CLI, "aws", "--version").ok();
+            let modules = web::ensure_npm(web::NPM_WEB)?;
+            println!("xtask: ----  browser end-to-end tests (Chromium, updraft dev)");
+            let (passed, failed, names) = web::e2e(&modules, aws.as_deref())?;
+            t.passed += passed;
+            t.failed += failed;
+            t.failures
+                .extend(names.into_iter().map(|n| format!("browser: {n}")));
+            println!("xtask: browser end-to-end tests: {passed} passed, {failed} failed");
+        }
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            t.check("build the browser package (cargo xtask web)", false);
         }
     }
     let wall = dependency_wall()?;

@@ -256,3 +256,66 @@ fn print_sizes(pkg: &Path) -> Result<u64> {
     );
     Ok(total)
 }
+
+/// Debian's Chromium and ChromeDriver, for the browser tests.
+pub(crate) fn ensure_chromium() -> Result<()> {
+    let have = |bin: &str| succeeds(Command::new(bin).arg("--version"));
+    if have("chromium") && have("chromedriver") {
+        return Ok(());
+    }
+    crate::apt_install(&["chromium", "chromium-driver"], "the browser tests")?;
+    if !have("chromium") {
+        bail!("`apt-get install chromium` left no working chromium; install it by hand");
+    }
+    Ok(())
+}
+
+/// Runs the end-to-end tests (`crates/updraft-web/tests/e2e/*.test.mjs`, node's test
+/// runner driving Chromium against `updraft dev`); returns (passed, failed, names of
+/// failures).
+pub(crate) fn e2e(modules: &Path, aws_cli: Option<&Path>) -> Result<(u64, u64, Vec<String>)> {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = root()
+        .join("crates")
+        .join("updraft-web")
+        .join("tests")
+        .join("e2e");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    let mut cmd = Command::new("node");
+    cmd.args(["--test", "--test-reporter=tap", "--test-concurrency=1"])
+        .args(&files)
+        .current_dir(root())
+        .env("UPDRAFT_BIN", target_dir().join("debug").join("updraft"))
+        .env("UPDRAFT_NODE_MODULES", modules)
+        .stdout(Stdio::piped());
+    if let Some(aws) = aws_cli {
+        cmd.env("UPDRAFT_AWS_CLI", aws);
+    }
+    let mut child = cmd.spawn().context("`node` could not run")?;
+    let (mut passed, mut failed, mut names) = (0, 0, Vec::new());
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines() {
+            let line = line?;
+            println!("{line}");
+            if let Some(n) = line.strip_prefix("# pass ") {
+                passed += n.trim().parse::<u64>().unwrap_or(0);
+            } else if let Some(n) = line.strip_prefix("# fail ") {
+                failed += n.trim().parse::<u64>().unwrap_or(0);
+            } else if let Some(name) = line.trim_start().strip_prefix("not ok ") {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    let ok = child.wait()?.success();
+    if !ok && failed == 0 {
+        failed = 1;
+        names.push("node --test ended with an error before reporting".to_owned());
+    }
+    Ok((passed, failed, names))
+}

@@ -368,7 +368,7 @@ impl IssuerService {
             StatusCode::OK,
             "text/html; charset=utf-8",
             format!(
-                "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in — updraft dev</title></head>\n<body>\n<h1>Sign in to updraft dev</h1>\n<form method=\"post\" action=\"/authorize\">\n<label for=\"name\">Name</label>\n<input id=\"name\" name=\"name\" autofocus required pattern=\"[A-Za-z0-9._@-]{{1,64}}\" autocomplete=\"username\">\n{hidden}<button type=\"submit\">Sign in</button>\n</form>\n<p>This is the local development issuer: any name signs in as that user.</p>\n</body></html>\n"
+                "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in — updraft dev</title></head>\n<body>\n<h1>Sign in to updraft dev</h1>\n<form method=\"post\" action=\"/authorize\">\n<label for=\"name\">Name</label>\n<input id=\"name\" name=\"name\" autofocus required pattern=\"[A-Za-z0-9._@\\-]{{1,64}}\" autocomplete=\"username\">\n{hidden}<button type=\"submit\">Sign in</button>\n</form>\n<p>This is the local development issuer: any name signs in as that user.</p>\n</body></html>\n"
             ),
         )
     }

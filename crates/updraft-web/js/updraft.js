@@ -282,8 +282,12 @@ export class Uploader {
         this.#schedule();
       };
       if (a.range) {
+        // Only forward: Chromium may report a smaller `loaded` after a larger one.
+        let sent = 0;
         x.upload.onprogress = (e) => {
-          core.progress(id, e.loaded, now());
+          if (e.loaded <= sent) return;
+          sent = e.loaded;
+          core.progress(id, sent, now());
           this.#schedule();
         };
       }
@@ -327,7 +331,6 @@ export class Uploader {
         e = { message: this.#why };
         break;
     }
-    if (id != null) e.id = id;
-    this.#emit(type, e);
+    this.#emit(type, { ...e, type, id });
   }
 }

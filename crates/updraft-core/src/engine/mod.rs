@@ -1492,8 +1492,9 @@ impl Engine {
             u.confirmed = u.spec.size;
         }
         self.progress(file, now);
-        self.finish(file, Phase::Done);
+        // Completed before the status change and AllComplete it may bring.
         self.events.push_back(Event::Completed { file, completed });
+        self.finish(file, Phase::Done);
     }
 
     fn fail(&mut self, file: FileId, error: Error) {

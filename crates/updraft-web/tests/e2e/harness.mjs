@@ -76,3 +76,78 @@ export function bytes(size, seed = 1) {
   }
   return b;
 }
+
+/** The AWS CLI (UPDRAFT_AWS_CLI) as the stack's admin: the store's view, independent of updraft. */
+export function aws(dev, args) {
+  const cli = process.env.UPDRAFT_AWS_CLI ?? "aws";
+  const out = execFileSync(cli, [...args, "--endpoint-url", dev.s3_endpoint, "--region", dev.region, "--output", "json"], {
+    env: { ...process.env, AWS_ACCESS_KEY_ID: dev.admin_access_key_id, AWS_SECRET_ACCESS_KEY: dev.admin_secret_access_key, AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" },
+  }).toString();
+  return out.trim() ? JSON.parse(out) : null;
+}
+
+/**
+ * In the page (signed in on the demo): `T.make(options)` builds an Uploader of the
+ * public API against the stack, recording every event in `events`; `T.token` overrides
+ * the sign-in token (null: the demo's OIDC sign-in).
+ */
+export async function setup(page) {
+  await page.evaluate(async () => {
+    if (globalThis.T) return;
+    const m = await import("/pkg/updraft.js");
+    const config = await (await fetch("/config.json")).json();
+    const T = (globalThis.T = { m, config, token: null, u: {} });
+    T.make = (name, { durationSeconds, ...opts } = {}, credentials) => {
+      const events = [];
+      const up = new m.Uploader({
+        bucket: config.bucket, region: config.region, endpoint: config.endpoint, pathStyle: true, acl: "public-read",
+        credentials: credentials ?? m.webIdentity({
+          roleArn: config.roleArn, stsEndpoint: config.stsEndpoint, durationSeconds,
+          token: async () => (T.token === null ? globalThis.updraftDemo.auth.token() : T.token),
+        }),
+        ...opts,
+      });
+      for (const type of ["submit", "progress", "statusChange", "complete", "error", "allComplete", "credentialsExpired"]) {
+        up.on(type, (d) => events.push({ ...d, type, all: undefined }));
+      }
+      T.u[name] = { up, events };
+      return name;
+    };
+    T.input = () => {
+      const i = document.createElement("input");
+      i.type = "file";
+      i.multiple = true;
+      i.id = `t${Math.random().toString(36).slice(2)}`;
+      document.body.append(i);
+      return i.id;
+    };
+  });
+}
+
+/** Adds the files at `paths` to uploader `name` in the page and starts it; resolves to their ids. */
+export async function addFiles(page, name, paths) {
+  const input = await page.evaluate(() => T.input());
+  await page.setInputFiles(`#${input}`, paths);
+  return page.evaluate(async ([name, input]) => {
+    const ids = await T.u[name].up.add(document.getElementById(input).files);
+    T.u[name].up.start();
+    return ids;
+  }, [name, input]);
+}
+
+/** Events of uploader `name` recorded so far. */
+export const events = (page, name) => page.evaluate((name) => T.u[name].events.map((e) => ({ ...e, progress: undefined })).filter((e) => e.type != "progress"), name);
+
+/** Waits until uploader `name` recorded an event `type` matching `pred`. */
+export async function waitFor(page, name, type, pred = () => true, timeout = 120_000) {
+  const fn = `(e) => (${pred.toString()})(e)`;
+  await page.waitForFunction(([name, type, fn]) => T.u[name].events.some((e) => e.type == type && eval(fn)(e)), [name, type, fn], { timeout, polling: 50 });
+}
+
+/** Limits the page's upload rate (Chromium's network emulation), bytes per second; -1 lifts it. */
+export async function throttle(page, upload) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: upload });
+  return cdp;
+}

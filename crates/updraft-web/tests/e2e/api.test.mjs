@@ -1,0 +1,237 @@
+// The public API in headless Chromium against `updraft dev`, signed in through the dev
+// issuer's real code + PKCE flow (issue 7). The store's view is read back with the AWS
+// CLI or anonymous GETs of public-read objects, never through updraft.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startDev, browser, signIn, bytes, get, aws, setup, addFiles, events, waitFor, throttle } from "./harness.mjs";
+
+const MiB = 1024 * 1024;
+let dev, b, page;
+const file = (name, size, seed) => {
+  const path = join(dev.dir, name);
+  writeFileSync(path, bytes(size, seed));
+  return path;
+};
+const sameBytes = async (url, path) => {
+  const r = await get(url);
+  assert.equal(r.status, 200, `GET ${url}`);
+  assert.equal(r.bytes.length, readFileSync(path).length, `length of ${url}`);
+  assert.equal(Buffer.compare(r.bytes, readFileSync(path)), 0, `bytes of ${url}`);
+};
+// Part numbers of the UploadPart requests the page sends.
+let partsSent = [];
+
+before(async () => {
+  dev = await startDev("min_session_seconds = 1");
+  b = await browser();
+  page = await b.newPage();
+  page.on("request", (r) => {
+    const m = /[?&]partNumber=(\d+)/.exec(r.url());
+    if (m && r.method() == "PUT") partsSent.push(Number(m[1]));
+  });
+  await signIn(page, dev, "alice");
+  await setup(page);
+});
+
+after(async () => {
+  await b?.close();
+  await dev?.stop();
+});
+
+test("0 B, 1 B, 5 MiB - 1, 5 MiB, 5 MiB + 1 and 64 MiB arrive byte for byte", async () => {
+  const paths = [
+    file("empty.bin", 0, 1), file("one.bin", 1, 2), file("five-minus.bin", 5 * MiB - 1, 3),
+    file("five.bin", 5 * MiB, 4), file("five-plus.bin", 5 * MiB + 1, 5), file("sixty-four.bin", 64 * MiB, 6),
+  ];
+  await page.evaluate(() => T.make("sizes", { partSize: 5 * 1024 * 1024 }));
+  const ids = await addFiles(page, "sizes", paths);
+  assert.equal(ids.length, 6);
+  await waitFor(page, "sizes", "allComplete");
+  const ev = await events(page, "sizes");
+  assert.deepEqual(ev.filter((e) => e.type == "error"), []);
+  const done = ev.filter((e) => e.type == "complete");
+  assert.equal(done.length, 6);
+  for (const [i, path] of paths.entries()) {
+    const c = done.find((e) => e.id == ids[i]);
+    assert.match(c.key, /^alice\/[0-9a-f-]{36}\//);
+    assert.ok(c.checksum, `a whole-object checksum for ${path}`);
+    await sameBytes(c.location, path);
+  }
+});
+
+test("pause stops sending, resume finishes, the bytes are the file's", async () => {
+  const path = file("pause.bin", 64 * MiB, 7);
+  const cdp = await throttle(page, 16 * MiB);
+  try {
+    await page.evaluate(() => T.make("pause", { partSize: 5 * 1024 * 1024, concurrency: 2 }));
+    const [id] = await addFiles(page, "pause", [path]);
+    await page.waitForFunction(() => T.u.pause.events.some((e) => e.type == "progress" && e.sent > 12 * 1024 * 1024), null, { polling: 50 });
+    await page.evaluate((id) => T.u.pause.up.pause(id), id);
+    await waitFor(page, "pause", "statusChange", (e) => e.status == "paused");
+    await new Promise((r) => setTimeout(r, 2500)); // requests in flight finish
+    const settled = partsSent.length;
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal(partsSent.length, settled, "no part is sent while paused");
+    assert.equal(await page.evaluate((id) => T.u.pause.up.status(id), id), "paused");
+    await page.evaluate((id) => T.u.pause.up.resume(id), id);
+    await waitFor(page, "pause", "complete");
+    const c = (await events(page, "pause")).find((e) => e.type == "complete");
+    await sameBytes(c.location, path);
+  } finally {
+    await throttle(page, -1);
+    await cdp.detach();
+  }
+});
+
+test("cancel aborts the multipart upload: none is left (ListMultipartUploads)", async () => {
+  const path = file("cancel.bin", 64 * MiB, 8);
+  const cdp = await throttle(page, 16 * MiB);
+  try {
+    await page.evaluate(() => T.make("cancel", { partSize: 5 * 1024 * 1024, concurrency: 2, key: "{sub}/cancel/{name}" }));
+    const [id] = await addFiles(page, "cancel", [path]);
+    await page.waitForFunction(() => T.u.cancel.events.some((e) => e.type == "progress" && e.sent > 8 * 1024 * 1024), null, { polling: 50 });
+    const before = aws(dev, ["s3api", "list-multipart-uploads", "--bucket", dev.bucket, "--prefix", "alice/cancel/"]);
+    assert.equal(before?.Uploads?.length, 1, "the upload is multipart and in progress");
+    await page.evaluate((id) => T.u.cancel.up.cancel(id), id);
+    await waitFor(page, "cancel", "statusChange", (e) => e.status == "cancelled");
+    const left = aws(dev, ["s3api", "list-multipart-uploads", "--bucket", dev.bucket, "--prefix", "alice/cancel/"]);
+    assert.equal(left?.Uploads?.length ?? 0, 0, `uploads left: ${JSON.stringify(left)}`);
+    const gone = await get(`${dev.s3_endpoint}/${dev.bucket}/alice/cancel/cancel.bin`);
+    assert.notEqual(gone.status, 200, "no object was stored");
+  } finally {
+    await throttle(page, -1);
+    await cdp.detach();
+  }
+});
+
+test("reload mid-upload, sign in again, add the file again: only the missing parts are sent", async () => {
+  const path = file("reload.bin", 64 * MiB, 9);
+  const cdp = await throttle(page, 16 * MiB);
+  let record;
+  try {
+    await page.evaluate(() => T.make("reload", { partSize: 5 * 1024 * 1024, concurrency: 2 }));
+    await addFiles(page, "reload", [path]);
+    const handle = await page.waitForFunction(() => {
+      for (let i = 0; i < localStorage.length; i++) {
+        const k = localStorage.key(i);
+        if (k.startsWith("updraft:reload.bin|")) {
+          const r = JSON.parse(localStorage.getItem(k));
+          if (r.parts.length >= 4) return r;
+        }
+      }
+      return null;
+    }, null, { polling: 20 });
+    record = await handle.jsonValue();
+    const stored = JSON.stringify(await page.evaluate(() => ({ ...localStorage })));
+    for (const secret of [dev.admin_secret_access_key, "Signature", "X-Amz-Security-Token", "eyJ"]) {
+      assert.ok(!stored.includes(secret), `localStorage holds no secret (${secret.slice(0, 12)}…)`);
+    }
+    await page.reload();
+  } finally {
+    await cdp.detach();
+  }
+  // The reload ended the sign-in (the token lives in memory): sign in again, as a user would.
+  await signIn(page, dev, "alice");
+  await setup(page);
+  const resumable = await page.evaluate(() => new T.m.Uploader({ bucket: T.config.bucket, credentials: T.m.staticCredentials({}) }).resumable());
+  const entry = resumable.find((r) => r.name == "reload.bin");
+  assert.ok(entry, `resumable() lists the upload: ${JSON.stringify(resumable)}`);
+  assert.equal(entry.key, record.key);
+  partsSent = [];
+  await page.evaluate(() => T.make("reload2", { partSize: 5 * 1024 * 1024, concurrency: 2 }));
+  await addFiles(page, "reload2", [path]);
+  await waitFor(page, "reload2", "complete");
+  const done = (await events(page, "reload2")).find((e) => e.type == "complete");
+  assert.equal(done.key, record.key, "the same object, continued");
+  const recorded = record.parts.map((p) => p.number);
+  assert.deepEqual(partsSent.filter((n) => recorded.includes(n)), [], `parts ${recorded} were stored before the reload`);
+  assert.ok(partsSent.length <= 13 - recorded.length, `sent ${partsSent} after the reload`);
+  await sameBytes(done.location, path);
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("updraft:reload.bin|")).length), 0, "the record is gone once complete");
+});
+
+test("temporary keys that expire mid-upload are refreshed silently", async () => {
+  const path = file("refresh.bin", 48 * MiB, 10);
+  let sts = 0;
+  const count = (r) => {
+    if (r.method() == "POST" && (r.postData() ?? "").includes("AssumeRoleWithWebIdentity")) sts++;
+  };
+  page.on("request", count);
+  const cdp = await throttle(page, 12 * MiB);
+  try {
+    await page.evaluate(() => T.make("refresh", { partSize: 5 * 1024 * 1024, concurrency: 2, durationSeconds: 2 }));
+    await addFiles(page, "refresh", [path]);
+    await waitFor(page, "refresh", "complete");
+  } finally {
+    page.off("request", count);
+    await throttle(page, -1);
+    await cdp.detach();
+  }
+  const ev = await events(page, "refresh");
+  assert.deepEqual(ev.filter((e) => e.type == "error" || e.type == "credentialsExpired"), []);
+  assert.ok(sts >= 3, `keys lasting 2 s over a 4 s upload were fetched ${sts} times`);
+  await sameBytes(ev.find((e) => e.type == "complete").location, path);
+});
+
+test("an expired sign-in fires credentialsExpired, uploads wait, and finish after signing in again", async () => {
+  const path = file("expired.bin", 40 * MiB, 11);
+  const cdp = await throttle(page, 8 * MiB);
+  try {
+    await page.evaluate(async () => {
+      T.token = await globalThis.updraftDemo.auth.token();
+      T.make("expired", { partSize: 5 * 1024 * 1024, concurrency: 2, durationSeconds: 2 });
+    });
+    const [id] = await addFiles(page, "expired", [path]);
+    await page.waitForFunction(() => T.u.expired.events.some((e) => e.type == "progress" && e.sent > 5 * 1024 * 1024), null, { polling: 50 });
+    await page.evaluate(() => (T.token = "")); // signed out: the token function has none
+    await waitFor(page, "expired", "credentialsExpired");
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.notEqual(await page.evaluate((id) => T.u.expired.up.status(id), id), "failed", "the upload waits");
+    await throttle(page, -1);
+    // Sign in again in a window, through the dev issuer's real page.
+    const signedIn = page.evaluate(() => globalThis.updraftDemo.auth.signIn({ popup: true }));
+    const popup = await page.waitForEvent("popup");
+    await popup.waitForURL(`${dev.issuer}/**`);
+    await popup.locator("input:visible").first().fill("alice");
+    await popup.keyboard.press("Enter");
+    const claims = await signedIn;
+    assert.equal(claims.sub, "alice");
+    await page.evaluate(() => {
+      T.token = null;
+      return T.u.expired.up.refreshCredentials();
+    });
+    await waitFor(page, "expired", "complete");
+  } finally {
+    await cdp.detach();
+  }
+  const ev = await events(page, "expired");
+  assert.equal(ev.filter((e) => e.type == "credentialsExpired").length, 1);
+  assert.deepEqual(ev.filter((e) => e.type == "error"), []);
+  await sameBytes(ev.find((e) => e.type == "complete").location, path);
+});
+
+test("writing outside ${sub}/ fails with a clear AccessDenied naming the key", async () => {
+  const path = file("elsewhere.txt", 1000, 12);
+  await page.evaluate(() => T.make("denied", { key: "bob/{name}" }));
+  await addFiles(page, "denied", [path]);
+  await waitFor(page, "denied", "error");
+  const e = (await events(page, "denied")).find((e) => e.type == "error");
+  assert.equal(e.key, "bob/elsewhere.txt");
+  assert.match(e.message, /AccessDenied|denied/i);
+  assert.match(e.message, /bob\/elsewhere\.txt/);
+  assert.equal((await get(`${dev.s3_endpoint}/${dev.bucket}/bob/elsewhere.txt`)).status == 200, false);
+});
+
+test("a bucket whose CORS hides ETag gives the error that says what to add", async () => {
+  aws(dev, ["s3api", "put-bucket-cors", "--bucket", dev.bucket, "--cors-configuration", JSON.stringify({
+    CORSRules: [{ AllowedOrigins: [dev.app_url], AllowedMethods: ["GET", "PUT", "POST", "DELETE", "HEAD"], AllowedHeaders: ["*"] }],
+  })]);
+  const path = file("hidden-etag.bin", 6 * MiB, 13);
+  await page.evaluate(() => T.make("etag", { partSize: 5 * 1024 * 1024 }));
+  await addFiles(page, "etag", [path]);
+  await waitFor(page, "etag", "error");
+  const e = (await events(page, "etag")).find((e) => e.type == "error");
+  assert.match(e.message, /<ExposeHeader>ETag<\/ExposeHeader>/);
+});
