@@ -20,6 +20,7 @@ pub(crate) const NPM_WEB: &[(&str, &str)] = &[
     ("binaryen", "132.0.0"),
     ("playwright-core", "1.64.1"),
     ("vite", "7.3.1"),
+    ("oidc-provider", "9.13.3"),
 ];
 
 /// The headless API's budget: every file a page may load for it, gzip -9 (issue 7).

@@ -161,6 +161,8 @@ export class Uploader {
     for (const file of files instanceof Blob ? [files] : files) {
       const name = file.name ?? "blob", modified = file.lastModified ?? 0;
       try {
+        // Keys name the user: without credentials there is no one to name yet.
+        if (this.#core.sub == null && this.#why) throw new Error(`${name} was not added: no credentials (${this.#why}); sign in, then add it again`);
         const sk = this.#core.storageKey(name, file.size, modified);
         const id = this.#core.add(name, file.size, modified, file.type ?? "", crypto.getRandomValues(new Uint8Array(16)), now(), localStorage.getItem(sk) ?? undefined);
         this.#files.set(id, file);

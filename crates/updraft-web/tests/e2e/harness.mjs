@@ -3,11 +3,12 @@
 // driven by npm's playwright-core (found in UPDRAFT_NODE_MODULES). Nothing is faked.
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 
-const require = createRequire(join(process.env.UPDRAFT_NODE_MODULES ?? "node_modules", "x.js"));
+export const MODULES = process.env.UPDRAFT_NODE_MODULES ?? join(homedir(), ".cache", "updraft", "node", "node_modules");
+const require = createRequire(join(MODULES, "x.js"));
 const { chromium } = require("playwright-core");
 export const BIN = process.env.UPDRAFT_BIN ?? "target/debug/updraft";
 
@@ -79,7 +80,7 @@ export function bytes(size, seed = 1) {
 
 /** The AWS CLI (UPDRAFT_AWS_CLI) as the stack's admin: the store's view, independent of updraft. */
 export function aws(dev, args) {
-  const cli = process.env.UPDRAFT_AWS_CLI ?? "aws";
+  const cli = process.env.UPDRAFT_AWS_CLI ?? join(homedir(), ".cache", "updraft", "venv", "bin", "aws");
   const out = execFileSync(cli, [...args, "--endpoint-url", dev.s3_endpoint, "--region", dev.region, "--output", "json"], {
     env: { ...process.env, AWS_ACCESS_KEY_ID: dev.admin_access_key_id, AWS_SECRET_ACCESS_KEY: dev.admin_secret_access_key, AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null" },
   }).toString();
