@@ -492,6 +492,20 @@ fn test() -> Result<ExitCode> {
                 ),
                 total <= web::BUDGET_GZIP_BYTES,
             );
+            run_tests(
+                &mut t,
+                "updraft-web's wasm tests in headless Chromium (wasm-bindgen-test)",
+                cargo()
+                    .args([
+                        "test",
+                        "--locked",
+                        "-p",
+                        "updraft-web",
+                        "--target",
+                        "wasm32-unknown-unknown",
+                    ])
+                    .env("CHROMEDRIVER", "chromedriver"),
+            )?;
             run_check(
                 &mut t,
                 "build updraft for the browser tests",
