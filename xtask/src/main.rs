@@ -504,7 +504,14 @@ fn test() -> Result<ExitCode> {
                         "--target",
                         "wasm32-unknown-unknown",
                     ])
-                    .env("CHROMEDRIVER", "chromedriver"),
+                    .env(
+                        "CHROMEDRIVER",
+                        if Path::new("/usr/bin/chromedriver").exists() {
+                            "/usr/bin/chromedriver"
+                        } else {
+                            "chromedriver"
+                        },
+                    ),
             )?;
             run_check(
                 &mut t,

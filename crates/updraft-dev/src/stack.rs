@@ -359,7 +359,10 @@ pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
     };
     let app = Arc::new(crate::app::App {
         config: crate::app::config_json(&info),
-        pkg: config.web_pkg.clone().or_else(crate::app::find_pkg),
+        pkg: match &config.web_pkg {
+            Some(dir) => dir.join("updraft.js").is_file().then(|| dir.clone()),
+            None => crate::app::find_pkg(),
+        },
     });
     let (tx, rx) = watch::channel(false);
     let tasks = vec![

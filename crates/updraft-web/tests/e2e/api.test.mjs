@@ -85,6 +85,29 @@ test("pause stops sending, resume finishes, the bytes are the file's", async () 
   }
 });
 
+test("going offline pauses the upload, coming back online finishes it", async () => {
+  const path = file("offline.bin", 32 * MiB, 14);
+  const cdp = await throttle(page, 8 * MiB);
+  try {
+    await page.evaluate(() => T.make("offline", { partSize: 5 * 1024 * 1024, concurrency: 2 }));
+    const [id] = await addFiles(page, "offline", [path]);
+    await page.waitForFunction(() => T.u.offline.events.some((e) => e.type == "progress" && e.sent > 6 * 1024 * 1024), null, { polling: 50 });
+    await page.context().setOffline(true);
+    await waitFor(page, "offline", "statusChange", (e) => e.status == "paused");
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(await page.evaluate((id) => T.u.offline.up.status(id), id), "paused");
+    await page.context().setOffline(false);
+    await waitFor(page, "offline", "complete");
+  } finally {
+    await page.context().setOffline(false);
+    await throttle(page, -1);
+    await cdp.detach();
+  }
+  const ev = await events(page, "offline");
+  assert.deepEqual(ev.filter((e) => e.type == "error"), []);
+  await sameBytes(ev.find((e) => e.type == "complete").location, path);
+});
+
 test("cancel aborts the multipart upload: none is left (ListMultipartUploads)", async () => {
   const path = file("cancel.bin", 64 * MiB, 8);
   const cdp = await throttle(page, 16 * MiB);
