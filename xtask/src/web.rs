@@ -4,8 +4,8 @@
 //! --target web` (the CLI of the exact version in Cargo.lock, installed into
 //! `~/.cache/updraft/bin`); `wasm-opt -Oz` (npm's `binaryen`, installed into
 //! `~/.cache/updraft/node`: Debian's is too old for current Rust wasm); then the
-//! hand-written ES modules, types and `package.json` from `crates/updraft-web/js`, into
-//! `<target dir>/web/pkg/`. Ends with the size of each file, gzip -9.
+//! hand-written ES modules (minified with esbuild), types and `package.json` from
+//! `crates/updraft-web/js`, into `<target dir>/web/pkg/`. Ends with the size of each file, gzip -9.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -21,6 +21,7 @@ pub(crate) const NPM_WEB: &[(&str, &str)] = &[
     ("playwright-core", "1.64.1"),
     ("vite", "7.3.1"),
     ("oidc-provider", "9.13.3"),
+    ("esbuild", "0.27.7"),
 ];
 
 /// The headless API's budget: every file a page may load for it, gzip -9 (issue 7).
@@ -210,6 +211,25 @@ pub(crate) fn build() -> Result<PathBuf> {
             std::fs::copy(&path, pkg.join(name))?;
         }
     }
+    // Shipped minified, as npm packages are (each module on its own, imports kept); the
+    // readable sources are in crates/updraft-web/js.
+    let scripts: Vec<PathBuf> = std::fs::read_dir(&pkg)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "js"))
+        .collect();
+    run(
+        Command::new(modules.join(".bin").join("esbuild"))
+            .args(&scripts)
+            .args([
+                "--minify",
+                "--format=esm",
+                "--target=es2022",
+                "--log-level=warning",
+                "--allow-overwrite",
+            ])
+            .arg(format!("--outdir={}", pkg.display())),
+        "esbuild --minify",
+    )?;
     print_sizes(&pkg)?;
     Ok(pkg)
 }
