@@ -47,7 +47,8 @@ fn main() -> ExitCode {
                  dev    run the local stack (`updraft dev`)\n  \
                  web    build the browser package into <target dir>/web/pkg\n  \
                  bench core   measure the engine's own cost (figures, not checks)\n  \
-                 bench dev    ingest throughput of the dev store vs a local file and moto"
+                 bench dev    ingest throughput of the dev store vs a local file and moto\n  \
+                 bench web    the browser package vs the AWS SDK and POST forms, in Chromium"
             );
             return ExitCode::from(2);
         }
@@ -577,6 +578,7 @@ fn bench(what: Option<&str>, args: &[String]) -> Result<ExitCode> {
     match what {
         Some("dev") => bench_dev(args),
         Some("native") => bench_native(args),
+        Some("web") => web::bench(args),
         Some("core") => {
             let ok = cargo()
                 .args([

@@ -340,3 +340,60 @@ pub(crate) fn e2e(modules: &Path, aws_cli: Option<&Path>) -> Result<(u64, u64, V
     }
     Ok((passed, failed, names))
 }
+
+/// `cargo xtask bench web [--runs N] [--big-mib N]`: the package's Uploader against the
+/// AWS SDK v3's lib-storage and POST-policy forms, in one headless Chromium against one
+/// release `updraft dev` (crates/updraft-web/bench/web.mjs prints the table).
+pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
+    let (mut runs, mut big) = ("3".to_owned(), "256".to_owned());
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match (a.as_str(), it.next()) {
+            ("--runs", Some(v)) => runs = v.clone(),
+            ("--big-mib", Some(v)) => big = v.clone(),
+            _ => bail!("unknown flag {a}; use --runs N, --big-mib N"),
+        }
+    }
+    ensure_chromium()?;
+    let pkg = build()?;
+    let modules = ensure_npm(&[
+        ("@aws-sdk/client-s3", "3.1175.0"),
+        ("@aws-sdk/lib-storage", "3.1175.0"),
+        ("@aws-sdk/s3-presigned-post", "3.1164.0"),
+    ])?;
+    run(
+        cargo().args(["build", "--release", "--locked", "-p", "updraft"]),
+        "cargo build --release -p updraft",
+    )?;
+    let dir = root().join("crates").join("updraft-web").join("bench");
+    let peers = target_dir().join("web").join("bench").join("peers.js");
+    run(
+        Command::new(modules.join(".bin").join("esbuild"))
+            .arg(dir.join("peers.js"))
+            .args([
+                "--bundle",
+                "--minify",
+                "--format=esm",
+                "--platform=browser",
+                "--log-level=warning",
+            ])
+            .arg(format!("--outfile={}", peers.display()))
+            .env("NODE_PATH", &modules),
+        "esbuild (bundling the peers)",
+    )?;
+    let ok = Command::new("node")
+        .arg(dir.join("web.mjs"))
+        .env("UPDRAFT_BIN", target_dir().join("release").join("updraft"))
+        .env("UPDRAFT_WEB_PKG", &pkg)
+        .env("UPDRAFT_BENCH_PEERS", &peers)
+        .env("UPDRAFT_NODE_MODULES", &modules)
+        .env("UPDRAFT_BENCH_RUNS", runs)
+        .env("UPDRAFT_BENCH_BIG_MIB", big)
+        .status()?
+        .success();
+    Ok(if ok {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
+}
