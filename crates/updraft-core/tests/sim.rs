@@ -685,6 +685,8 @@ impl Scenario {
             },
             retry: RetryConfig::default(),
             validation: Default::default(),
+            // Half the scenarios send single-request files as POST forms, as browsers do.
+            post_max_size: if rng.bool() { 8 * MIB } else { 0 },
         };
         let skew_ms = if rng.u8(0..5) == 0 {
             let m = rng.i64(16..90) * 60_000;
@@ -832,7 +834,53 @@ impl Scenario {
             let Some(action) = self.engine.poll_action(device_now) else {
                 break;
             };
+            let action = match action {
+                // The simulated S3 takes a form as the PutObject it amounts to: the
+                // signed fields become the headers it checks.
+                Action::Post {
+                    id,
+                    file,
+                    url,
+                    fields,
+                    body,
+                } => {
+                    let field = |name: &str| {
+                        fields
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                            .map(|(_, v)| v.clone())
+                    };
+                    let key = field("key").ok_or("a POST form without a key")?;
+                    if !url.ends_with(&format!("/{BUCKET}")) {
+                        return Err(format!("a POST form to {url}, not the bucket"));
+                    }
+                    let path =
+                        format!("/{BUCKET}/{}", updraft_core::sigv4::uri_encode(&key, false));
+                    let mut request = Request::new(Method::Put, "http", "127.0.0.1:9000", path);
+                    for (header, name) in [
+                        ("x-amz-date", "X-Amz-Date"),
+                        ("x-amz-security-token", "X-Amz-Security-Token"),
+                        ("x-amz-checksum-crc32c", "x-amz-checksum-crc32c"),
+                        ("x-amz-checksum-crc64nvme", "x-amz-checksum-crc64nvme"),
+                    ] {
+                        if let Some(v) = field(name) {
+                            request.set_header(header, v);
+                        }
+                    }
+                    if field("Policy").is_none() || field("X-Amz-Signature").is_none() {
+                        return Err("a POST form without a signed policy".into());
+                    }
+                    Action::Send {
+                        id,
+                        file,
+                        request,
+                        body: Some(body),
+                    }
+                }
+                other => other,
+            };
             match action {
+                Action::Post { .. } => unreachable!("turned into a Send above"),
                 Action::Send {
                     id,
                     file,

@@ -170,6 +170,11 @@ impl Front {
                 }
             }
         }
+        // S3 reads a form's canned ACL from the field `acl`; s3s only from `x-amz-acl`
+        // (which S3's policy check would then refuse): hand it to the backend aside.
+        if let Some(acl) = field("acl") {
+            parts.extensions.insert(crate::s3::PostAcl(acl.to_owned()));
+        }
         let head = futures_util::stream::once(async move {
             Ok::<_, hyper::Error>(http_body::Frame::data(Bytes::from(prefix)))
         });

@@ -81,6 +81,11 @@ fn check_put_size(content_length: Option<i64>) -> S3Result<()> {
     Ok(())
 }
 
+/// The canned ACL of a POST form's `acl` field (S3's name), which s3s does not read:
+/// the front service finds it among the form's fields.
+#[derive(Clone, Debug)]
+pub(crate) struct PostAcl(pub(crate) String);
+
 /// The backend `updraft dev` serves.
 #[derive(Clone, Debug)]
 pub(crate) struct Backend {
@@ -781,7 +786,12 @@ impl S3 for Backend {
         &self,
         req: S3Request<dto::PostObjectInput>,
     ) -> S3Result<S3Response<dto::PostObjectOutput>> {
-        let i = req.input;
+        let mut i = req.input;
+        if i.acl.is_none()
+            && let Some(PostAcl(acl)) = req.extensions.get::<PostAcl>()
+        {
+            i.acl = Some(dto::ObjectCannedACL::from(acl.clone()));
+        }
         self.check_bucket(&i.bucket).await?;
         let pre = write_precondition(i.if_match.as_ref(), i.if_none_match.as_ref())?;
         let expected = Expected {

@@ -233,6 +233,17 @@ pub async fn run(
                         let _ = tx2.send(Msg::Checksum(file, part, range.0, result));
                     });
                 }
+                Action::Post { id, .. } => {
+                    // The CLI leaves `post_max_size` at 0: PUT costs no preflight here.
+                    engine.handle_response(
+                        id,
+                        Err(Error::Network {
+                            detail: "POST forms are a browser's upload path; the CLI sends PUTs"
+                                .into(),
+                        }),
+                        now,
+                    );
+                }
                 Action::Cancel { id } => {
                     if let Some(h) = in_flight.remove(&id) {
                         h.abort();

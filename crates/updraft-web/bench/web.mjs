@@ -1,7 +1,8 @@
 // `cargo xtask bench web`: upload throughput in one headless Chromium against one
 // `updraft dev`, same files (in-page Blobs), same concurrency (6) and part size (8 MiB),
 // each case run RUNS times; prints the median and the ratio to the best peer.
-//   updraft            the package's Uploader (PUT; multipart for large files)
+//   updraft            the package's Uploader (POST forms up to 1 MiB, PUT above,
+//                      multipart for large files), and the same with PUT only
 //   aws-sdk lib-storage the AWS SDK v3's Upload (queueSize 6), one file at a time as its
 //                      docs show, small files six at a time
 //   POST form          small files only: POST-policy forms (no preflight), six at a time
@@ -16,6 +17,7 @@ const PEERS = resolve(process.env.UPDRAFT_BENCH_PEERS);
 const RUNS = Number(process.env.UPDRAFT_BENCH_RUNS ?? 3);
 const BIG_MIB = Number(process.env.UPDRAFT_BENCH_BIG_MIB ?? 256);
 const SMALL = { n: 200, size: 16 * 1024 };
+const MEDIUM = { n: 40, size: 1024 * 1024 };
 
 const dev = await startDev();
 const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
@@ -36,7 +38,7 @@ await admin.send(new PutBucketCorsCommand({ Bucket: dev.bucket, CORSConfiguratio
 const b = await browser();
 const page = await b.newPage();
 await page.goto(`${origin}/`);
-await page.evaluate(async ([dev, big, small]) => {
+await page.evaluate(async ([dev, big, small, medium]) => {
   const [u, peers] = await Promise.all([import("/pkg/updraft.js"), import("/peers.js")]);
   const random = (size) => {
     const a = new Uint8Array(size);
@@ -45,6 +47,7 @@ await page.evaluate(async ([dev, big, small]) => {
   };
   const bigFile = new File([random(big)], "big.bin", { lastModified: 1 });
   const smallFiles = Array.from({ length: small.n }, (_, i) => new File([random(small.size)], `s${i}.bin`, { lastModified: 1 }));
+  const mediumFiles = Array.from({ length: medium.n }, (_, i) => new File([random(medium.size)], `m${i}.bin`, { lastModified: 1 }));
   const keys = { accessKeyId: dev.admin_access_key_id, secretAccessKey: dev.admin_secret_access_key };
   const client = new peers.S3Client({ region: dev.region, endpoint: dev.s3_endpoint, forcePathStyle: true, credentials: keys });
   let run = 0;
@@ -53,8 +56,10 @@ await page.evaluate(async ([dev, big, small]) => {
     await Promise.all(Array.from({ length: n }, async () => { while (next < items.length) await f(items[next++]); }));
   };
   globalThis.bench = {
-    async updraft(files) {
-      const up = new u.Uploader({ bucket: dev.bucket, region: dev.region, endpoint: dev.s3_endpoint, pathStyle: true, concurrency: 6, partSize: 8 * 1024 * 1024,
+    updraft: (files) => bench.run(files, {}),
+    updraftPut: (files) => bench.run(files, { postMaxSize: 0 }),
+    async run(files, extra) {
+      const up = new u.Uploader({ ...extra, bucket: dev.bucket, region: dev.region, endpoint: dev.s3_endpoint, pathStyle: true, concurrency: 6, partSize: 8 * 1024 * 1024,
         key: `bench/u${++run}/{name}`, credentials: u.staticCredentials(keys, { sub: "bench" }) });
       const done = new Promise((ok, fail) => { up.on("allComplete", (s) => (s.failed ? fail(new Error("failed")) : ok())); up.on("error", (e) => fail(new Error(e.message))); });
       const t = performance.now();
@@ -82,15 +87,16 @@ await page.evaluate(async ([dev, big, small]) => {
       });
       return performance.now() - t;
     },
-    files: { big: [bigFile], small: smallFiles },
+    files: { big: [bigFile], small: smallFiles, medium: mediumFiles },
   };
-}, [{ region: dev.region, bucket: dev.bucket, s3_endpoint: dev.s3_endpoint, admin_access_key_id: dev.admin_access_key_id, admin_secret_access_key: dev.admin_secret_access_key }, BIG_MIB * 1024 * 1024, SMALL]);
+}, [{ region: dev.region, bucket: dev.bucket, s3_endpoint: dev.s3_endpoint, admin_access_key_id: dev.admin_access_key_id, admin_secret_access_key: dev.admin_secret_access_key }, BIG_MIB * 1024 * 1024, SMALL, MEDIUM]);
 
 const cases = [
   ["1 file, " + BIG_MIB + " MiB", "big", BIG_MIB, ["updraft", "sdk"]],
-  [`${SMALL.n} × 16 KiB`, "small", (SMALL.n * SMALL.size) / 1048576, ["updraft", "sdk", "post"]],
+  [`${SMALL.n} × 16 KiB`, "small", (SMALL.n * SMALL.size) / 1048576, ["updraft", "updraftPut", "sdk", "post"]],
+  [`${MEDIUM.n} × 1 MiB`, "medium", MEDIUM.n, ["updraft", "updraftPut", "sdk", "post"]],
 ];
-const names = { updraft: "updraft (PUT)", sdk: "aws-sdk lib-storage", post: "POST form (presigned-post)" };
+const names = { updraft: "updraft (default: POST form ≤ 1 MiB)", updraftPut: "updraft, PUT only (postMaxSize 0)", sdk: "aws-sdk lib-storage", post: "POST form (presigned-post)" };
 console.log(`| case | tool | MiB/s (median of ${RUNS}) | vs best peer |\n|---|---|---|---|`);
 for (const [label, files, mib, tools] of cases) {
   const rate = {};
@@ -100,7 +106,7 @@ for (const [label, files, mib, tools] of cases) {
     times.sort((a, b) => a - b);
     rate[tool] = mib / (times[Math.floor(times.length / 2)] / 1000);
   }
-  const best = Math.max(...tools.filter((t) => t != "updraft").map((t) => rate[t]));
+  const best = Math.max(...tools.filter((t) => !t.startsWith("updraft")).map((t) => rate[t]));
   for (const tool of tools) console.log(`| ${label} | ${names[tool]} | ${rate[tool].toFixed(1)} | ${(rate[tool] / best).toFixed(2)}× |`);
 }
 await b.close();

@@ -268,10 +268,10 @@ export class Uploader {
 
   #act(a) {
     const core = this.#core;
-    if (a.type == "send") {
+    if (a.type == "send" || a.type == "post") {
       const x = new XMLHttpRequest(), id = a.id, file = this.#files.get(a.file);
-      x.open(a.method, a.url);
-      for (const [n, v] of a.headers) x.setRequestHeader(n, v);
+      x.open(a.type == "post" ? "POST" : a.method, a.url);
+      for (const [n, v] of a.headers ?? []) x.setRequestHeader(n, v);
       this.#xhrs.set(id, x);
       x.onload = () => {
         this.#xhrs.delete(id);
@@ -283,7 +283,14 @@ export class Uploader {
         core.networkError(id, `no answer from ${new URL(a.url).origin} (the network failed, or the bucket's CORS rules do not admit ${location.origin})`, now());
         this.#schedule();
       };
-      if (a.range) {
+      let body = a.body == null ? null : new Blob([a.body]); // no type: no unsigned Content-Type
+      if (a.type == "post") {
+        // A form: a CORS simple request (no preflight) as long as no upload listener is set.
+        body = new FormData();
+        for (const [n, v] of a.fields) body.append(n, v);
+        body.append("file", file.slice(a.range[0], a.range[1]), file.name);
+      } else if (a.range) {
+        body = file.slice(a.range[0], a.range[1]);
         // Only forward: Chromium may report a smaller `loaded` after a larger one.
         let sent = 0;
         x.upload.onprogress = (e) => {
@@ -293,8 +300,7 @@ export class Uploader {
           this.#schedule();
         };
       }
-      // A Blob without a type: the browser adds no Content-Type the signature lacks.
-      x.send(a.range ? file.slice(a.range[0], a.range[1]) : a.body == null ? null : new Blob([a.body]));
+      x.send(body);
     } else if (a.type == "checksum") {
       const file = this.#files.get(a.file);
       checksum(file.slice(a.range[0], a.range[1]), a.algorithm).then(

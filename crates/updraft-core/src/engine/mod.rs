@@ -72,9 +72,10 @@ use crate::plan::{PartPlan, Plan, PlanConfig};
 use crate::retry::{Backoff, Disposition, RetryConfig, classify};
 use crate::s3::{
     AbortMultipartUpload, Checksums, CompleteMultipartUpload, CompletedPart, CreateMultipartUpload,
-    Endpoint, HeadObject, ListMultipartUploads, ListParts, PutObject, PutOptions, UploadPart,
+    Endpoint, HeadObject, ListMultipartUploads, ListParts, PostObject, PutObject, PutOptions,
+    UploadPart,
 };
-use crate::sigv4::{Signer, SigningParams};
+use crate::sigv4::{PostPolicy, Signer, SigningParams};
 use crate::{Credentials, Error, Timestamp};
 
 use credentials::CredentialCache;
@@ -112,6 +113,11 @@ pub struct EngineConfig {
     pub retry: RetryConfig,
     /// Which files are accepted at all.
     pub validation: Validation,
+    /// Files of at most this many bytes are sent as a POST Object form
+    /// ([`Action::Post`]) instead of PutObject; 0: never. In a browser a form POST is a
+    /// CORS simple request, so it skips the preflight every PUT to a new key costs
+    /// (`cargo xtask bench web` measures both); natively PUT costs nothing more.
+    pub post_max_size: u64,
 }
 
 impl Default for EngineConfig {
@@ -125,6 +131,7 @@ impl Default for EngineConfig {
             plan: PlanConfig::default(),
             retry: RetryConfig::default(),
             validation: Validation::default(),
+            post_max_size: 0,
         }
     }
 }
@@ -163,6 +170,17 @@ pub enum Action {
         part: u32,
         range: (u64, u64),
         algorithm: ChecksumAlgorithm,
+    },
+    /// Send a POST Object form to `url`: `fields` in this order, then the byte range
+    /// `body` of the file as the last field, `file` (a `multipart/form-data` body the
+    /// driver builds, e.g. with `FormData`). Report the outcome to
+    /// [`Engine::handle_response`]. Only when [`EngineConfig::post_max_size`] is set.
+    Post {
+        id: RequestId,
+        file: FileId,
+        url: String,
+        fields: Vec<(String, String)>,
+        body: (u64, u64),
     },
     /// Stop request `id` (its file was cancelled); no answer needs reporting.
     Cancel { id: RequestId },
@@ -904,6 +922,36 @@ impl Engine {
         let id = RequestId(self.next_request);
         self.next_request += 1;
         let u = self.uploads.get_mut(&file)?;
+        if is_post(&self.config, u, u.tasks[idx].op) {
+            let (url, fields) = post_form(
+                &self.config,
+                u,
+                u.tasks[idx].crc,
+                &creds,
+                time,
+                &mut self.signer,
+            );
+            let task = &mut u.tasks[idx];
+            task.status = TaskStatus::InFlight(id);
+            self.requests.insert(
+                id,
+                InFlight {
+                    file,
+                    op: task.op,
+                    len: u.spec.size,
+                    sent: 0,
+                    signed_at: time,
+                    offset_secs: self.clock_offset_secs,
+                },
+            );
+            return Some(Action::Post {
+                id,
+                file,
+                url,
+                fields,
+                body: (0, u.spec.size),
+            });
+        }
         let (mut request, body) = build(&self.config, u, idx);
         let params = SigningParams::s3(&creds, &self.config.endpoint.region, time);
         if let Err(e) = self.signer.sign(&mut request, &params) {
@@ -1023,6 +1071,31 @@ impl Engine {
         let key = u.spec.key.clone();
         let upload_id = u.upload_id.clone().unwrap_or_default();
         match task.op {
+            Op::Put if is_post(&self.config, u, Op::Put) => {
+                let out = PostObject {
+                    bucket: bucket.clone(),
+                    key: key.clone(),
+                    ..PostObject::default()
+                }
+                .parse(resp)?;
+                let returned = Checksums {
+                    crc32c: resp.header("x-amz-checksum-crc32c").map(str::to_owned),
+                    crc64nvme: resp.header("x-amz-checksum-crc64nvme").map(str::to_owned),
+                };
+                let expected = task.crc.map(|c| checksum_base64(self.config.checksum, c));
+                verify_checksum(&key, self.config.checksum, expected.as_deref(), &returned)?;
+                u.tasks.clear();
+                u.confirmed = u.spec.size;
+                let completed = Completed {
+                    location: self.location(&key),
+                    bucket,
+                    key,
+                    // A form upload needs no ETag; S3 sends one, which CORS may hide.
+                    etag: out.etag.unwrap_or_default(),
+                    checksum: expected,
+                };
+                self.complete(file, completed, now);
+            }
             Op::Put => {
                 let out = PutObject {
                     bucket: bucket.clone(),
@@ -1677,6 +1750,66 @@ impl Engine {
             .collect::<Option<Vec<u32>>>()?;
         Some(crc32c_composite(&crcs))
     }
+}
+
+/// Whether `op` of `u` goes as a POST Object form ([`EngineConfig::post_max_size`]).
+fn is_post(config: &EngineConfig, u: &Upload, op: Op) -> bool {
+    op == Op::Put && u.spec.size <= config.post_max_size
+}
+
+/// The bucket's URL and the signed fields of a POST Object form for `u`: its key, the
+/// object's options and checksum, each pinned by the policy to exactly this value, and
+/// the length to exactly the file's.
+fn post_form(
+    config: &EngineConfig,
+    u: &Upload,
+    crc: Option<u64>,
+    creds: &Credentials,
+    time: Timestamp,
+    signer: &mut Signer,
+) -> (String, Vec<(String, String)>) {
+    let (host, path) = config.endpoint.locate(&config.bucket, None);
+    let url = format!("{}://{host}{path}", config.endpoint.origin.scheme.as_str());
+    let o = &u.spec.options;
+    let mut fields = vec![("key".to_owned(), u.spec.key.clone())];
+    for (name, value) in [
+        ("acl", &o.acl),
+        ("Content-Type", &o.content_type),
+        ("Content-Disposition", &o.content_disposition),
+        ("Cache-Control", &o.cache_control),
+        ("x-amz-storage-class", &o.storage_class),
+        ("x-amz-server-side-encryption", &o.server_side_encryption),
+        (
+            "x-amz-server-side-encryption-aws-kms-key-id",
+            &o.sse_kms_key_id,
+        ),
+    ] {
+        if let Some(v) = value {
+            fields.push((name.to_owned(), v.clone()));
+        }
+    }
+    for (name, value) in &o.metadata {
+        fields.push((
+            format!("x-amz-meta-{}", name.to_ascii_lowercase()),
+            value.clone(),
+        ));
+    }
+    if let (Some(algorithm), Some(crc)) = (config.checksum, crc) {
+        fields.push((
+            algorithm.header_name().to_owned(),
+            checksum_base64(Some(algorithm), crc),
+        ));
+    }
+    // Valid long enough for a slow link; the form is sent at once.
+    let mut policy = PostPolicy::new(time.add_secs(3600))
+        .equals("bucket", &config.bucket)
+        .content_length_range(u.spec.size, u.spec.size);
+    for (name, value) in &fields {
+        policy = policy.equals(name, value);
+    }
+    let params = SigningParams::s3(creds, &config.endpoint.region, time);
+    fields.extend(policy.sign(signer, &params).fields);
+    (url, fields)
 }
 
 fn needs_checksum(config: &EngineConfig, op: Op) -> bool {

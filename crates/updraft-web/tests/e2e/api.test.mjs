@@ -22,6 +22,8 @@ const sameBytes = async (url, path) => {
 };
 // Part numbers of the UploadPart requests the page sends.
 let partsSent = [];
+// POST Object forms the page sends to the bucket URL.
+let forms = 0;
 
 before(async () => {
   dev = await startDev("min_session_seconds = 1");
@@ -30,6 +32,7 @@ before(async () => {
   page.on("request", (r) => {
     const m = /[?&]partNumber=(\d+)/.exec(r.url());
     if (m && r.method() == "PUT") partsSent.push(Number(m[1]));
+    if (r.method() == "POST" && r.url() == `${dev.s3_endpoint}/${dev.bucket}`) forms++;
   });
   await signIn(page, dev, "alice");
   await setup(page);
@@ -46,6 +49,7 @@ test("0 B, 1 B, 5 MiB - 1, 5 MiB, 5 MiB + 1 and 64 MiB arrive byte for byte", as
     file("five.bin", 5 * MiB, 4), file("five-plus.bin", 5 * MiB + 1, 5), file("sixty-four.bin", 64 * MiB, 6),
   ];
   await page.evaluate(() => T.make("sizes", { partSize: 5 * 1024 * 1024 }));
+  forms = 0;
   const ids = await addFiles(page, "sizes", paths);
   assert.equal(ids.length, 6);
   await waitFor(page, "sizes", "allComplete");
@@ -59,6 +63,7 @@ test("0 B, 1 B, 5 MiB - 1, 5 MiB, 5 MiB + 1 and 64 MiB arrive byte for byte", as
     assert.ok(c.checksum, `a whole-object checksum for ${path}`);
     await sameBytes(c.location, path);
   }
+  assert.equal(forms, 2, "0 B and 1 B went as POST forms (no preflight), the rest as PUTs");
 });
 
 test("pause stops sending, resume finishes, the bytes are the file's", async () => {
