@@ -77,6 +77,11 @@ export interface UploaderOptions {
   concurrency?: number;
   checksum?: "CRC64NVME" | "CRC32C" | "none";
   validation?: Validation;
+  /**
+   * Files up to this many bytes go as POST Object forms (CORS simple requests: no
+   * preflight; progress only when done); 0 sends every file by PUT. Default 1 MiB.
+   */
+  postMaxSize?: number;
 }
 
 export type Status = "queued" | "uploading" | "paused" | "completed" | "failed" | "cancelled";

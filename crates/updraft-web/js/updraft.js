@@ -127,9 +127,9 @@ export class Uploader {
 
   constructor({ credentials, ...options }) {
     this.#o = { credentials, region: options.region ?? "us-east-1" };
-    const { region, bucket, endpoint, pathStyle, key, acl, metadata, contentType, storageClass, partSize, concurrency, checksum, validation } = options;
+    const { region, bucket, endpoint, pathStyle, key, acl, metadata, contentType, storageClass, partSize, concurrency, checksum, validation, postMaxSize } = options;
     this.#ready = load().then(() => {
-      this.#core = new Core(JSON.stringify({ region, bucket, endpoint, pathStyle, key, acl, metadata, contentType, storageClass, partSize, concurrency, checksum, validation }), crypto.getRandomValues(new Uint32Array(1))[0]);
+      this.#core = new Core(JSON.stringify({ region, bucket, endpoint, pathStyle, key, acl, metadata, contentType, storageClass, partSize, concurrency, checksum, validation, postMaxSize }), crypto.getRandomValues(new Uint32Array(1))[0]);
     });
     if (typeof addEventListener == "function") {
       addEventListener("offline", () => this.#network(false));
