@@ -98,29 +98,37 @@ impl Value {
             None => (false, mantissa),
         };
         let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-        // Value = digits · 10^scale, digits the integer made of every digit written.
-        let mut digits: i128 = 0;
+        // |value| = digits · 10^scale, digits the integer made of the first 18 digits.
+        // (64-bit arithmetic only: 128-bit division is 1 KB of wasm.)
+        let mut digits: i64 = 0;
         let mut scale = exp.saturating_sub(frac.len() as i32);
+        let mut dropped = false;
         for c in int.bytes().chain(frac.bytes()) {
             if !c.is_ascii_digit() {
                 return None;
             }
-            if digits < i128::MAX / 100 {
-                digits = digits * 10 + i128::from(c - b'0');
+            if digits < 100_000_000_000_000_000 {
+                digits = digits * 10 + i64::from(c - b'0');
             } else {
                 scale = scale.saturating_add(1);
+                dropped |= c != b'0';
             }
         }
-        let mut v = if negative { -digits } else { digits };
-        while scale > 0 && v != 0 && v.unsigned_abs() < u128::from(u64::MAX) {
-            v *= 10;
+        while scale > 0 && digits != 0 && digits != i64::MAX {
+            digits = digits.saturating_mul(10);
             scale -= 1;
         }
-        while scale < 0 && v != 0 {
-            v = v.div_euclid(10);
+        while scale < 0 && digits != 0 {
+            dropped |= digits % 10 != 0;
+            digits /= 10;
             scale += 1;
         }
-        Some(v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64)
+        // Rounding down: a negative value with a dropped fraction is one lower.
+        Some(match (negative, dropped) {
+            (false, _) => digits,
+            (true, false) => -digits,
+            (true, true) => -digits - 1,
+        })
     }
 
     /// The value as compact JSON text.
@@ -471,6 +479,12 @@ mod tests {
         assert_eq!(n("1.5E9").as_floor_i64(), Some(1_500_000_000));
         assert_eq!(n("1500000000.75").as_floor_i64(), Some(1_500_000_000));
         assert_eq!(n("-1.5").as_floor_i64(), Some(-2));
+        assert_eq!(n("-2").as_floor_i64(), Some(-2));
+        assert_eq!(n("-0.0").as_floor_i64(), Some(0));
+        assert_eq!(n("1718064000.000000").as_floor_i64(), Some(1_718_064_000));
+        assert_eq!(n("1.718064E+9").as_floor_i64(), Some(1_718_064_000));
+        assert_eq!(n("-1e400").as_floor_i64(), Some(-i64::MAX));
+        assert_eq!(n("1e2147483647").as_floor_i64(), Some(i64::MAX));
         assert_eq!(n("1e400").as_floor_i64(), Some(i64::MAX));
         assert_eq!(n("1e-400").as_floor_i64(), Some(0));
         assert_eq!(
