@@ -162,7 +162,7 @@ impl Timestamp {
     pub fn parse_rfc3339(s: &str, what: &'static str) -> Result<Self, Error> {
         Self::rfc3339(s.trim()).ok_or_else(|| Error::InvalidResponse {
             what,
-            detail: format!("{s:?} is not an RFC 3339 time"),
+            detail: format!("{} is not an RFC 3339 time", crate::error::Quoted(s)),
         })
     }
 
@@ -220,7 +220,7 @@ impl Timestamp {
     pub fn parse_http_date(s: &str) -> Result<Self, Error> {
         Self::http_date(s.trim()).ok_or_else(|| Error::InvalidResponse {
             what: "Date header",
-            detail: format!("{s:?} is not an HTTP date"),
+            detail: format!("{} is not an HTTP date", crate::error::Quoted(s)),
         })
     }
 

@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 
 use crate::Error;
+use crate::error::Quoted;
 
 /// Deeper documents are refused: no S3 or STS answer nests more than a few levels.
 const MAX_DEPTH: usize = 32;
@@ -62,7 +63,7 @@ impl Element {
             .map(|t| {
                 t.trim().parse().map_err(|_| Error::InvalidResponse {
                     what,
-                    detail: format!("<{name}> is {t:?}, not a number"),
+                    detail: format!("<{name}> is {}, not a number", Quoted(t)),
                 })
             })
             .transpose()
@@ -177,7 +178,7 @@ fn walk(doc: &str) -> Result<Element, String> {
                 .next()
                 .unwrap_or("");
             if name.is_empty() || name.contains(['<', '/', '=', '"', '\'']) {
-                return Err(format!("invalid tag name {name:?}"));
+                return Err(format!("invalid tag name {}", Quoted(name)));
             }
             let e = element(name.rsplit(':').next().unwrap_or(name));
             if empty {

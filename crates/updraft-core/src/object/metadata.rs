@@ -67,7 +67,8 @@ impl Metadata {
         if let Some(c) = name.chars().find(|&c| !is_token_char(c)) {
             return Err(Error::InvalidMetadata {
                 detail: format!(
-                    "names may hold only letters, digits and !#$%&'*+-.^_`|~, not {c:?}"
+                    "names may hold only letters, digits and !#$%&'*+-.^_`|~, not '{}'",
+                    c.escape_default()
                 ),
                 name,
             });
