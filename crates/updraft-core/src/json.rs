@@ -345,8 +345,8 @@ impl Parser<'_> {
             return Err(self.error("invalid number"));
         }
         // The bytes from `start` are ASCII digits, signs, `.` and `e`.
-        let text = String::from_utf8_lossy(&self.s[start..self.at]).into_owned();
-        Ok(Value::Number(text))
+        let text = std::str::from_utf8(&self.s[start..self.at]).unwrap_or("0");
+        Ok(Value::Number(text.to_owned()))
     }
 
     fn hex4(&mut self) -> Result<u32, String> {
