@@ -192,6 +192,8 @@ pub fn write_str(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
             c if (c as u32) < 0x20 => {
                 out.push_str("\\u00");
                 out.push(char::from(HEX[(c as usize) >> 4]));
@@ -464,7 +466,7 @@ mod tests {
 
     #[test]
     fn writes_strings_as_serde_json_does() {
-        let s = "a\"b\\c\n\r\t\u{1}\u{1f}é/😀";
+        let s = "a\"b\\c\n\r\t\u{1}\u{8}\u{c}\u{1f}\u{7f}é/😀";
         let mut ours = String::new();
         write_str(&mut ours, s);
         assert_eq!(ours, serde_json::to_string(s).unwrap());
