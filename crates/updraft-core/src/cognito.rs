@@ -11,12 +11,10 @@
 
 use std::fmt;
 
-use serde::Deserialize;
-use serde_json::{Map, Value};
-
 use crate::Error;
 use crate::credentials::{Credentials, Secret};
 use crate::http::{Body, Method, Request, Response};
+use crate::json::{self, Value};
 use crate::s3::{Origin, Scheme};
 use crate::timestamp::Timestamp;
 
@@ -32,19 +30,19 @@ pub fn aws(region: &str) -> Origin {
 /// `cognito-idp.{region}.amazonaws.com/{pool}`…). Tokens print as `***`.
 pub type Logins = Vec<(String, Secret)>;
 
-fn call(origin: &Origin, target: &str, body: Map<String, Value>) -> Request {
+fn call(origin: &Origin, target: &str, body: Value) -> Request {
     let mut req = origin.request(Method::Post, "/");
     req.set_header("content-type", "application/x-amz-json-1.1");
     req.set_header(
         "x-amz-target",
         format!("AWSCognitoIdentityService.{target}"),
     );
-    req.body = Body::Bytes(Value::Object(body).to_string().into_bytes());
+    req.body = Body::Bytes(body.to_json().into_bytes());
     req
 }
 
-fn fields(pairs: [(&str, Option<&str>); 2], logins: &Logins) -> Map<String, Value> {
-    let mut m: Map<String, Value> = pairs
+fn fields(pairs: [(&str, Option<&str>); 2], logins: &Logins) -> Value {
+    let mut m: Vec<(String, Value)> = pairs
         .into_iter()
         .filter_map(|(k, v)| Some((k.to_owned(), Value::from(v?))))
         .collect();
@@ -53,23 +51,33 @@ fn fields(pairs: [(&str, Option<&str>); 2], logins: &Logins) -> Map<String, Valu
             .iter()
             .map(|(p, t)| (p.clone(), Value::from(t.expose())))
             .collect();
-        m.insert("Logins".into(), Value::Object(l));
+        m.push(("Logins".into(), Value::Object(l)));
     }
-    m
+    Value::Object(m)
 }
 
 /// Reads a JSON answer of `operation`, or its error.
-fn answer<'a, T: Deserialize<'a>>(
-    response: &'a Response,
-    operation: &'static str,
-) -> Result<T, Error> {
+fn answer(response: &Response, operation: &'static str) -> Result<Value, Error> {
     if !(200..300).contains(&response.status) {
         return Err(CognitoError::new(response, operation).into());
     }
-    serde_json::from_slice(&response.body).map_err(|e| Error::InvalidResponse {
+    let bad = |detail: String| Error::InvalidResponse {
         what: operation,
-        detail: e.to_string(),
-    })
+        detail,
+    };
+    let text = std::str::from_utf8(&response.body).map_err(|e| bad(e.to_string()))?;
+    json::parse(text).map_err(bad)
+}
+
+/// Member `name` of `v`, a string.
+fn string(v: &Value, name: &str, operation: &'static str) -> Result<String, Error> {
+    v.get(name)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| Error::InvalidResponse {
+            what: operation,
+            detail: format!("no string `{name}`"),
+        })
 }
 
 /// [GetId](https://docs.aws.amazon.com/cognitoidentity/latest/APIReference/API_GetId.html):
@@ -98,12 +106,8 @@ impl GetId {
     /// [`Error::Cognito`] for an error answer, [`Error::InvalidResponse`] for a body
     /// without `IdentityId`.
     pub fn parse(&self, response: &Response) -> Result<String, Error> {
-        #[derive(Deserialize)]
-        struct Out {
-            #[serde(rename = "IdentityId")]
-            identity_id: String,
-        }
-        answer::<Out>(response, "GetId").map(|o| o.identity_id)
+        let out = answer(response, "GetId")?;
+        string(&out, "IdentityId", "GetId")
     }
 }
 
@@ -135,24 +139,20 @@ impl GetCredentialsForIdentity {
     /// [`Error::Cognito`] for an error answer, [`Error::InvalidResponse`] for a body
     /// without credentials.
     pub fn parse(&self, response: &Response) -> Result<Credentials, Error> {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Out {
-            credentials: Creds,
-        }
-        #[derive(Deserialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Creds {
-            access_key_id: String,
-            secret_key: String,
-            session_token: Option<String>,
-            expiration: Option<f64>,
-        }
-        let c = answer::<Out>(response, "GetCredentialsForIdentity")?.credentials;
-        let mut creds = Credentials::new(c.access_key_id, c.secret_key);
-        creds.session_token = c.session_token.map(Secret::new);
-        // `as` saturates (and maps NaN to 0), so no value can panic here.
-        creds.expiration = c.expiration.map(|e| Timestamp::from_unix(e.floor() as i64));
+        const OP: &str = "GetCredentialsForIdentity";
+        let out = answer(response, OP)?;
+        let c = out.get("Credentials").unwrap_or(&Value::Null);
+        let mut creds =
+            Credentials::new(string(c, "AccessKeyId", OP)?, string(c, "SecretKey", OP)?);
+        creds.session_token = c
+            .get("SessionToken")
+            .and_then(Value::as_str)
+            .map(Secret::new);
+        // Whole seconds, saturating: no value can panic here.
+        creds.expiration = c
+            .get("Expiration")
+            .and_then(Value::as_floor_i64)
+            .map(Timestamp::from_unix);
         Ok(creds)
     }
 }
@@ -234,18 +234,16 @@ pub struct CognitoError {
 
 impl CognitoError {
     fn new(response: &Response, operation: &'static str) -> Self {
-        #[derive(Deserialize, Default)]
-        struct Body {
-            #[serde(rename = "__type")]
-            kind: Option<String>,
-            #[serde(alias = "Message")]
-            message: Option<String>,
-        }
-        let body: Body = serde_json::from_slice(&response.body).unwrap_or_default();
+        let body = std::str::from_utf8(&response.body)
+            .ok()
+            .and_then(|t| json::parse(t).ok())
+            .unwrap_or(Value::Null);
+        let text = |name: &str| body.get(name).and_then(Value::as_str);
+        let message = text("message").or_else(|| text("Message"));
         let header = response
             .header("x-amzn-errortype")
             .map(|h| h.split(':').next().unwrap_or(h));
-        let raw = body.kind.as_deref().or(header).unwrap_or("");
+        let raw = text("__type").or(header).unwrap_or("");
         let code = raw.rsplit('#').next().unwrap_or(raw);
         let code = if code.is_empty() {
             format!("HTTP {}", response.status)
@@ -256,7 +254,7 @@ impl CognitoError {
             kind: CognitoErrorKind::classify(&code, response.status),
             status: response.status,
             code,
-            message: body.message.unwrap_or_default(),
+            message: message.unwrap_or_default().to_owned(),
             operation,
         }
     }

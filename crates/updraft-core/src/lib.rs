@@ -18,7 +18,9 @@
 //!   `GetId` / `GetCredentialsForIdentity` calls.
 //! - [`checksum`]: CRC32C and CRC64NVME, per part and combined into whole-object values.
 //! - [`object`]: key templates, content types, user metadata, ACL, storage class, SSE.
-//! - [`base64`]: the standard base64 encoding S3 headers and POST policies use.
+//! - [`base64`]: the standard base64 encoding S3 headers and POST policies use;
+//!   [`json`]: the small JSON reader and writer of the Cognito bodies, POST policies and
+//!   resume records.
 //!
 //! # Out of scope
 //! No I/O, no clock and no randomness: a [`http::Request`] is a description a driver
@@ -32,6 +34,7 @@ pub mod credentials;
 pub mod engine;
 mod error;
 pub mod http;
+pub mod json;
 pub mod object;
 pub mod plan;
 pub mod retry;

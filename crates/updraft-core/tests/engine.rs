@@ -219,3 +219,72 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn small_files_go_as_post_forms_only_when_asked_r7() {
+    // Off by default: even an empty file is a PUT.
+    let mut e = Engine::new(config(), 1);
+    e.set_credentials(
+        Credentials::new("AKID", "secret").with_session_token("tok"),
+        NOW,
+    );
+    e.add(spec("empty.bin", 0)).unwrap();
+    assert!(matches!(e.poll_action(NOW), Some(Action::Send { .. })));
+
+    let mut e = Engine::new(
+        EngineConfig {
+            post_max_size: 1024,
+            ..config()
+        },
+        1,
+    );
+    e.set_credentials(
+        Credentials::new("AKID", "secret").with_session_token("tok"),
+        NOW,
+    );
+    let small = e.add(spec("small.txt", 1024)).unwrap();
+    e.add(spec("large.txt", 1025)).unwrap();
+    let Some(Action::Post {
+        id,
+        file,
+        url,
+        fields,
+        body,
+    }) = e.poll_action(NOW)
+    else {
+        panic!("a POST form expected for 1024 bytes")
+    };
+    assert_eq!((file, body), (small, (0, 1024)));
+    assert_eq!(url, "http://127.0.0.1:9000/uploads");
+    let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names[0], "key");
+    for signed in [
+        "Policy",
+        "X-Amz-Credential",
+        "X-Amz-Date",
+        "X-Amz-Security-Token",
+        "X-Amz-Signature",
+    ] {
+        assert!(names.contains(&signed), "{signed} in {names:?}");
+    }
+    assert_eq!(names.last(), Some(&"X-Amz-Signature"));
+    let Some(Action::Send { request, .. }) = e.poll_action(NOW) else {
+        panic!("a PUT expected for 1025 bytes")
+    };
+    assert_eq!(request.method.as_str(), "PUT");
+    // S3 answers a form with 204 and the ETag.
+    e.handle_response(
+        id,
+        Ok(Response {
+            status: 204,
+            headers: vec![("etag".into(), "\"abc\"".into())],
+            body: Vec::new(),
+        }),
+        NOW + 5,
+    );
+    let done = events(&mut e).into_iter().find_map(|ev| match ev {
+        Event::Completed { file, completed } if file == small => Some(completed),
+        _ => None,
+    });
+    assert_eq!(done.map(|c| c.etag), Some("\"abc\"".to_owned()));
+}

@@ -14,19 +14,16 @@
 //!
 //! The same code compiles natively, so its tests run with `cargo test`.
 
-use std::collections::BTreeMap;
-
-use serde::Deserialize;
-use serde_json::{Value, json};
 use updraft_core::checksum::{
     ChecksumAlgorithm, Crc32c, Crc64Nvme, crc32c_combine, crc64nvme_combine,
 };
 use updraft_core::cognito::{GetCredentialsForIdentity, GetId, Logins};
 use updraft_core::engine::{
-    Action, Engine, EngineConfig, Event, FileId, FileSpec, RefreshFailure, RequestId, ResumeRecord,
-    Validation,
+    Action, Engine, EngineConfig, Event, FileId, FileSpec, FileStatus, Progress, RefreshFailure,
+    RequestId, ResumeRecord, Validation,
 };
 use updraft_core::http::{Body, Request, Response};
+use updraft_core::json::{self, Value, object};
 use updraft_core::object::{
     CannedAcl, KeyContext, KeyTemplate, Metadata, StorageClass, content_type_for, uuid_v4,
 };
@@ -36,9 +33,9 @@ use updraft_core::{Credentials, Error, Secret, Timestamp};
 use wasm_bindgen::prelude::*;
 
 /// The `Uploader` options this half reads (the rest — credentials, handlers — stay in
-/// JS). Defaults are the engine's ([`EngineConfig`], [`updraft_core::plan::PlanConfig`]).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+/// JS), by their camelCase JSON names; `null` is the same as absent. Defaults are the
+/// engine's ([`EngineConfig`], [`updraft_core::plan::PlanConfig`]).
+#[derive(Debug, Default)]
 struct Options {
     bucket: String,
     /// Default `us-east-1`.
@@ -50,7 +47,7 @@ struct Options {
     /// Default [`KeyTemplate::DEFAULT`].
     key: Option<String>,
     acl: Option<String>,
-    metadata: BTreeMap<String, String>,
+    metadata: Vec<(String, String)>,
     /// Default: from the file's type, else its extension.
     content_type: Option<String>,
     storage_class: Option<String>,
@@ -70,6 +67,227 @@ struct Options {
 /// 1.7 MiB/s by PUT (Chromium, loopback `updraft dev`).
 pub const POST_MAX_SIZE: u64 = 1024 * 1024;
 
+// Options, actions and events cross the boundary as JSON through the core's own small
+// reader and writer (`updraft_core::json`): serde_json and the serde impls it
+// instantiated were about 90 KB of the 420 KB of wasm code (twiggy), against a 30 KB
+// gzip budget for the whole package.
+
+/// `v` as a string; `what` names it in the error.
+fn string(v: &Value, what: &str) -> Result<String, String> {
+    v.as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("`{what}` must be a string"))
+}
+
+/// `v` as a non-negative integer.
+fn integer(v: &Value, what: &str) -> Result<u64, String> {
+    v.as_u64()
+        .ok_or_else(|| format!("`{what}` must be a non-negative integer"))
+}
+
+/// `v` as an object of strings.
+fn strings(v: &Value, what: &str) -> Result<Vec<(String, String)>, String> {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), string(v, what)?)))
+            .collect(),
+        _ => Err(format!("`{what}` must be an object of strings")),
+    }
+}
+
+/// `v` as an array of strings.
+fn string_list(v: &Value, what: &str) -> Result<Vec<String>, String> {
+    match v {
+        Value::Array(items) => items.iter().map(|v| string(v, what)).collect(),
+        _ => Err(format!("`{what}` must be an array of strings")),
+    }
+}
+
+/// The members of object `v` that are not `null`.
+fn members<'a>(
+    v: &'a Value,
+    what: &str,
+) -> Result<impl Iterator<Item = (&'a str, &'a Value)>, String> {
+    match v {
+        Value::Object(m) => Ok(m
+            .iter()
+            .filter(|(_, v)| *v != Value::Null)
+            .map(|(k, v)| (k.as_str(), v))),
+        _ => Err(format!("`{what}` must be an object")),
+    }
+}
+
+impl Options {
+    /// Reads the options' JSON; an unknown name is refused (a misspelt option would
+    /// otherwise be ignored without a word).
+    fn from_json(text: &str) -> Result<Options, String> {
+        let mut o = Options::default();
+        for (name, v) in members(&json::parse(text)?, "options")? {
+            match name {
+                "bucket" => o.bucket = string(v, name)?,
+                "region" => o.region = Some(string(v, name)?),
+                "endpoint" => o.endpoint = Some(string(v, name)?),
+                "pathStyle" => match v {
+                    Value::Bool(b) => o.path_style = Some(*b),
+                    _ => return Err("`pathStyle` must be true or false".into()),
+                },
+                "key" => o.key = Some(string(v, name)?),
+                "acl" => o.acl = Some(string(v, name)?),
+                "metadata" => o.metadata = strings(v, name)?,
+                "contentType" => o.content_type = Some(string(v, name)?),
+                "storageClass" => o.storage_class = Some(string(v, name)?),
+                "partSize" => o.part_size = Some(integer(v, name)?),
+                "concurrency" => {
+                    o.concurrency = Some(usize::try_from(integer(v, name)?).unwrap_or(usize::MAX));
+                }
+                "checksum" => o.checksum = Some(string(v, name)?),
+                "validation" => o.validation = validation(v)?,
+                "postMaxSize" => o.post_max_size = Some(integer(v, name)?),
+                other => {
+                    return Err(format!(
+                        "unknown field `{other}`, expected one of `bucket`, `region`, \
+                         `endpoint`, `pathStyle`, `key`, `acl`, `metadata`, `contentType`, \
+                         `storageClass`, `partSize`, `concurrency`, `checksum`, `validation`, \
+                         `postMaxSize`"
+                    ));
+                }
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// The `validation` option ([`Validation`]'s camelCase form; unknown names are ignored).
+fn validation(v: &Value) -> Result<Validation, String> {
+    let mut out = Validation::default();
+    for (name, v) in members(v, "validation")? {
+        match name {
+            "minSize" => out.min_size = Some(integer(v, name)?),
+            "maxSize" => out.max_size = Some(integer(v, name)?),
+            "allowedTypes" => out.allowed_types = string_list(v, name)?,
+            "allowedExtensions" => out.allowed_extensions = string_list(v, name)?,
+            "maxFiles" => {
+                out.max_files = Some(
+                    u32::try_from(integer(v, name)?)
+                        .map_err(|_| "`maxFiles` is too large".to_owned())?,
+                );
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// A number of JSON for `x`: three decimals at most, `null` when not finite (as
+/// serde_json writes it), without the float formatting of `core::fmt`.
+fn decimal(x: f64) -> Value {
+    if !x.is_finite() {
+        return Value::Null;
+    }
+    // `as` saturates: no value can panic here.
+    let m = (x.abs() * 1000.0 + 0.5) as u64;
+    let mut s = String::new();
+    if x < 0.0 && m > 0 {
+        s.push('-');
+    }
+    s.push_str(&(m / 1000).to_string());
+    let frac = m % 1000;
+    if frac > 0 {
+        let f = (frac + 1000).to_string();
+        s.push('.');
+        s.push_str(f[1..].trim_end_matches('0'));
+    }
+    Value::Number(s)
+}
+
+fn progress_json(p: &Progress) -> Value {
+    object([
+        ("sent", p.sent.into()),
+        ("total", p.total.into()),
+        ("rate", decimal(p.rate)),
+        ("etaMs", p.eta_ms.into()),
+    ])
+}
+
+fn status_name(s: FileStatus) -> &'static str {
+    match s {
+        FileStatus::Queued => "queued",
+        FileStatus::Uploading => "uploading",
+        FileStatus::Paused => "paused",
+        FileStatus::Completed => "completed",
+        FileStatus::Failed => "failed",
+        FileStatus::Cancelled => "cancelled",
+    }
+}
+
+/// An event as JSON in the form of its serde `Serialize` (`type` tag, camelCase variant
+/// names), except the two [`Core::event`] writes itself.
+fn event_json(event: &Event) -> Value {
+    match event {
+        Event::Submitted { file } => {
+            object([("type", "submitted".into()), ("file", file.0.into())])
+        }
+        Event::StatusChanged { file, status } => object([
+            ("type", "statusChanged".into()),
+            ("file", file.0.into()),
+            ("status", status_name(*status).into()),
+        ]),
+        Event::Progress {
+            file,
+            file_progress,
+            total,
+        } => object([
+            ("type", "progress".into()),
+            ("file", file.0.into()),
+            ("file_progress", progress_json(file_progress)),
+            ("total", progress_json(total)),
+        ]),
+        Event::ResumeRecordChanged { file } => object([
+            ("type", "resumeRecordChanged".into()),
+            ("file", file.0.into()),
+        ]),
+        Event::Completed { file, completed: c } => object([
+            ("type", "completed".into()),
+            ("file", file.0.into()),
+            (
+                "completed",
+                object([
+                    ("bucket", c.bucket.as_str().into()),
+                    ("key", c.key.as_str().into()),
+                    ("location", c.location.as_str().into()),
+                    ("etag", c.etag.as_str().into()),
+                    ("checksum", c.checksum.as_deref().into()),
+                ]),
+            ),
+        ]),
+        Event::Failed { file, error } => object([
+            ("type", "failed".into()),
+            ("file", file.0.into()),
+            (
+                "error",
+                object([
+                    ("name", error.name.as_str().into()),
+                    ("bucket", error.bucket.as_str().into()),
+                    ("key", error.key.as_str().into()),
+                    ("error", error.error.to_string().into()),
+                ]),
+            ),
+        ]),
+        Event::CredentialsExpired => object([("type", "credentialsExpired".into())]),
+        Event::AllComplete {
+            completed,
+            failed,
+            cancelled,
+        } => object([
+            ("type", "allComplete".into()),
+            ("completed", u64::from(*completed).into()),
+            ("failed", u64::from(*failed).into()),
+            ("cancelled", u64::from(*cancelled).into()),
+        ]),
+    }
+}
+
 /// One uploader's engine, its options and its user.
 #[wasm_bindgen]
 #[derive(Debug)]
@@ -80,8 +298,9 @@ pub struct Core {
     content_type: Option<String>,
     /// The signed-in user's subject, once credentials told it.
     sub: Option<String>,
-    /// Resume storage key of each file, for the events that ask to store its record.
-    storage_keys: BTreeMap<FileId, String>,
+    /// Resume storage key of each file, for the events that ask to store its record (a
+    /// list: a map's code costs wasm size and a page holds few files).
+    storage_keys: Vec<(FileId, String)>,
 }
 
 fn js_error(e: impl std::fmt::Display) -> JsError {
@@ -180,29 +399,35 @@ fn request_json(
     id: Option<u64>,
     file: Option<u64>,
     range: Option<(u64, u64)>,
-) -> Value {
-    let headers: Vec<[&str; 2]> = request
+) -> String {
+    let headers = request
         .headers
         .iter()
         // The browser sets these itself (to the same values the signature covers) and
         // refuses a page that tries.
         .filter(|(n, _)| n != "host" && n != "content-length")
-        .map(|(n, v)| [n.as_str(), v.as_str()])
+        .map(|(n, v)| Value::Array(vec![n.as_str().into(), v.as_str().into()]))
         .collect();
     let body = match &request.body {
-        Body::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        // The core writes its bodies (XML, JSON, forms) as UTF-8 text; `from_utf8` and
+        // not `from_utf8_lossy`, whose chunking is 1.1 KB of wasm.
+        Body::Bytes(b) => std::str::from_utf8(b).ok().map(str::to_owned),
         _ => None,
     };
-    json!({
-        "type": "send",
-        "id": id,
-        "file": file,
-        "method": request.method.as_str(),
-        "url": request.url(),
-        "headers": headers,
-        "body": body,
-        "range": range.map(|(s, e)| [s, e]),
-    })
+    object([
+        ("type", "send".into()),
+        ("id", id.into()),
+        ("file", file.into()),
+        ("method", request.method.as_str().into()),
+        ("url", request.url().into()),
+        ("headers", Value::Array(headers)),
+        ("body", body.into()),
+        (
+            "range",
+            range.map_or(Value::Null, |(s, e)| Value::Array(vec![s.into(), e.into()])),
+        ),
+    ])
+    .to_json()
 }
 
 fn sign_in_needed(e: &Error) -> bool {
@@ -222,7 +447,7 @@ impl Core {
     /// A message naming the option that cannot be used.
     #[wasm_bindgen(constructor)]
     pub fn new(options: &str, seed: f64) -> Result<Core, JsError> {
-        let o: Options = serde_json::from_str(options)
+        let o = Options::from_json(options)
             .map_err(|e| js_error(format!("updraft: invalid options: {e}")))?;
         if o.bucket.is_empty() {
             return Err(js_error("updraft: the `bucket` option is required"));
@@ -237,7 +462,7 @@ impl Core {
             options,
             content_type: o.content_type,
             sub: None,
-            storage_keys: BTreeMap::new(),
+            storage_keys: Vec::new(),
         })
     }
 
@@ -325,7 +550,7 @@ impl Core {
             resume,
         };
         let id = self.engine.add(spec).map_err(js_error)?;
-        self.storage_keys.insert(id, storage_key);
+        self.storage_keys.push((id, storage_key));
         Ok(id.0 as u32)
     }
 
@@ -338,37 +563,45 @@ impl Core {
                 file,
                 request,
                 body,
-            } => request_json(&request, Some(id.0), Some(file.0), body),
+            } => return Some(request_json(&request, Some(id.0), Some(file.0), body)),
             Action::Checksum {
                 file,
                 part,
                 range,
                 algorithm,
-            } => json!({
-                "type": "checksum",
-                "file": file.0,
-                "part": part,
-                "range": [range.0, range.1],
-                "algorithm": algorithm.as_str(),
-            }),
+            } => object([
+                ("type", "checksum".into()),
+                ("file", file.0.into()),
+                ("part", u64::from(part).into()),
+                ("range", Value::Array(vec![range.0.into(), range.1.into()])),
+                ("algorithm", algorithm.as_str().into()),
+            ]),
             Action::Post {
                 id,
                 file,
                 url,
                 fields,
                 body,
-            } => json!({
-                "type": "post",
-                "id": id.0,
-                "file": file.0,
-                "url": url,
-                "fields": fields,
-                "range": [body.0, body.1],
-            }),
-            Action::Cancel { id } => json!({ "type": "cancel", "id": id.0 }),
-            Action::RefreshCredentials => json!({ "type": "refresh" }),
+            } => object([
+                ("type", "post".into()),
+                ("id", id.0.into()),
+                ("file", file.0.into()),
+                ("url", url.as_str().into()),
+                (
+                    "fields",
+                    Value::Array(
+                        fields
+                            .iter()
+                            .map(|(n, v)| Value::Array(vec![n.as_str().into(), v.as_str().into()]))
+                            .collect(),
+                    ),
+                ),
+                ("range", Value::Array(vec![body.0.into(), body.1.into()])),
+            ]),
+            Action::Cancel { id } => object([("type", "cancel".into()), ("id", id.0.into())]),
+            Action::RefreshCredentials => object([("type", "refresh".into())]),
         };
-        Some(value.to_string())
+        Some(value.to_json())
     }
 
     /// The next event as JSON, or nothing. A `resumeRecordChanged` event carries the
@@ -376,22 +609,32 @@ impl Core {
     pub fn event(&mut self) -> Option<String> {
         let event = self.engine.poll_event()?;
         let value = match &event {
-            Event::ResumeRecordChanged { file } => json!({
-                "type": "resumeRecordChanged",
-                "file": file.0,
-                "storageKey": self.storage_keys.get(file),
-                "record": self.engine.resume_record(*file).map(|r| r.to_json()),
-            }),
-            Event::Failed { file, error } => json!({
-                "type": "failed",
-                "file": file.0,
-                "key": error.key,
-                "message": error.to_string(),
-                "signIn": sign_in_needed(&error.error),
-            }),
-            other => serde_json::to_value(other).unwrap_or(Value::Null),
+            Event::ResumeRecordChanged { file } => object([
+                ("type", "resumeRecordChanged".into()),
+                ("file", file.0.into()),
+                (
+                    "storageKey",
+                    self.storage_keys
+                        .iter()
+                        .find(|(f, _)| f == file)
+                        .map(|(_, k)| k.as_str())
+                        .into(),
+                ),
+                (
+                    "record",
+                    self.engine.resume_record(*file).map(|r| r.to_json()).into(),
+                ),
+            ]),
+            Event::Failed { file, error } => object([
+                ("type", "failed".into()),
+                ("file", file.0.into()),
+                ("key", error.key.as_str().into()),
+                ("message", error.to_string().into()),
+                ("signIn", sign_in_needed(&error.error).into()),
+            ]),
+            other => event_json(other),
         };
-        Some(value.to_string())
+        Some(value.to_json())
     }
 
     /// When to call [`Core::timeout`] next (ms since the epoch), or -1 for never.
@@ -456,7 +699,8 @@ impl Core {
 
     pub fn remove(&mut self, file: u32) {
         self.engine.remove(FileId(u64::from(file)));
-        self.storage_keys.remove(&FileId(u64::from(file)));
+        self.storage_keys
+            .retain(|(f, _)| *f != FileId(u64::from(file)));
     }
 
     /// Keys given by the page (`staticCredentials`): expiration in seconds since the
@@ -509,7 +753,7 @@ impl Core {
     ) -> Result<String, JsError> {
         let origin = Origin::parse(endpoint).map_err(js_error)?;
         let op = web_identity(role_arn, session_name, token, provider_id, duration);
-        Ok(request_json(&op.request(&origin), None, None, None).to_string())
+        Ok(request_json(&op.request(&origin), None, None, None))
     }
 
     /// STS's answer to [`Core::sts_request`]: on success the keys go straight to the
@@ -554,7 +798,7 @@ impl Core {
             logins: parse_logins(logins)?,
             account_id: None,
         };
-        Ok(request_json(&op.request(&origin), None, None, None).to_string())
+        Ok(request_json(&op.request(&origin), None, None, None))
     }
 
     /// The identity id in `GetId`'s answer.
@@ -588,7 +832,7 @@ impl Core {
             logins: parse_logins(logins)?,
             custom_role_arn: None,
         };
-        Ok(request_json(&op.request(&origin), None, None, None).to_string())
+        Ok(request_json(&op.request(&origin), None, None, None))
     }
 
     /// `GetCredentialsForIdentity`'s answer, as [`Core::sts_response`]; the identity id
@@ -645,11 +889,13 @@ fn web_identity(
 }
 
 fn parse_logins(logins: &str) -> Result<Logins, JsError> {
-    let map: BTreeMap<String, String> = serde_json::from_str(logins).map_err(|e| {
-        js_error(format!(
-            "updraft: `logins` must map provider names to tokens: {e}"
-        ))
-    })?;
+    let map = json::parse(logins)
+        .and_then(|v| strings(&v, "logins"))
+        .map_err(|e| {
+            js_error(format!(
+                "updraft: `logins` must map provider names to tokens: {e}"
+            ))
+        })?;
     Ok(map.into_iter().map(|(p, t)| (p, Secret::new(t))).collect())
 }
 
@@ -662,5 +908,197 @@ pub fn crc_update(algorithm: &str, state: u64, bytes: &[u8]) -> u64 {
         u64::from(crc32c_combine(state as u32, Crc32c::checksum(bytes), len))
     } else {
         crc64nvme_combine(state, Crc64Nvme::checksum(bytes), len)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use updraft_core::engine::{Completed, UploadError};
+
+    use super::*;
+
+    fn same(ours: &Value, theirs: serde_json::Value) {
+        let ours: serde_json::Value = serde_json::from_str(&ours.to_json()).unwrap();
+        assert_eq!(ours, theirs);
+    }
+
+    /// The events the JS side reads have the shape of their serde form.
+    #[test]
+    fn events_have_their_serde_shape() {
+        let file = FileId(7);
+        let p = Progress {
+            sent: 3 << 20,
+            total: 10 << 20,
+            rate: 1_048_576.5,
+            eta_ms: Some(7_000),
+        };
+        let completed = Completed {
+            bucket: "b".into(),
+            key: "k/\"x\"".into(),
+            location: "https://b.s3.amazonaws.com/k".into(),
+            etag: "\"e\"".into(),
+            checksum: None,
+        };
+        let error = UploadError {
+            name: "x".into(),
+            bucket: "b".into(),
+            key: "k".into(),
+            error: Error::Network {
+                detail: "gone".into(),
+            },
+        };
+        let mut events = vec![
+            Event::Submitted { file },
+            Event::ResumeRecordChanged { file },
+            Event::Progress {
+                file,
+                file_progress: p,
+                total: Progress { eta_ms: None, ..p },
+            },
+            Event::Completed {
+                file,
+                completed: completed.clone(),
+            },
+            Event::Completed {
+                file,
+                completed: Completed {
+                    checksum: Some("AAAAAAAAAAA=".into()),
+                    ..completed
+                },
+            },
+            Event::Failed { file, error },
+            Event::CredentialsExpired,
+            Event::AllComplete {
+                completed: 1,
+                failed: 2,
+                cancelled: 3,
+            },
+        ];
+        for status in [
+            FileStatus::Queued,
+            FileStatus::Uploading,
+            FileStatus::Paused,
+            FileStatus::Completed,
+            FileStatus::Failed,
+            FileStatus::Cancelled,
+        ] {
+            events.push(Event::StatusChanged { file, status });
+        }
+        for e in &events {
+            same(&event_json(e), serde_json::to_value(e).unwrap());
+        }
+    }
+
+    #[test]
+    fn decimals() {
+        let d = |x: f64| decimal(x).to_json();
+        assert_eq!(d(0.0), "0");
+        assert_eq!(d(1_048_576.0), "1048576");
+        assert_eq!(d(2.5), "2.5");
+        assert_eq!(d(0.1234), "0.123");
+        assert_eq!(d(-3.05), "-3.05");
+        assert_eq!(d(f64::NAN), "null");
+        assert_eq!(d(f64::INFINITY), "null");
+    }
+
+    #[test]
+    fn options() {
+        let o = Options::from_json(
+            r#"{"bucket":"b","region":"eu-west-1","endpoint":null,"pathStyle":true,
+                "metadata":{"Owner":"me"},"partSize":8388608,"concurrency":4,"checksum":"CRC32C",
+                "validation":{"maxSize":100,"allowedTypes":["image/*"],"maxFiles":3,"later":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(o.bucket, "b");
+        assert_eq!(o.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(o.endpoint, None);
+        assert_eq!(o.path_style, Some(true));
+        assert_eq!(o.metadata, vec![("Owner".to_owned(), "me".to_owned())]);
+        assert_eq!(o.part_size, Some(8 << 20));
+        assert_eq!(o.concurrency, Some(4));
+        assert_eq!(
+            o.validation,
+            Validation {
+                max_size: Some(100),
+                allowed_types: vec!["image/*".into()],
+                max_files: Some(3),
+                ..Validation::default()
+            }
+        );
+        for bad in [
+            r#"{"bucket":"b","bucktet":"c"}"#,
+            r#"{"bucket":1}"#,
+            r#"{"partSize":-1}"#,
+            r#"{"pathStyle":"yes"}"#,
+            r#"{"metadata":{"a":1}}"#,
+            r#"{"validation":{"allowedTypes":"image/*"}}"#,
+            "[]",
+            "{",
+        ] {
+            assert!(Options::from_json(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn actions() {
+        let mut core = Core::new(r#"{"bucket":"b","concurrency":1}"#, 1.0).unwrap();
+        core.set_credentials("AKID", "secret", None, -1.0, 1.7e12);
+        core.set_sub(Some("alice".into()));
+        let id = core
+            .add("a.txt", 5.0, 0.0, "", &[0; 16], 1.7e12, None)
+            .unwrap();
+        let mut sends = 0;
+        while let Some(a) = core.poll(1.7e12) {
+            let a: serde_json::Value = serde_json::from_str(&a).unwrap();
+            match a["type"].as_str().unwrap() {
+                "send" => {
+                    sends += 1;
+                    assert_eq!(a["file"], u64::from(id));
+                    assert_eq!(a["method"], "PUT");
+                    assert!(a["url"].as_str().unwrap().starts_with("https://"), "{a}");
+                    assert!(
+                        a["headers"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .any(|h| h[0] == "authorization")
+                    );
+                    assert_eq!(a["range"], serde_json::json!([0, 5]));
+                    assert!(a["body"].is_null());
+                }
+                "checksum" => {
+                    assert_eq!(a["range"], serde_json::json!([0, 5]));
+                    assert_eq!(a["algorithm"], "CRC64NVME");
+                    core.checksum(id, a["part"].as_u64().unwrap() as u32, 0);
+                }
+                other => panic!("{other}"),
+            }
+        }
+        assert_eq!(sends, 1);
+        let mut types = Vec::new();
+        while let Some(e) = core.event() {
+            let e: serde_json::Value = serde_json::from_str(&e).unwrap();
+            types.push(e["type"].as_str().unwrap().to_owned());
+        }
+        assert!(types.contains(&"submitted".to_owned()), "{types:?}");
+        let logins = parse_logins(r#"{"accounts.google.com":"t"}"#).unwrap();
+        assert_eq!(logins.len(), 1);
+        // (The error path makes a `JsError`, which only works in wasm.)
+        assert!(strings(&json::parse("[]").unwrap(), "logins").is_err());
+        let sts: serde_json::Value = serde_json::from_str(
+            &core
+                .sts_request("https://sts.amazonaws.com", "arn:r", "s", "tok", None, 0)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(sts["method"], "POST");
+        assert!(
+            sts["body"]
+                .as_str()
+                .unwrap()
+                .contains("AssumeRoleWithWebIdentity")
+        );
+        assert!(sts["range"].is_null() && sts["id"].is_null());
     }
 }

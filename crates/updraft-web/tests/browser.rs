@@ -50,7 +50,7 @@ fn field<'a>(json: &'a str, name: &str) -> &'a str {
 #[wasm_bindgen_test]
 fn a_small_file_is_one_signed_put_and_completes() {
     let mut core = Core::new(
-        r#"{"bucket":"uploads","region":"eu-west-1","endpoint":"http://127.0.0.1:9000","pathStyle":true,"checksum":"none"}"#,
+        r#"{"bucket":"uploads","region":"eu-west-1","endpoint":"http://127.0.0.1:9000","pathStyle":true,"checksum":"none","postMaxSize":0}"#,
         7.0,
     )
     .expect("valid options");
@@ -94,6 +94,41 @@ fn a_small_file_is_one_signed_put_and_completes() {
         .unwrap_or_else(|| panic!("no completed event in {events:?}"));
     assert!(completed.contains(&format!("\"file\":{id}")), "{completed}");
     assert!(completed.contains("hello.txt"), "{completed}");
+}
+
+#[wasm_bindgen_test]
+fn by_default_a_small_file_is_one_signed_post_form() {
+    let mut core = Core::new(
+        r#"{"bucket":"uploads","endpoint":"http://127.0.0.1:9000","pathStyle":true,"acl":"public-read"}"#,
+        7.0,
+    )
+    .expect("valid options");
+    core.set_sub(Some("alice".into()));
+    core.set_credentials("ASIAEXAMPLE", "secret", Some("session".into()), -1.0, NOW);
+    core.add("hello.txt", 5.0, 0.0, "text/plain", &[1; 16], NOW, None)
+        .expect("accepted");
+    // CRC64NVME by default: the part's checksum comes first.
+    let action = core.poll(NOW).expect("a checksum to compute");
+    assert_eq!(field(&action, "type"), "checksum");
+    core.checksum(0, 0, crc_update("CRC64NVME", 0, b"hello"));
+    let action = core.poll(NOW).expect("a form to send");
+    assert_eq!(field(&action, "type"), "post");
+    assert!(
+        action.contains("\"url\":\"http://127.0.0.1:9000/uploads\""),
+        "{action}"
+    );
+    for signed in [
+        "[\"key\",\"alice/",
+        "[\"acl\",\"public-read\"]",
+        "[\"Content-Type\",\"text/plain\"]",
+        "[\"x-amz-checksum-crc64nvme\",",
+        "[\"Policy\",",
+        "[\"X-Amz-Security-Token\",\"session\"]",
+        "[\"X-Amz-Signature\",",
+    ] {
+        assert!(action.contains(signed), "{signed} in {action}");
+    }
+    assert!(action.contains("\"range\":[0,5]"), "{action}");
 }
 
 #[wasm_bindgen_test]

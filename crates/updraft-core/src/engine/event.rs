@@ -113,8 +113,11 @@ impl fmt::Display for UploadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "uploading {:?} to s3://{}/{} failed: {}",
-            self.name, self.bucket, self.key, self.error
+            "uploading {} to s3://{}/{} failed: {}",
+            crate::error::Quoted(&self.name),
+            self.bucket,
+            self.key,
+            self.error
         )
     }
 }

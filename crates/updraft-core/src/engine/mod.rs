@@ -52,10 +52,11 @@
 
 mod credentials;
 mod event;
+mod ids;
 mod resume;
 mod validation;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
@@ -79,6 +80,7 @@ use crate::sigv4::{PostPolicy, Signer, SigningParams};
 use crate::{Credentials, Error, Timestamp};
 
 use credentials::CredentialCache;
+use ids::IdMap;
 
 /// Parts of one file checksummed ahead of a free request slot. Two keep every slot busy
 /// (the next part is signed the moment one ends) while bounding what a driver holds in
@@ -371,12 +373,12 @@ pub struct Engine {
     clock_offset_secs: i64,
     /// Whether an S3 answer has shown the clock (corrected) to be right.
     clock_verified: bool,
-    uploads: BTreeMap<FileId, Upload>,
+    uploads: IdMap<FileId, Upload>,
     queue: VecDeque<FileId>,
     active: Vec<FileId>,
     /// Paused files (out of `active`, so polling skips them; still counted in progress).
     paused: Vec<FileId>,
-    requests: BTreeMap<RequestId, InFlight>,
+    requests: IdMap<RequestId, InFlight>,
     cancels: VecDeque<RequestId>,
     events: VecDeque<Event>,
     next_file: u64,
@@ -399,11 +401,11 @@ impl Engine {
             signer: Signer::new(),
             clock_offset_secs: 0,
             clock_verified: false,
-            uploads: BTreeMap::new(),
+            uploads: IdMap::new(),
             queue: VecDeque::new(),
             active: Vec::new(),
             paused: Vec::new(),
-            requests: BTreeMap::new(),
+            requests: IdMap::new(),
             cancels: VecDeque::new(),
             events: VecDeque::new(),
             next_file: 0,
@@ -1754,7 +1756,7 @@ impl Engine {
 
 /// Whether `op` of `u` goes as a POST Object form ([`EngineConfig::post_max_size`]).
 fn is_post(config: &EngineConfig, u: &Upload, op: Op) -> bool {
-    op == Op::Put && u.spec.size <= config.post_max_size
+    op == Op::Put && config.post_max_size > 0 && u.spec.size <= config.post_max_size
 }
 
 /// The bucket's URL and the signed fields of a POST Object form for `u`: its key, the

@@ -66,7 +66,8 @@ impl Validation {
                 .any(|a| a.trim_start_matches('.').eq_ignore_ascii_case(ext))
             {
                 return reject(format!(
-                    "its extension {ext:?} is not one of: {}",
+                    "its extension {} is not one of: {}",
+                    crate::error::Quoted(ext),
                     self.allowed_extensions.join(", ")
                 ));
             }
@@ -82,7 +83,8 @@ impl Validation {
             });
             if !ok {
                 return reject(format!(
-                    "its type {ty:?} is not one of: {}",
+                    "its type {} is not one of: {}",
+                    crate::error::Quoted(&ty),
                     self.allowed_types.join(", ")
                 ));
             }

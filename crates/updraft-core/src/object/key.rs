@@ -151,7 +151,8 @@ impl KeyTemplate {
                 let bounded_right = k + 1 < segments.len() || idx + 1 == parts.len();
                 if bounded_left && bounded_right && (*seg == "." || *seg == "..") {
                     return Err(err(format!(
-                        "the path segment {seg:?} would move the key to another folder"
+                        "the path segment {} would move the key to another folder",
+                        crate::error::Quoted(seg)
                     )));
                 }
             }

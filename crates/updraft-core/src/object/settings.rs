@@ -155,8 +155,13 @@ impl ServerSideEncryption {
                     out.push(h("x-amz-server-side-encryption-aws-kms-key-id", id.clone()));
                 }
                 if !context.is_empty() {
-                    // A map of strings always serialises.
-                    let json = serde_json::to_string(context).unwrap_or_default();
+                    let json = crate::json::Value::Object(
+                        context
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().into()))
+                            .collect(),
+                    )
+                    .to_json();
                     out.push(h(
                         "x-amz-server-side-encryption-context",
                         base64_encode(json.as_bytes()),

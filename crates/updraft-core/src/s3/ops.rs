@@ -779,7 +779,7 @@ impl HeadObject {
         let content_length = match response.header("content-length") {
             Some(v) => Some(v.trim().parse().map_err(|_| Error::InvalidResponse {
                 what: WHAT,
-                detail: format!("content-length {v:?}"),
+                detail: format!("content-length {}", crate::error::Quoted(v)),
             })?),
             None => None,
         };

@@ -36,7 +36,7 @@ pub(super) fn request(
         .iter()
         .map(|(k, v)| (uri_encode(k, true), uri_encode(v, true)))
         .collect();
-    pairs.sort();
+    sort_small(&mut pairs, |a, b| a < b);
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
             out.push('&');
@@ -54,7 +54,7 @@ pub(super) fn request(
         .iter()
         .map(|(n, v)| (n.to_ascii_lowercase(), trim_all(v)))
         .collect();
-    headers.sort_by(|a, b| a.0.cmp(&b.0));
+    sort_small(&mut headers, |a, b| a.0 < b.0);
     let mut signed = String::new();
     let mut i = 0;
     while i < headers.len() {
@@ -120,6 +120,20 @@ pub fn normalize_path(path: &str) -> String {
     out
 }
 
+/// A stable insertion sort by `less`. A request has a dozen headers and query
+/// parameters at most, where this is as quick as the library's sorts and about 8 KB
+/// less wasm (twiggy, wasm-release: the stable sort was that much of a package with a
+/// 30 KB gzip budget). Quadratic, so only for such short lists.
+pub(crate) fn sort_small<T>(v: &mut [T], less: impl Fn(&T, &T) -> bool) {
+    for i in 1..v.len() {
+        let mut j = i;
+        while j > 0 && less(&v[j], &v[j - 1]) {
+            v.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +145,19 @@ mod tests {
         assert_eq!(normalize_path("//example//"), "/example/");
         assert_eq!(normalize_path("/a/./b/../c"), "/a/c");
         assert_eq!(normalize_path(""), "/");
+    }
+
+    /// `sort_small` sorts as the library's stable sort does, ties in their order.
+    #[test]
+    fn sort_small_is_a_stable_sort() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for len in 0..40 {
+            let v: Vec<(u8, usize)> = (0..len).map(|i| (rng.u8(0..5), i)).collect();
+            let mut ours = v.clone();
+            sort_small(&mut ours, |a, b| a.0 < b.0);
+            let mut theirs = v;
+            theirs.sort_by_key(|p| p.0);
+            assert_eq!(ours, theirs);
+        }
     }
 }

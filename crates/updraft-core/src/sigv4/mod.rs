@@ -284,7 +284,7 @@ impl Signer {
             .iter()
             .map(|(n, _)| n.to_ascii_lowercase())
             .collect();
-        names.sort();
+        canonical::sort_small(&mut names, |a, b| a < b);
         names.dedup();
         let q = &mut req.query;
         q.push(("X-Amz-Algorithm".into(), ALGORITHM.into()));

@@ -2,7 +2,7 @@
 //! may upload, base64-encoded and signed with the SigV4 key.
 //! See <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html>.
 
-use serde_json::{Value, json};
+use crate::json::{Value, object};
 
 use super::{ALGORITHM, Signer, SigningParams};
 use crate::Timestamp;
@@ -21,9 +21,17 @@ pub enum Condition {
 impl Condition {
     fn to_json(&self) -> Value {
         match self {
-            Condition::Equals(f, v) => json!({ f: v }),
-            Condition::StartsWith(f, p) => json!(["starts-with", format!("${f}"), p]),
-            Condition::ContentLengthRange(min, max) => json!(["content-length-range", min, max]),
+            Condition::Equals(f, v) => object([(f, v.as_str().into())]),
+            Condition::StartsWith(f, p) => Value::Array(vec![
+                "starts-with".into(),
+                format!("${f}").into(),
+                p.as_str().into(),
+            ]),
+            Condition::ContentLengthRange(min, max) => Value::Array(vec![
+                "content-length-range".into(),
+                (*min).into(),
+                (*max).into(),
+            ]),
         }
     }
 }
@@ -77,12 +85,12 @@ impl PostPolicy {
 
     /// The policy document as JSON, with `conditions` as given.
     pub fn to_json(&self) -> String {
-        let conditions: Vec<Value> = self.conditions.iter().map(Condition::to_json).collect();
-        json!({
-            "expiration": self.expiration.iso8601_millis(),
-            "conditions": conditions,
-        })
-        .to_string()
+        let conditions = self.conditions.iter().map(Condition::to_json).collect();
+        object([
+            ("expiration", self.expiration.iso8601_millis().into()),
+            ("conditions", Value::Array(conditions)),
+        ])
+        .to_json()
     }
 
     /// Signs the policy: adds the conditions on the SigV4 fields (and on the session
