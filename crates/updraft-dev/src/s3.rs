@@ -834,6 +834,21 @@ impl S3 for Backend {
         {
             resp.status = Some(s);
         }
+        // S3 answers a form with the object's ETag and Location headers; s3s sends
+        // neither on its 204.
+        if let Some(e) = resp.output.e_tag.as_ref()
+            && let Ok(v) = http::HeaderValue::from_str(&format!("\"{}\"", e.value()))
+        {
+            resp.headers.insert(http::header::ETAG, v);
+        }
+        let location = format!(
+            "/{}/{}",
+            i.bucket,
+            percent_encoding::utf8_percent_encode(&i.key, URL_ENCODE)
+        );
+        if let Ok(v) = http::HeaderValue::from_str(&location) {
+            resp.headers.insert(http::header::LOCATION, v);
+        }
         Ok(resp)
     }
 

@@ -61,6 +61,7 @@ test("0 B, 1 B, 5 MiB - 1, 5 MiB, 5 MiB + 1 and 64 MiB arrive byte for byte", as
     const c = done.find((e) => e.id == ids[i]);
     assert.match(c.key, /^alice\/[0-9a-f-]{36}\//);
     assert.ok(c.checksum, `a whole-object checksum for ${path}`);
+    assert.match(c.etag, /^"[0-9a-f]{32}(-\d+)?"$/, `the ETag of ${path}`);
     await sameBytes(c.location, path);
   }
   assert.equal(forms, 2, "0 B and 1 B went as POST forms (no preflight), the rest as PUTs");
