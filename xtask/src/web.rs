@@ -285,8 +285,14 @@ fn print_sizes(pkg: &Path) -> Result<u64> {
         println!("  {name:<16} {raw:>8} B  {gz:>7} B gzip");
         total += gz;
     }
+    let met = if total <= BUDGET_GZIP_BYTES {
+        "met"
+    } else {
+        "NOT met"
+    };
     println!(
-        "  {:<16} {:>8}    {total:>7} B gzip (budget {BUDGET_GZIP_BYTES} B)",
+        "  {:<16} {:>8}    {total:>7} B gzip (budget {BUDGET_GZIP_BYTES} B: {met}; \
+         ceiling {CEILING_GZIP_BYTES} B)",
         "total", ""
     );
     Ok(total)

@@ -82,6 +82,11 @@ export interface UploaderOptions {
    * preflight; progress only when done); 0 sends every file by PUT. Default 1 MiB.
    */
   postMaxSize?: number;
+  /**
+   * A part that sends no byte for this many ms is abandoned and retried (a form gets
+   * extra time for its size, a request without a body five times as long). Default 60000.
+   */
+  stallTimeout?: number;
 }
 
 export type Status = "queued" | "uploading" | "paused" | "completed" | "failed" | "cancelled";

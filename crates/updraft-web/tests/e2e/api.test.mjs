@@ -114,6 +114,27 @@ test("going offline pauses the upload, coming back online finishes it", async ()
   await sameBytes(ev.find((e) => e.type == "complete").location, path);
 });
 
+test("a part whose connection stalls is abandoned and sent again", async () => {
+  const path = file("stall.bin", 12 * MiB, 15);
+  let held = 0;
+  // The first request for part 2 gets no answer, ever: the connection hangs.
+  await page.route(/partNumber=2&/, (route) => {
+    if (held++ == 0) return; // neither continued nor fulfilled
+    route.continue();
+  });
+  try {
+    await page.evaluate(() => T.make("stall", { partSize: 5 * 1024 * 1024, stallTimeout: 2000 }));
+    await addFiles(page, "stall", [path]);
+    await waitFor(page, "stall", "allComplete", () => true, 60_000);
+  } finally {
+    await page.unroute(/partNumber=2&/);
+  }
+  const ev = await events(page, "stall");
+  assert.deepEqual(ev.filter((e) => e.type == "error"), []);
+  assert.equal(held, 2, "part 2 was sent twice");
+  await sameBytes(ev.find((e) => e.type == "complete").location, path);
+});
+
 test("cancel aborts the multipart upload: none is left (ListMultipartUploads)", async () => {
   const path = file("cancel.bin", 64 * MiB, 8);
   const cdp = await throttle(page, 16 * MiB);
