@@ -1041,8 +1041,32 @@ mod tests {
     }
 
     #[test]
+    fn small_files_are_post_forms_by_default() {
+        let mut core = Core::new(r#"{"bucket":"b","checksum":"none"}"#, 1.0).unwrap();
+        core.set_credentials("AKID", "secret", None, -1.0, 1.7e12);
+        core.set_sub(Some("alice".into()));
+        let id = core
+            .add("a.txt", 5.0, 0.0, "text/plain", &[0; 16], 1.7e12, None)
+            .unwrap();
+        let a: serde_json::Value = serde_json::from_str(&core.poll(1.7e12).unwrap()).unwrap();
+        assert_eq!(a["type"], "post");
+        assert_eq!(a["file"], u64::from(id));
+        assert_eq!(a["url"], "https://s3.us-east-1.amazonaws.com/b");
+        assert_eq!(a["range"], serde_json::json!([0, 5]));
+        let fields = a["fields"].as_array().unwrap();
+        assert_eq!(fields[0][0], "key");
+        assert!(
+            fields
+                .iter()
+                .any(|f| f[0] == "Content-Type" && f[1] == "text/plain")
+        );
+        assert_eq!(fields.last().unwrap()[0], "X-Amz-Signature");
+        assert!(core.poll(1.7e12).is_none());
+    }
+
+    #[test]
     fn actions() {
-        let mut core = Core::new(r#"{"bucket":"b","concurrency":1}"#, 1.0).unwrap();
+        let mut core = Core::new(r#"{"bucket":"b","concurrency":1,"postMaxSize":0}"#, 1.0).unwrap();
         core.set_credentials("AKID", "secret", None, -1.0, 1.7e12);
         core.set_sub(Some("alice".into()));
         let id = core
