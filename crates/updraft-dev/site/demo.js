@@ -22,12 +22,25 @@ const up = new Uploader({
 });
 globalThis.updraftDemo = { up, auth }; // for scripts driving the page
 
-$("sign-in").onclick = () => auth.signIn();
-if (auth.user) {
+const signedIn = () => {
   $("who").textContent = `Signed in as ${auth.user.email ?? auth.user.sub}.`;
   $("sign-in").textContent = "Sign in again";
   $("files").disabled = false;
-}
+};
+// The first sign-in leaves the page; signing in again (uploads may be running) opens a
+// window, and the uploads go on with the new sign-in.
+$("sign-in").onclick = async () => {
+  if (!auth.user) return auth.signIn();
+  try {
+    await auth.signIn({ popup: true });
+    signedIn();
+    $("status").textContent = "";
+    await up.refreshCredentials();
+  } catch (e) {
+    $("status").textContent = e.message;
+  }
+};
+if (auth.user) signedIn();
 
 const rows = new Map();
 $("files").onchange = async () => {
@@ -61,5 +74,5 @@ up.on("error", (e) => {
   (r ? r.li : $("status")).className = "error";
 });
 up.on("credentialsExpired", () => {
-  $("status").textContent = "Your sign-in expired: sign in again to go on.";
+  $("status").textContent = "Your sign-in expired: sign in again to go on (uploads wait).";
 });
