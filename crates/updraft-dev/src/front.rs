@@ -69,6 +69,9 @@ fn error_response(status: StatusCode, code: &str, message: &str, extra: &str) ->
     r
 }
 
+/// The largest frame of a POST form handed to s3s (see [`Front::post_form`]).
+const FORM_FRAME: usize = 32 * 1024;
+
 /// The fields of a `multipart/form-data` body that come before its `file` part.
 fn form_fields(prefix: &[u8], boundary: &str) -> Vec<(String, String)> {
     let text = String::from_utf8_lossy(prefix);
@@ -175,17 +178,36 @@ impl Front {
         if let Some(acl) = field("acl") {
             parts.extensions.insert(crate::s3::PostAcl(acl.to_owned()));
         }
+        use futures_util::StreamExt as _;
         let head = futures_util::stream::once(async move {
             Ok::<_, hyper::Error>(http_body::Frame::data(Bytes::from(prefix)))
         });
-        let body = if ended {
-            Body::http_body_unsync(http_body_util::StreamBody::new(head))
+        let frames = if ended {
+            head.boxed()
         } else {
-            use futures_util::StreamExt as _;
-            Body::http_body_unsync(http_body_util::StreamBody::new(
-                head.chain(http_body_util::BodyStream::new(body)),
-            ))
+            head.chain(http_body_util::BodyStream::new(body)).boxed()
         };
+        // s3s 0.14's form parser fails ("failed to read file stream") when a frame ends
+        // in what could start the closing boundary and the next frame is larger than its
+        // 64 KiB boundary buffer: hand it frames of at most 32 KiB.
+        let small = frames.flat_map(|frame| {
+            let pieces: Vec<Result<http_body::Frame<Bytes>, hyper::Error>> = match frame {
+                Ok(f) => match f.into_data() {
+                    Ok(mut data) => {
+                        let mut out = Vec::new();
+                        while data.len() > FORM_FRAME {
+                            out.push(Ok(http_body::Frame::data(data.split_to(FORM_FRAME))));
+                        }
+                        out.push(Ok(http_body::Frame::data(data)));
+                        out
+                    }
+                    Err(other) => vec![Ok(other)],
+                },
+                Err(e) => vec![Err(e)],
+            };
+            futures_util::stream::iter(pieces)
+        });
+        let body = Body::http_body_unsync(http_body_util::StreamBody::new(small));
         Ok(Request::from_parts(parts, body))
     }
 

@@ -1201,3 +1201,54 @@ async fn r4_signed_aws_chunked_streaming_upload() {
     assert_eq!(get(info, "uploads", "tampered").await.status, 404);
     stack.stop().await;
 }
+
+/// A form whose file is 2 MiB of `\r`: every frame the server reads ends in what could
+/// start the closing boundary. s3s 0.14 alone refuses it ("failed to read file stream")
+/// once a following frame exceeds its 64 KiB boundary buffer; the front service feeds it
+/// small frames. Also: S3's `acl` field is honoured and the 204 carries ETag and
+/// Location, as S3 sends them (issue 7).
+#[tokio::test(flavor = "multi_thread")]
+async fn r7_post_form_of_carriage_returns_acl_etag_and_location() {
+    let dir = TempDir::new("post-cr");
+    let stack = start(&dir.0).await;
+    let info = stack.info();
+    let h = host(&info.s3_endpoint);
+    let c = creds(info);
+    let file = vec![b'\r'; 2 << 20];
+    let key = "user1/cr.bin";
+    let mut fields = vec![
+        ("key".to_owned(), key.to_owned()),
+        ("acl".to_owned(), "public-read".to_owned()),
+    ];
+    let mut policy = PostPolicy::new(Timestamp(now().0 + 300)).equals("bucket", "uploads");
+    for (n, v) in &fields {
+        policy = policy.equals(n, v);
+    }
+    let mut signer = Signer::new();
+    fields.extend(
+        policy
+            .sign(&mut signer, &SigningParams::s3(&c, &info.region, now()))
+            .fields,
+    );
+    let (ct, body) = multipart_form(&fields, &file);
+    let r = send(
+        &h,
+        "POST",
+        "/uploads",
+        &[("content-type".into(), ct)],
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    assert!(
+        r.header("etag").is_some_and(|e| e.starts_with('"')),
+        "{:?}",
+        r.headers
+    );
+    assert_eq!(r.header("location"), Some("/uploads/user1/cr.bin"));
+    // public-read: anyone may read it back, byte for byte.
+    let anon = send(&h, "GET", "/uploads/user1/cr.bin", &[], b"").await;
+    assert_eq!(anon.status, 200);
+    assert!(anon.body == file, "2 MiB of CR read back");
+    stack.stop().await;
+}

@@ -7,7 +7,8 @@
 //                      docs show, small files six at a time
 //   POST form          small files only: POST-policy forms (no preflight), six at a time
 import { createServer } from "node:http";
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, openSync, writeSync, closeSync } from "node:fs";
+import { randomFillSync } from "node:crypto";
 import { join, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { startDev, browser, MODULES } from "../tests/e2e/harness.mjs";
@@ -35,9 +36,25 @@ const { S3Client, PutBucketCorsCommand } = await import(pathToFileURL(join(MODUL
 const admin = new S3Client({ region: dev.region, endpoint: dev.s3_endpoint, forcePathStyle: true, credentials: { accessKeyId: dev.admin_access_key_id, secretAccessKey: dev.admin_secret_access_key } });
 await admin.send(new PutBucketCorsCommand({ Bucket: dev.bucket, CORSConfiguration: { CORSRules: [{ AllowedOrigins: [origin], AllowedMethods: ["GET", "PUT", "POST", "DELETE", "HEAD"], AllowedHeaders: ["*"], ExposeHeaders: ["ETag"], MaxAgeSeconds: 3000 }] } }));
 
+// The large file on disk, chosen through a file input as a user would: a disk-backed File
+// (Chromium refuses to read back very large in-memory Blobs).
+const bigPath = join(dev.dir, "big.bin");
+{
+  const fd = openSync(bigPath, "w");
+  const chunk = Buffer.alloc(8 << 20);
+  for (let i = 0; i < BIG_MIB / 8; i++) writeSync(fd, randomFillSync(chunk));
+  closeSync(fd);
+}
 const b = await browser();
 const page = await b.newPage();
 await page.goto(`${origin}/`);
+await page.evaluate(() => {
+  const i = document.createElement("input");
+  i.type = "file";
+  i.id = "big";
+  document.body.append(i);
+});
+await page.setInputFiles("#big", bigPath);
 await page.evaluate(async ([dev, big, small, medium]) => {
   const [u, peers] = await Promise.all([import("/pkg/updraft.js"), import("/peers.js")]);
   const random = (size) => {
@@ -45,7 +62,7 @@ await page.evaluate(async ([dev, big, small, medium]) => {
     for (let i = 0; i < size; i += 65536) crypto.getRandomValues(a.subarray(i, Math.min(size, i + 65536)));
     return a;
   };
-  const bigFile = new File([random(big)], "big.bin", { lastModified: 1 });
+  const bigFile = document.getElementById("big").files[0];
   const smallFiles = Array.from({ length: small.n }, (_, i) => new File([random(small.size)], `s${i}.bin`, { lastModified: 1 }));
   const mediumFiles = Array.from({ length: medium.n }, (_, i) => new File([random(medium.size)], `m${i}.bin`, { lastModified: 1 }));
   const keys = { accessKeyId: dev.admin_access_key_id, secretAccessKey: dev.admin_secret_access_key };
