@@ -34,3 +34,25 @@ test("demo: sign in, choose two files, follow the links: the downloads equal the
     await dev.stop();
   }
 });
+
+test("demo: signing in again happens in a window; the page is not left", async () => {
+  const dev = await startDev();
+  const b = await browser();
+  try {
+    const page = await b.newPage();
+    await signIn(page, dev, "alice");
+    await page.evaluate(() => (globalThis.marker = "same page"));
+    const [popup] = await Promise.all([page.waitForEvent("popup"), page.click("#sign-in")]);
+    await popup.waitForURL(`${dev.issuer}/**`);
+    await popup.locator("input:visible").first().fill("alice");
+    await popup.keyboard.press("Enter");
+    await popup.waitForEvent("close");
+    await page.waitForFunction(() => globalThis.updraftDemo.auth.user?.sub == "alice");
+    assert.equal(await page.evaluate(() => globalThis.marker), "same page");
+    assert.match(await page.textContent("#who"), /^Signed in as alice/);
+    assert.equal(await page.textContent("#status"), "");
+  } finally {
+    await b.close();
+    await dev.stop();
+  }
+});
