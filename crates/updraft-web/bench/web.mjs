@@ -21,6 +21,15 @@ const SMALL = { n: 200, size: 16 * 1024 };
 const MEDIUM = { n: 40, size: 1024 * 1024 };
 
 const dev = await startDev();
+// A failed run still stops its `updraft dev`.
+process.on("uncaughtException", async (e) => {
+  console.error(e);
+  await dev.stop().catch(() => {});
+  process.exit(1);
+});
+process.on("unhandledRejection", (e) => {
+  throw e;
+});
 const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
 const server = createServer((req, res) => {
   const url = req.url.split("?")[0];
