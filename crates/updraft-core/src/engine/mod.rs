@@ -924,7 +924,7 @@ impl Engine {
         let id = RequestId(self.next_request);
         self.next_request += 1;
         let u = self.uploads.get_mut(&file)?;
-        if is_post(&self.config, u, u.tasks[idx].op) {
+        let (action, len) = if is_post(&self.config, u, u.tasks[idx].op) {
             let (url, fields) = post_form(
                 &self.config,
                 u,
@@ -933,33 +933,31 @@ impl Engine {
                 time,
                 &mut self.signer,
             );
-            let task = &mut u.tasks[idx];
-            task.status = TaskStatus::InFlight(id);
-            self.requests.insert(
-                id,
-                InFlight {
-                    file,
-                    op: task.op,
-                    len: u.spec.size,
-                    sent: 0,
-                    signed_at: time,
-                    offset_secs: self.clock_offset_secs,
-                },
-            );
-            return Some(Action::Post {
+            let body = (0, u.spec.size);
+            let post = Action::Post {
                 id,
                 file,
                 url,
                 fields,
-                body: (0, u.spec.size),
-            });
-        }
-        let (mut request, body) = build(&self.config, u, idx);
-        let params = SigningParams::s3(&creds, &self.config.endpoint.region, time);
-        if let Err(e) = self.signer.sign(&mut request, &params) {
-            self.fail(file, e);
-            return None;
-        }
+                body,
+            };
+            (post, u.spec.size)
+        } else {
+            let (mut request, body) = build(&self.config, u, idx);
+            let params = SigningParams::s3(&creds, &self.config.endpoint.region, time);
+            if let Err(e) = self.signer.sign(&mut request, &params) {
+                self.fail(file, e);
+                return None;
+            }
+            let len = body.map_or(0, |(a, b)| b - a);
+            let send = Action::Send {
+                id,
+                file,
+                request,
+                body,
+            };
+            (send, len)
+        };
         let u = self.uploads.get_mut(&file)?;
         let task = &mut u.tasks[idx];
         task.status = TaskStatus::InFlight(id);
@@ -968,18 +966,13 @@ impl Engine {
             InFlight {
                 file,
                 op: task.op,
-                len: body.map_or(0, |(a, b)| b - a),
+                len,
                 sent: 0,
                 signed_at: time,
                 offset_secs: self.clock_offset_secs,
             },
         );
-        Some(Action::Send {
-            id,
-            file,
-            request,
-            body,
-        })
+        Some(action)
     }
 
     // ---- I/O results -----------------------------------------------------------------
@@ -1073,16 +1066,32 @@ impl Engine {
         let key = u.spec.key.clone();
         let upload_id = u.upload_id.clone().unwrap_or_default();
         match task.op {
-            Op::Put if is_post(&self.config, u, Op::Put) => {
-                let out = PostObject {
-                    bucket: bucket.clone(),
-                    key: key.clone(),
-                    ..PostObject::default()
-                }
-                .parse(resp)?;
-                let returned = Checksums {
-                    crc32c: resp.header("x-amz-checksum-crc32c").map(str::to_owned),
-                    crc64nvme: resp.header("x-amz-checksum-crc64nvme").map(str::to_owned),
+            Op::Put => {
+                let (etag, returned) = if is_post(&self.config, u, Op::Put) {
+                    let out = PostObject {
+                        bucket: bucket.clone(),
+                        key: key.clone(),
+                        ..PostObject::default()
+                    }
+                    .parse(resp)?;
+                    let returned = Checksums {
+                        crc32c: resp.header("x-amz-checksum-crc32c").map(str::to_owned),
+                        crc64nvme: resp.header("x-amz-checksum-crc64nvme").map(str::to_owned),
+                    };
+                    // A form upload needs no ETag; S3 sends one, which CORS may hide.
+                    (out.etag.unwrap_or_default(), returned)
+                } else {
+                    let out = PutObject {
+                        bucket: bucket.clone(),
+                        key: key.clone(),
+                        len: u.spec.size,
+                        options: PutOptions::default(),
+                        content_md5: None,
+                        checksums: Checksums::default(),
+                    }
+                    .parse(resp)
+                    .map_err(|e| missing_etag(e, &self.config.bucket))?;
+                    (out.etag, out.checksums)
                 };
                 let expected = task.crc.map(|c| checksum_base64(self.config.checksum, c));
                 verify_checksum(&key, self.config.checksum, expected.as_deref(), &returned)?;
@@ -1092,37 +1101,7 @@ impl Engine {
                     location: self.location(&key),
                     bucket,
                     key,
-                    // A form upload needs no ETag; S3 sends one, which CORS may hide.
-                    etag: out.etag.unwrap_or_default(),
-                    checksum: expected,
-                };
-                self.complete(file, completed, now);
-            }
-            Op::Put => {
-                let out = PutObject {
-                    bucket: bucket.clone(),
-                    key: key.clone(),
-                    len: u.spec.size,
-                    options: PutOptions::default(),
-                    content_md5: None,
-                    checksums: Checksums::default(),
-                }
-                .parse(resp)
-                .map_err(|e| missing_etag(e, &self.config.bucket))?;
-                let expected = task.crc.map(|c| checksum_base64(self.config.checksum, c));
-                verify_checksum(
-                    &key,
-                    self.config.checksum,
-                    expected.as_deref(),
-                    &out.checksums,
-                )?;
-                u.tasks.clear();
-                u.confirmed = u.spec.size;
-                let completed = Completed {
-                    location: self.location(&key),
-                    bucket,
-                    key,
-                    etag: out.etag,
+                    etag,
                     checksum: expected,
                 };
                 self.complete(file, completed, now);
