@@ -28,8 +28,9 @@ pub(crate) const NPM_WEB: &[(&str, &str)] = &[
 pub(crate) const BUDGET_GZIP_BYTES: u64 = 30 * 1024;
 
 /// What `cargo xtask test` holds the package to while the budget above is not met: its
-/// size when this was set (104,565 B gzip) plus 5 %, so it can only shrink from here.
-pub(crate) const CEILING_GZIP_BYTES: u64 = 110 * 1024;
+/// size when this was set (96,146 B gzip, std built for size) plus 6 %, so it can only
+/// shrink from here.
+pub(crate) const CEILING_GZIP_BYTES: u64 = 100 * 1024;
 
 pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -147,11 +148,47 @@ fn run(cmd: &mut Command, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Flags of the wasm build (a RUSTFLAGS of the caller's own takes precedence):
+/// - sha2's rolled-up SHA-256 rounds: 7.3 KB less wasm (1.9 KB gzip); SigV4 hashes a
+///   canonical request and a few HMAC blocks per request, never a body, so speed does not
+///   matter;
+/// - a panic traps at once (`immediate-abort`): no panic message or location is kept, and
+///   none would reach the page anyway (no panic hook is installed; a trap surfaces as the
+///   `RuntimeError` of the call);
+/// - no `Debug` formatting and no caller locations: nothing user-visible uses them (the
+///   error texts go through `Display` and `Quoted`).
+const WASM_RUSTFLAGS: &str = "--cfg sha2_backend_soft=\"compact\" -Zunstable-options \
+     -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none";
+
+/// The standard library's sources, which `-Zbuild-std` compiles: rustup's `rust-src`.
+fn ensure_rust_src() -> Result<()> {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .context("`rustc` could not run")?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    let library = sysroot.join("lib/rustlib/src/rust/library");
+    if library.join("std").exists() {
+        return Ok(());
+    }
+    println!("xtask: installing the rust-src component (the wasm build compiles std)");
+    let ok = Command::new("rustup")
+        .args(["component", "add", "rust-src"])
+        .status()
+        .context("rustup is needed to add rust-src: install it from https://rustup.rs")?
+        .success();
+    if !ok {
+        bail!("`rustup component add rust-src` failed; run it by hand and retry");
+    }
+    Ok(())
+}
+
 /// Builds the package into [`pkg_dir`] and prints its sizes; returns the directory.
 pub(crate) fn build() -> Result<PathBuf> {
     ensure_wasm_target()?;
     let bindgen = ensure_wasm_bindgen()?;
     let modules = ensure_npm(NPM_WEB)?;
+    ensure_rust_src()?;
     run(
         cargo()
             .args([
@@ -164,13 +201,17 @@ pub(crate) fn build() -> Result<PathBuf> {
                 "wasm32-unknown-unknown",
                 "--profile",
                 "wasm-release",
+                // std rebuilt with the profile's size settings and the flags below:
+                // 9 KB gzip less than the prebuilt std (96.0 → 87.4 KB, measured).
+                "-Zbuild-std=std,panic_abort",
             ])
-            // sha2's rolled-up SHA-256 rounds: 7.3 KB less wasm (1.9 KB gzip); SigV4 hashes
-            // a canonical request and a few HMAC blocks per request, never a body, so speed
-            // does not matter. (A RUSTFLAGS of the caller's own takes precedence.)
+            // `-Zbuild-std` and the `-Z` flags are unstable; this toolchain is pinned
+            // (rust-version), and only this build uses them — tests, the CLI and the store
+            // build on plain stable.
+            .env("RUSTC_BOOTSTRAP", "1")
             .env(
                 "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
-                "--cfg sha2_backend_soft=\"compact\"",
+                WASM_RUSTFLAGS,
             ),
         "cargo build -p updraft-web (wasm32, wasm-release)",
     )?;
