@@ -13,6 +13,8 @@
 //! - `cargo xtask bench core|dev` — figures, not checks: the engine's own cost, or the
 //!   dev store's ingest (one 1 GiB PUT, multipart with 8 parallel parts) against writing
 //!   a local file and against moto, as a Markdown table.
+//! - `cargo xtask bench web|size` — the browser package against its peers: throughput in
+//!   Chromium, or bytes a page loads (gzip -9).
 
 use std::env;
 use std::io::{BufRead, BufReader};
@@ -48,7 +50,8 @@ fn main() -> ExitCode {
                  web    build the browser package into <target dir>/web/pkg\n  \
                  bench core   measure the engine's own cost (figures, not checks)\n  \
                  bench dev    ingest throughput of the dev store vs a local file and moto\n  \
-                 bench web    the browser package vs the AWS SDK and POST forms, in Chromium"
+                 bench web    the browser package vs the AWS SDK and POST forms, in Chromium\n  \
+                 bench size   the browser package's bytes vs the AWS SDK, Amplify, Fine Uploader, Uppy, Evaporate"
             );
             return ExitCode::from(2);
         }
@@ -587,6 +590,7 @@ fn bench(what: Option<&str>, args: &[String]) -> Result<ExitCode> {
         Some("dev") => bench_dev(args),
         Some("native") => bench_native(args),
         Some("web") => web::bench(args),
+        Some("size") => web::bench_size(),
         Some("core") => {
             let ok = cargo()
                 .args([
@@ -607,7 +611,7 @@ fn bench(what: Option<&str>, args: &[String]) -> Result<ExitCode> {
             })
         }
         _ => {
-            eprintln!("usage: cargo xtask bench core|dev|native");
+            eprintln!("usage: cargo xtask bench core|dev|native|web|size");
             Ok(ExitCode::from(2))
         }
     }

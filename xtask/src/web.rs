@@ -458,3 +458,91 @@ pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
         std::process::ExitCode::FAILURE
     })
 }
+
+/// The peers `cargo xtask bench size` weighs, pinned: (npm packages, bench entry file,
+/// what a page gets from it). Each entry under `crates/updraft-web/bench/size/` imports
+/// what a page needs for the same job, as far as the peer does it.
+const SIZE_PEERS: &[(&[(&str, &str)], &str, &str)] = &[
+    (
+        &[
+            ("@aws-sdk/client-s3", "3.1175.0"),
+            ("@aws-sdk/lib-storage", "3.1175.0"),
+            ("@aws-sdk/credential-providers", "3.1175.0"),
+        ],
+        "aws-sdk.js",
+        "AWS SDK v3: S3Client + lib-storage Upload + fromWebToken/fromCognitoIdentityPool",
+    ),
+    (
+        &[("aws-amplify", "6.22.1")],
+        "amplify.js",
+        "AWS Amplify 6: Amplify (Cognito credentials) + uploadData",
+    ),
+    (
+        &[("fine-uploader", "5.16.2")],
+        "fine-uploader.js",
+        "Fine Uploader S3 5.16, core build (no UI)",
+    ),
+    (
+        &[("@uppy/core", "6.3.1"), ("@uppy/aws-s3", "6.3.1")],
+        "uppy.js",
+        "Uppy 6 core + aws-s3 (no STS/Cognito: the page gets keys itself)",
+    ),
+    (
+        &[("evaporate", "2.1.4")],
+        "evaporate.js",
+        "EvaporateJS 2.1 (no signer, MD5 or SHA-256: the page brings them)",
+    ),
+];
+
+/// `cargo xtask bench size`: the bytes a page loads for updraft's headless API against
+/// what it loads for each peer, each bundled and minified by esbuild for the browser,
+/// gzip -9. Figures, not checks (the budget check is in `cargo xtask test`).
+pub(crate) fn bench_size() -> Result<std::process::ExitCode> {
+    let pkg = build()?;
+    let ours: u64 = sizes(&pkg)?.iter().map(|(_, _, gz)| gz).sum();
+    let mut packages: Vec<(&str, &str)> = NPM_WEB.to_vec();
+    for (npm, _, _) in SIZE_PEERS {
+        packages.extend_from_slice(npm);
+    }
+    let modules = ensure_npm(&packages)?;
+    let dir = root().join("crates/updraft-web/bench/size");
+    let out = target_dir().join("web/bench/size");
+    std::fs::create_dir_all(&out)?;
+    let mut rows = vec![(
+        "updraft: every file of the package (wasm, JS, worker, 4 adapters)".to_owned(),
+        ours,
+    )];
+    for (_, entry, what) in SIZE_PEERS {
+        let bundle = out.join(entry);
+        run(
+            Command::new(modules.join(".bin").join("esbuild"))
+                .arg(dir.join(entry))
+                .args([
+                    "--bundle",
+                    "--minify",
+                    "--format=esm",
+                    "--platform=browser",
+                    "--log-level=error",
+                ])
+                .arg(format!("--outfile={}", bundle.display()))
+                .env("NODE_PATH", &modules),
+            &format!("esbuild (bundling {entry})"),
+        )?;
+        rows.push(((*what).to_owned(), gzip_size(&bundle)?));
+    }
+    println!("\n| what a page loads | KiB gzip -9 | updraft ÷ this |");
+    println!("|---|---:|---:|");
+    for (what, bytes) in &rows {
+        println!(
+            "| {what} | {:.1} | {:.2}× |",
+            *bytes as f64 / 1024.0,
+            ours as f64 / *bytes as f64
+        );
+    }
+    println!(
+        "\nbudget: {:.1} KiB (issue 7); updraft is {:.1} KiB",
+        BUDGET_GZIP_BYTES as f64 / 1024.0,
+        ours as f64 / 1024.0
+    );
+    Ok(std::process::ExitCode::SUCCESS)
+}
