@@ -459,39 +459,45 @@ pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
     })
 }
 
-/// The peers `cargo xtask bench size` weighs, pinned: (npm packages, bench entry file,
-/// what a page gets from it). Each entry under `crates/updraft-web/bench/size/` imports
-/// what a page needs for the same job, as far as the peer does it.
-const SIZE_PEERS: &[(&[(&str, &str)], &str, &str)] = &[
-    (
-        &[
+/// A peer `cargo xtask bench size` weighs: its npm packages (pinned), its entry under
+/// `crates/updraft-web/bench/size/` (importing what a page needs for the same job, as far
+/// as the peer does it), and what a page gets from it.
+struct SizePeer {
+    npm: &'static [(&'static str, &'static str)],
+    entry: &'static str,
+    what: &'static str,
+}
+
+const SIZE_PEERS: &[SizePeer] = &[
+    SizePeer {
+        npm: &[
             ("@aws-sdk/client-s3", "3.1175.0"),
             ("@aws-sdk/lib-storage", "3.1175.0"),
             ("@aws-sdk/credential-providers", "3.1175.0"),
         ],
-        "aws-sdk.js",
-        "AWS SDK v3: S3Client + lib-storage Upload + fromWebToken/fromCognitoIdentityPool",
-    ),
-    (
-        &[("aws-amplify", "6.22.1")],
-        "amplify.js",
-        "AWS Amplify 6: Amplify (Cognito credentials) + uploadData",
-    ),
-    (
-        &[("fine-uploader", "5.16.2")],
-        "fine-uploader.js",
-        "Fine Uploader S3 5.16, core build (no UI)",
-    ),
-    (
-        &[("@uppy/core", "6.3.1"), ("@uppy/aws-s3", "6.3.1")],
-        "uppy.js",
-        "Uppy 6 core + aws-s3 (no STS/Cognito: the page gets keys itself)",
-    ),
-    (
-        &[("evaporate", "2.1.4")],
-        "evaporate.js",
-        "EvaporateJS 2.1 (no signer, MD5 or SHA-256: the page brings them)",
-    ),
+        entry: "aws-sdk.js",
+        what: "AWS SDK v3: S3Client + lib-storage Upload + fromWebToken/fromCognitoIdentityPool",
+    },
+    SizePeer {
+        npm: &[("aws-amplify", "6.22.1")],
+        entry: "amplify.js",
+        what: "AWS Amplify 6: Amplify (Cognito credentials) + uploadData",
+    },
+    SizePeer {
+        npm: &[("fine-uploader", "5.16.2")],
+        entry: "fine-uploader.js",
+        what: "Fine Uploader S3 5.16, core build (no UI)",
+    },
+    SizePeer {
+        npm: &[("@uppy/core", "6.3.1"), ("@uppy/aws-s3", "6.3.1")],
+        entry: "uppy.js",
+        what: "Uppy 6 core + aws-s3 (no STS/Cognito: the page gets keys itself)",
+    },
+    SizePeer {
+        npm: &[("evaporate", "2.1.4")],
+        entry: "evaporate.js",
+        what: "EvaporateJS 2.1 (no signer, MD5 or SHA-256: the page brings them)",
+    },
 ];
 
 /// `cargo xtask bench size`: the bytes a page loads for updraft's headless API against
@@ -501,8 +507,8 @@ pub(crate) fn bench_size() -> Result<std::process::ExitCode> {
     let pkg = build()?;
     let ours: u64 = sizes(&pkg)?.iter().map(|(_, _, gz)| gz).sum();
     let mut packages: Vec<(&str, &str)> = NPM_WEB.to_vec();
-    for (npm, _, _) in SIZE_PEERS {
-        packages.extend_from_slice(npm);
+    for peer in SIZE_PEERS {
+        packages.extend_from_slice(peer.npm);
     }
     let modules = ensure_npm(&packages)?;
     let dir = root().join("crates/updraft-web/bench/size");
@@ -512,7 +518,7 @@ pub(crate) fn bench_size() -> Result<std::process::ExitCode> {
         "updraft: every file of the package (wasm, JS, worker, 4 adapters)".to_owned(),
         ours,
     )];
-    for (_, entry, what) in SIZE_PEERS {
+    for SizePeer { entry, what, .. } in SIZE_PEERS {
         let bundle = out.join(entry);
         run(
             Command::new(modules.join(".bin").join("esbuild"))
