@@ -288,3 +288,88 @@ fn small_files_go_as_post_forms_only_when_asked_r7() {
     });
     assert_eq!(done.map(|c| c.etag), Some("\"abc\"".to_owned()));
 }
+
+#[test]
+fn a_stalled_request_is_abandoned_and_retried_r7() {
+    let mut e = Engine::new(
+        EngineConfig {
+            stall_timeout_ms: 1_000,
+            post_max_size: 16_000,
+            ..config()
+        },
+        1,
+    );
+    e.set_credentials(Credentials::new("AKID", "secret"), NOW);
+    let put = e.add(spec("put.bin", 100_000)).unwrap();
+    e.add(spec("form.bin", 16_000)).unwrap();
+    let Some(Action::Send { id, file, .. }) = e.poll_action(NOW) else {
+        panic!("a PUT expected")
+    };
+    assert_eq!(file, put);
+    let Some(Action::Post { id: form, .. }) = e.poll_action(NOW) else {
+        panic!("a POST form expected")
+    };
+    // The PUT's clock restarts with each byte that moves; a form reports no progress and
+    // gets 1 ms per 16 bytes of its file on top.
+    assert_eq!(e.poll_timeout(), Some(NOW + 1_000));
+    e.handle_progress(id, 50_000, NOW + 900);
+    assert_eq!(e.poll_timeout(), Some(NOW + 1_900));
+    e.handle_timeout(NOW + 1_899);
+    assert_eq!(e.poll_action(NOW + 1_899), None, "nothing stalled yet");
+
+    e.handle_timeout(NOW + 1_900);
+    assert_eq!(e.poll_action(NOW + 1_900), Some(Action::Cancel { id }));
+    assert_eq!(
+        e.status(put),
+        Some(FileStatus::Uploading),
+        "retried, not failed"
+    );
+    // A late answer to the abandoned request changes nothing.
+    e.handle_response(id, Ok(ok(&[("etag", "\"late\"")], "")), NOW + 1_950);
+    assert!(
+        !events(&mut e)
+            .iter()
+            .any(|ev| matches!(ev, Event::Completed { .. })),
+        "the abandoned request's answer was ignored"
+    );
+    e.handle_timeout(NOW + 1_999);
+    assert!(!matches!(
+        e.poll_action(NOW + 1_999),
+        Some(Action::Cancel { .. })
+    ));
+    e.handle_timeout(NOW + 2_000);
+    assert_eq!(
+        e.poll_action(NOW + 2_000),
+        Some(Action::Cancel { id: form })
+    );
+    // After its backoff the PUT goes again, as a new request.
+    let mut at = NOW + 2_000;
+    let again = loop {
+        at = e.poll_timeout().unwrap().max(at);
+        e.handle_timeout(at);
+        match e.poll_action(at) {
+            Some(Action::Send { id, file, .. }) if file == put => break id,
+            _ => assert!(at < NOW + 60_000, "the PUT was not retried"),
+        }
+    };
+    assert_ne!(again, id);
+}
+
+#[test]
+fn a_request_without_a_file_body_gets_five_stall_timeouts_r7() {
+    let mut e = Engine::new(
+        EngineConfig {
+            stall_timeout_ms: 1_000,
+            ..config()
+        },
+        1,
+    );
+    e.set_credentials(Credentials::new("AKID", "secret"), NOW);
+    e.add(spec("big.bin", 20 * 1024 * 1024)).unwrap();
+    let Some(Action::Send { id, body: None, .. }) = e.poll_action(NOW) else {
+        panic!("CreateMultipartUpload expected")
+    };
+    assert_eq!(e.poll_timeout(), Some(NOW + 5_000));
+    e.handle_timeout(NOW + 5_000);
+    assert_eq!(e.poll_action(NOW + 5_000), Some(Action::Cancel { id }));
+}

@@ -88,6 +88,9 @@ enum Outcome {
     Answer(Response),
     /// No answer: the connection reset before (or after) the server applied it.
     Reset,
+    /// No answer, and no error either: the connection stalled before (or after) the
+    /// server applied it. Only the engine's stall timeout ends the request.
+    Hang,
 }
 
 #[derive(Default)]
@@ -95,6 +98,7 @@ struct Faults {
     reset: f64,
     status: f64,
     lost: f64,
+    hang: f64,
     revoke: f64,
     slowdown_until: u64,
 }
@@ -169,6 +173,9 @@ impl Sim {
         if r < self.faults.reset {
             return Outcome::Reset;
         }
+        if self.rng.f64() < self.faults.hang / 2.0 {
+            return Outcome::Hang;
+        }
         if now < self.faults.slowdown_until {
             return Outcome::Answer(xml_error(
                 503,
@@ -238,6 +245,9 @@ impl Sim {
         let applied = (200..300).contains(&answer.status) && !answer.body.starts_with(b"<Error");
         if applied && self.rng.f64() < self.faults.lost {
             return Outcome::Reset; // applied, but the answer never arrives
+        }
+        if applied && self.rng.f64() < self.faults.hang / 2.0 {
+            return Outcome::Hang; // applied, but the connection stalls before the answer
         }
         Outcome::Answer(answer)
     }
@@ -643,6 +653,7 @@ impl Scenario {
             reset: if faulty { rng.f64() * 0.08 } else { 0.0 },
             status: if faulty { rng.f64() * 0.08 } else { 0.0 },
             lost: if faulty { rng.f64() * 0.05 } else { 0.0 },
+            hang: if faulty { rng.f64() * 0.03 } else { 0.0 },
             revoke: if rng.u8(0..4) == 0 { 0.03 } else { 0.0 },
             slowdown_until: if rng.u8(0..5) == 0 {
                 START_MS + rng.u64(2_000..8_000)
@@ -687,6 +698,8 @@ impl Scenario {
             validation: Default::default(),
             // Half the scenarios send single-request files as POST forms, as browsers do.
             post_max_size: if rng.bool() { 8 * MIB } else { 0 },
+            // Above the longest silence a request here has (half of 8 MiB at 2 MB/s).
+            stall_timeout_ms: rng.u64(5_000..60_000),
         };
         let skew_ms = if rng.u8(0..5) == 0 {
             let m = rng.i64(16..90) * 60_000;
@@ -904,6 +917,7 @@ impl Scenario {
                                     .collect::<String>()
                             ),
                             Outcome::Reset => "reset".into(),
+                            Outcome::Hang => "(stalls)".into(),
                         };
                         println!(
                             "+{} {:?} {} {} -> {what}",
@@ -916,11 +930,14 @@ impl Scenario {
                     // 20–200 ms latency plus 2–20 MB/s.
                     let bandwidth = self.rng.u64(2..20) * 1_000;
                     let took = self.rng.u64(20..200) + len / bandwidth;
+                    let hangs = matches!(outcome, Outcome::Hang);
                     self.pending.insert(id, (outcome, len));
                     if len > 0 {
                         self.schedule(self.now + took / 2, Due::Progress(id, len / 2));
                     }
-                    self.schedule(self.now + took, Due::Deliver(id));
+                    if !hangs {
+                        self.schedule(self.now + took, Due::Deliver(id));
+                    }
                 }
                 Action::Checksum {
                     file,
@@ -1044,6 +1061,7 @@ impl Scenario {
                         Outcome::Reset => Err(Error::Network {
                             detail: "connection reset".into(),
                         }),
+                        Outcome::Hang => return Err(format!("{id:?} stalls yet was delivered")),
                     };
                     self.engine.handle_response(id, result, device_now);
                 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use updraft_core::checksum::ChecksumAlgorithm;
-use updraft_core::engine::EngineConfig;
+use updraft_core::engine::{EngineConfig, STALL_TIMEOUT_MS};
 use updraft_core::plan::PlanConfig;
 use updraft_core::s3::{Addressing, Endpoint, PutOptions};
 
@@ -92,6 +92,11 @@ pub struct UploadArgs {
     /// Requests in flight at once, across files and parts.
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// Abandon and retry a request that moves no byte for this many seconds (one
+    /// without a file body, such as CompleteMultipartUpload, gets five times as long);
+    /// 0: never.
+    #[arg(long, value_name = "SECONDS", default_value_t = STALL_TIMEOUT_MS / 1000)]
+    pub stall_timeout: u64,
     #[arg(long, value_enum, default_value_t = ChecksumArg::Crc64nvme)]
     pub checksum: ChecksumArg,
     /// Content type of every file (default: guessed from each file's name).
@@ -190,6 +195,7 @@ pub fn job(args: &UploadArgs, env: &Environment) -> Result<Job, ConfigError> {
             ChecksumArg::None => None,
         },
         plan: plan_config,
+        stall_timeout_ms: args.stall_timeout.saturating_mul(1000),
         ..EngineConfig::default()
     };
     let resume = args

@@ -83,8 +83,9 @@ export interface UploaderOptions {
    */
   postMaxSize?: number;
   /**
-   * A part that sends no byte for this many ms is abandoned and retried (a form gets
-   * extra time for its size, a request without a body five times as long). Default 60000.
+   * A request that moves no byte for this many ms is abandoned and retried (a form gets
+   * 1 ms more per 16 bytes of its file, a request without a file body five times as
+   * long); 0 never. Default 60000 (`STALL_TIMEOUT_MS` in updraft-core's engine).
    */
   stallTimeout?: number;
 }

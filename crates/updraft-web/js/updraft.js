@@ -123,14 +123,13 @@ const EVENTS = {
 export class Uploader {
   #o; #core; #ready; #files = new Map(); #xhrs = new Map(); #status = new Map();
   #on = {}; #started = false; #queued = false; #timer = 0; #refreshing = null;
-  #offline = new Set(); #why = ""; #watchdog = 0;
+  #offline = new Set(); #why = "";
 
   constructor({ credentials, ...options }) {
-    // A request that sends nothing for this long is abandoned and retried (default 60 s).
-    this.#o = { credentials, region: options.region ?? "us-east-1", stall: options.stallTimeout ?? 60_000 };
-    const { stallTimeout, region, bucket, endpoint, pathStyle, key, acl, metadata, contentType, storageClass, partSize, concurrency, checksum, validation, postMaxSize } = options;
+    this.#o = { credentials, region: options.region ?? "us-east-1" };
+    const { region, bucket, endpoint, pathStyle, key, acl, metadata, contentType, storageClass, partSize, concurrency, checksum, validation, postMaxSize, stallTimeout } = options;
     this.#ready = load().then(() => {
-      this.#core = new Core(JSON.stringify({ region, bucket, endpoint, pathStyle, key, acl, metadata, contentType, storageClass, partSize, concurrency, checksum, validation, postMaxSize }), crypto.getRandomValues(new Uint32Array(1))[0]);
+      this.#core = new Core(JSON.stringify({ region, bucket, endpoint, pathStyle, key, acl, metadata, contentType, storageClass, partSize, concurrency, checksum, validation, postMaxSize, stallTimeout }), crypto.getRandomValues(new Uint32Array(1))[0]);
     });
     if (typeof addEventListener == "function") {
       addEventListener("offline", () => this.#network(false));
@@ -242,21 +241,6 @@ export class Uploader {
     });
   }
 
-  // Every few seconds while requests are out: abandons those that stalled, so the
-  // engine retries them instead of waiting for a connection that will never answer.
-  #watch() {
-    this.#watchdog ||= setInterval(() => {
-      if (!this.#xhrs.size) return (clearInterval(this.#watchdog), (this.#watchdog = 0));
-      for (const [id, w] of this.#xhrs) {
-        if (now() - w.at < w.limit) continue;
-        this.#xhrs.delete(id);
-        w.x.abort();
-        this.#core.networkError(id, `no bytes went out for ${Math.round(w.limit / 1000)} s: the connection stalled`, now());
-        this.#schedule();
-      }
-    }, Math.min(5000, this.#o.stall / 4));
-  }
-
   #schedule() {
     if (this.#queued || !this.#core) return;
     this.#queued = true;
@@ -288,13 +272,8 @@ export class Uploader {
       const x = new XMLHttpRequest(), id = a.id, file = this.#files.get(a.file);
       x.open(a.type == "post" ? "POST" : a.method, a.url);
       for (const [n, v] of a.headers ?? []) x.setRequestHeader(n, v);
-      // Watched for stalls: `at` moves with every byte sent. A form has no progress
-      // events (they would cost it its preflight), so it gets time for its size; a
-      // request without a body (CompleteMultipartUpload can take minutes) five times more.
-      const stall = this.#o.stall;
-      const w = { x, at: now(), limit: a.type == "post" ? stall + a.range[1] / 16 : a.range ? stall : 5 * stall };
-      this.#xhrs.set(id, w);
-      this.#watch();
+      // The engine abandons a request that stalls (`stallTimeout`): a `cancel` action.
+      this.#xhrs.set(id, x);
       x.onload = () => {
         this.#xhrs.delete(id);
         core.response(id, x.status, x.getAllResponseHeaders(), x.responseText, now());
@@ -316,7 +295,6 @@ export class Uploader {
         // Only forward: Chromium may report a smaller `loaded` after a larger one.
         let sent = 0;
         x.upload.onprogress = (e) => {
-          w.at = now();
           if (e.loaded <= sent) return;
           sent = e.loaded;
           core.progress(id, sent, now());
@@ -334,7 +312,7 @@ export class Uploader {
         },
       ).finally(() => this.#schedule());
     } else if (a.type == "cancel") {
-      this.#xhrs.get(a.id)?.x.abort();
+      this.#xhrs.get(a.id)?.abort();
       this.#xhrs.delete(a.id);
     } else {
       this.refreshCredentials();

@@ -59,6 +59,9 @@ struct Options {
     /// Files up to this size go as POST forms (no CORS preflight); default
     /// [`POST_MAX_SIZE`], 0 never.
     post_max_size: Option<u64>,
+    /// Ms without a byte moving before a request is abandoned and retried; default
+    /// [`updraft_core::engine::STALL_TIMEOUT_MS`], 0 never.
+    stall_timeout: Option<u64>,
 }
 
 /// Files of at most this many bytes are sent as POST Object forms rather than PUTs: a
@@ -145,12 +148,13 @@ impl Options {
                 "checksum" => o.checksum = Some(string(v, name)?),
                 "validation" => o.validation = validation(v)?,
                 "postMaxSize" => o.post_max_size = Some(integer(v, name)?),
+                "stallTimeout" => o.stall_timeout = Some(integer(v, name)?),
                 other => {
                     return Err(format!(
                         "unknown field `{other}`, expected one of `bucket`, `region`, \
                          `endpoint`, `pathStyle`, `key`, `acl`, `metadata`, `contentType`, \
                          `storageClass`, `partSize`, `concurrency`, `checksum`, `validation`, \
-                         `postMaxSize`"
+                         `postMaxSize`, `stallTimeout`"
                     ));
                 }
             }
@@ -329,6 +333,9 @@ fn engine_config(o: &Options) -> Result<EngineConfig, Error> {
         ..EngineConfig::default()
     };
     config.post_max_size = o.post_max_size.unwrap_or(POST_MAX_SIZE);
+    if let Some(ms) = o.stall_timeout {
+        config.stall_timeout_ms = ms;
+    }
     if let Some(n) = o.concurrency {
         config.concurrency = n.max(1);
     }

@@ -18,9 +18,14 @@ const MIB: usize = 1 << 20;
 
 /// `updraft ARGS` with the stack's admin keys and nothing else from this environment.
 fn updraft(dev: &Dev, work: &Path, args: &[&str]) -> Command {
+    updraft_via(&dev.endpoint, dev, work, args)
+}
+
+/// [`updraft`] with the S3 endpoint `endpoint` (a proxy in front of the stack).
+fn updraft_via(endpoint: &str, dev: &Dev, work: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_updraft"));
     cmd.args(args)
-        .args(["--endpoint-url", &dev.endpoint, "--region", "us-east-1"])
+        .args(["--endpoint-url", endpoint, "--region", "us-east-1"])
         .env("AWS_ACCESS_KEY_ID", &dev.creds.access_key_id)
         .env(
             "AWS_SECRET_ACCESS_KEY",
@@ -383,4 +388,72 @@ fn r6_short_sessions_are_refreshed_from_the_token_file_mid_upload() {
         s["credentialFetches"]
     );
     assert!(stored(&dev, "carol/tree/big.bin") == big);
+}
+
+/// A TCP proxy to `target` whose first connection hangs: it reads whatever comes and
+/// never answers. Returns its address and the number of connections it accepted.
+fn stalling_proxy(
+    target: &str,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::io::{Read, copy};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    let target = target.to_owned();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut client) = conn else { return };
+            if count.fetch_add(1, Ordering::SeqCst) == 0 {
+                std::thread::spawn(move || {
+                    let mut sink = [0u8; 64 * 1024];
+                    while matches!(client.read(&mut sink), Ok(n) if n > 0) {}
+                });
+                continue;
+            }
+            let Ok(mut server) = TcpStream::connect(&target) else {
+                return;
+            };
+            let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || copy(&mut c2, &mut s2));
+            std::thread::spawn(move || copy(&mut server, &mut client));
+        }
+    });
+    (addr, accepted)
+}
+
+#[test]
+fn r7_a_request_that_stalls_is_abandoned_and_sent_again() {
+    let dir = TempDir::new("cli-stall");
+    let work = TempDir::new("cli-stall-work");
+    let dev = start(&dir.0, false);
+    let bytes = data(MIB, 21);
+    let file = work.0.join("stall.bin");
+    std::fs::write(&file, &bytes).unwrap();
+    let (proxy, accepted) = stalling_proxy(&dev.host());
+
+    let started = Instant::now();
+    let path = file.display().to_string();
+    let args = upload_args(&[&path], &["--stall-timeout", "1", "--json"]);
+    let out = updraft_via(&format!("http://{proxy}"), &dev, &work.0, &args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(summary(&out)["completed"], 1, "{}", text(&out));
+    assert!(
+        accepted.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "the stalled connection was given up for a new one"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited out the stall"
+    );
+    assert_eq!(stored(&dev, "stall.bin"), bytes);
 }

@@ -120,7 +120,16 @@ pub struct EngineConfig {
     /// CORS simple request, so it skips the preflight every PUT to a new key costs
     /// (`cargo xtask bench web` measures both); natively PUT costs nothing more.
     pub post_max_size: u64,
+    /// A request that moves no byte for this long is abandoned ([`Action::Cancel`]) and
+    /// retried as a network error; 0: never. A request's clock restarts with each
+    /// [`Engine::handle_progress`]. A POST form, which reports no progress, gets 1 ms
+    /// more per 16 bytes of its file (16 KB/s at the least); a request without a file
+    /// body (CompleteMultipartUpload can take minutes) five times as long.
+    pub stall_timeout_ms: u64,
 }
+
+/// [`EngineConfig::stall_timeout_ms`]'s default: a minute.
+pub const STALL_TIMEOUT_MS: u64 = 60_000;
 
 impl Default for EngineConfig {
     fn default() -> Self {
@@ -134,6 +143,7 @@ impl Default for EngineConfig {
             retry: RetryConfig::default(),
             validation: Validation::default(),
             post_max_size: 0,
+            stall_timeout_ms: STALL_TIMEOUT_MS,
         }
     }
 }
@@ -357,6 +367,9 @@ struct InFlight {
     op: Op,
     len: u64,
     sent: u64,
+    /// When a byte last moved (or the request was handed out), and how long it may stall.
+    active_at: u64,
+    stall_limit_ms: u64,
     signed_at: Timestamp,
     /// The clock offset the request was signed with.
     offset_secs: i64,
@@ -732,11 +745,32 @@ impl Engine {
             .credentials
             .next_timeout()
             .map(|t| t.saturating_add_signed(-self.clock_offset_secs.saturating_mul(1000)));
-        tasks.chain(refresh).min()
+        let stalls = self
+            .requests
+            .values()
+            .map(|r| r.active_at.saturating_add(r.stall_limit_ms));
+        tasks.chain(refresh).chain(stalls).min()
     }
 
-    /// Time passed: waiting retries become ready. (Polling does the rest.)
+    /// Time passed: waiting retries become ready, and requests that stalled are
+    /// abandoned and retried. (Polling does the rest.)
     pub fn handle_timeout(&mut self, now: u64) {
+        let stalled: Vec<(RequestId, u64)> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| now >= r.active_at.saturating_add(r.stall_limit_ms))
+            .map(|(id, r)| (*id, r.stall_limit_ms))
+            .collect();
+        for (id, limit) in stalled {
+            self.cancels.push_back(id);
+            let error = Error::Network {
+                detail: format!(
+                    "no byte moved for {} s: the connection stalled",
+                    limit.div_ceil(1000)
+                ),
+            };
+            self.handle_response(id, Err(error), now);
+        }
         for f in &self.active {
             if let Some(u) = self.uploads.get_mut(f) {
                 for t in &mut u.tasks {
@@ -924,7 +958,8 @@ impl Engine {
         let id = RequestId(self.next_request);
         self.next_request += 1;
         let u = self.uploads.get_mut(&file)?;
-        let (action, len) = if is_post(&self.config, u, u.tasks[idx].op) {
+        let post = is_post(&self.config, u, u.tasks[idx].op);
+        let (action, len) = if post {
             let (url, fields) = post_form(
                 &self.config,
                 u,
@@ -968,6 +1003,8 @@ impl Engine {
                 op: task.op,
                 len,
                 sent: 0,
+                active_at: now,
+                stall_limit_ms: stall_limit(self.config.stall_timeout_ms, post, len),
                 signed_at: time,
                 offset_secs: self.clock_offset_secs,
             },
@@ -1005,6 +1042,7 @@ impl Engine {
         }
         let delta = sent - r.sent;
         r.sent = sent;
+        r.active_at = now;
         let file = r.file;
         if let Some(u) = self.uploads.get_mut(&file) {
             u.in_flight += delta;
@@ -1730,6 +1768,16 @@ impl Engine {
             .map(|p| Some(p.as_ref()?.crc? as u32))
             .collect::<Option<Vec<u32>>>()?;
         Some(crc32c_composite(&crcs))
+    }
+}
+
+/// How long a request may move no byte: see [`EngineConfig::stall_timeout_ms`].
+fn stall_limit(stall_ms: u64, post: bool, len: u64) -> u64 {
+    match (stall_ms, post, len) {
+        (0, _, _) => u64::MAX,
+        (ms, true, len) => ms.saturating_add(len / 16),
+        (ms, false, 0) => ms.saturating_mul(5),
+        (ms, false, _) => ms,
     }
 }
 
