@@ -421,6 +421,8 @@ pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
         ("@aws-sdk/client-s3", "3.1175.0"),
         ("@aws-sdk/lib-storage", "3.1175.0"),
         ("@aws-sdk/s3-presigned-post", "3.1164.0"),
+        ("@uppy/core", "6.3.1"),
+        ("@uppy/aws-s3", "6.3.1"),
     ])?;
     run(
         cargo().args(["build", "--release", "--locked", "-p", "updraft"]),

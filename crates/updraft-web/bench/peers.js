@@ -1,6 +1,9 @@
 // The peers the browser bench measures updraft against, bundled for the page by esbuild:
-// the AWS SDK v3's lib-storage Upload, and POST-policy form uploads signed by
-// @aws-sdk/s3-presigned-post (a simple request: no CORS preflight).
+// the AWS SDK v3's lib-storage Upload, POST-policy form uploads signed by
+// @aws-sdk/s3-presigned-post (a simple request: no CORS preflight), and Uppy 6 with its
+// AwsS3 plugin signing in the page (`getCredentials`, no Companion or signing server).
 export { S3Client } from "@aws-sdk/client-s3";
 export { Upload } from "@aws-sdk/lib-storage";
 export { createPresignedPost } from "@aws-sdk/s3-presigned-post";
+export { default as Uppy } from "@uppy/core";
+export { default as AwsS3 } from "@uppy/aws-s3";

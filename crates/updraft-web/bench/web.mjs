@@ -2,10 +2,14 @@
 // `updraft dev`, same files (in-page Blobs), same concurrency (6) and part size (8 MiB),
 // each case run RUNS times; prints the median and the ratio to the best peer.
 //   updraft            the package's Uploader (POST forms up to 1 MiB, PUT above,
-//                      multipart for large files), and the same with PUT only
+//                      multipart for large files, CRC64NVME per part), the same with PUT
+//                      only, and without checksums (the peers send none)
 //   aws-sdk lib-storage the AWS SDK v3's Upload (queueSize 6), one file at a time as its
 //                      docs show, small files six at a time
 //   POST form          small files only: POST-policy forms (no preflight), six at a time
+//   Uppy               Uppy 6 with AwsS3 signing in the page (getCredentials), limit 6 files
+//                      at once; multipart above 8 MiB, but a file's parts go one at a time;
+//                      small files by its default, one presigned PUT each
 import { createServer } from "node:http";
 import { readFileSync, existsSync, openSync, writeSync, closeSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
@@ -84,6 +88,7 @@ await page.evaluate(async ([dev, big, small, medium]) => {
   globalThis.bench = {
     updraft: (files) => bench.run(files, {}),
     updraftPut: (files) => bench.run(files, { postMaxSize: 0 }),
+    updraftNoCrc: (files) => bench.run(files, { checksum: "none" }),
     async run(files, extra) {
       const up = new u.Uploader({ ...extra, bucket: dev.bucket, region: dev.region, endpoint: dev.s3_endpoint, pathStyle: true, concurrency: 6, partSize: 8 * 1024 * 1024,
         key: `bench/u${++run}/{name}`, credentials: u.staticCredentials(keys, { sub: "bench" }) });
@@ -113,16 +118,29 @@ await page.evaluate(async ([dev, big, small, medium]) => {
       });
       return performance.now() - t;
     },
+    async uppy(files) {
+      const prefix = `bench/y${++run}/`;
+      const uppy = new peers.Uppy().use(peers.AwsS3, { s3Endpoint: `${dev.s3_endpoint}/${dev.bucket}`, region: dev.region, limit: 6,
+        getCredentials: () => ({ credentials: keys, region: dev.region }), shouldUseMultipart: (f) => f.size > 8 * 1024 * 1024,
+        getChunkSize: () => 8 * 1024 * 1024, generateObjectKey: (f) => prefix + f.name });
+      const t = performance.now();
+      uppy.addFiles(files.map((f) => ({ name: f.name, type: f.type, data: f, source: "Local" })));
+      const r = await uppy.upload();
+      const ms = performance.now() - t;
+      uppy.destroy();
+      if (r.failed.length || r.successful.length != files.length) throw new Error(`uppy: ${r.failed.length} failed: ${r.failed[0]?.error}`);
+      return ms;
+    },
     files: { big: [bigFile], small: smallFiles, medium: mediumFiles },
   };
 }, [{ region: dev.region, bucket: dev.bucket, s3_endpoint: dev.s3_endpoint, admin_access_key_id: dev.admin_access_key_id, admin_secret_access_key: dev.admin_secret_access_key }, BIG_MIB * 1024 * 1024, SMALL, MEDIUM]);
 
 const cases = [
-  ["1 file, " + BIG_MIB + " MiB", "big", BIG_MIB, ["updraft", "sdk"]],
-  [`${SMALL.n} × 16 KiB`, "small", (SMALL.n * SMALL.size) / 1048576, ["updraft", "updraftPut", "sdk", "post"]],
-  [`${MEDIUM.n} × 1 MiB`, "medium", MEDIUM.n, ["updraft", "updraftPut", "sdk", "post"]],
+  ["1 file, " + BIG_MIB + " MiB", "big", BIG_MIB, ["updraft", "updraftNoCrc", "sdk", "uppy"]],
+  [`${SMALL.n} × 16 KiB`, "small", (SMALL.n * SMALL.size) / 1048576, ["updraft", "updraftPut", "sdk", "post", "uppy"]],
+  [`${MEDIUM.n} × 1 MiB`, "medium", MEDIUM.n, ["updraft", "updraftPut", "sdk", "post", "uppy"]],
 ];
-const names = { updraft: "updraft (default: POST form ≤ 1 MiB)", updraftPut: "updraft, PUT only (postMaxSize 0)", sdk: "aws-sdk lib-storage", post: "POST form (presigned-post)" };
+const names = { updraft: "updraft (default: POST form ≤ 1 MiB)", updraftPut: "updraft, PUT only (postMaxSize 0)", updraftNoCrc: "updraft, no checksum (as the peers)", sdk: "aws-sdk lib-storage", post: "POST form (presigned-post)", uppy: "Uppy 6 AwsS3 (getCredentials)" };
 console.log(`| case | tool | MiB/s (median of ${RUNS}) | vs best peer |\n|---|---|---|---|`);
 for (const [label, files, mib, tools] of cases) {
   const rate = {};
