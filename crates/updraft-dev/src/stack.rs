@@ -72,9 +72,12 @@ pub struct DevConfig {
     pub verbose: bool,
     /// Default [`DEFAULT_ISSUER_PORT`]; `0` picks a free port.
     pub issuer_port: u16,
-    /// Other OpenID Connect issuers (URLs, `http://` only) the role trusts besides the
-    /// dev issuer, with the same audience.
+    /// Other OpenID Connect issuers (`http://` or `https://` URLs) the role trusts
+    /// besides the dev issuer, with the same audience.
     pub trusted_issuers: Vec<String>,
+    /// A PEM file of CA certificates trusted for `https://` issuers besides Mozilla's
+    /// roots (`webpki-roots`): a private or local test CA.
+    pub issuer_ca: Option<PathBuf>,
     /// Redirect URIs of the client `updraft-dev` besides `<app>/` and `<app>/callback`.
     pub redirect_uris: Vec<String>,
     /// Dev-only: lifetime of the dev issuer's ID tokens in seconds (default 3600).
@@ -98,6 +101,7 @@ impl Default for DevConfig {
             verbose: false,
             issuer_port: DEFAULT_ISSUER_PORT,
             trusted_issuers: Vec::new(),
+            issuer_ca: None,
             redirect_uris: Vec::new(),
             id_token_ttl: crate::oidc::DEFAULT_ID_TOKEN_TTL,
             min_session_seconds: 900,
@@ -315,7 +319,8 @@ pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
         DEFAULT_IDENTITY_POOL_ID.to_owned(),
         config.min_session_seconds,
         app_url.clone(),
-    );
+        config.issuer_ca.as_deref(),
+    )?;
     let mut redirect_uris = vec![format!("{app_url}/"), format!("{app_url}/callback")];
     redirect_uris.extend(config.redirect_uris.iter().cloned());
     let issuer_service = IssuerService::new(

@@ -7,8 +7,11 @@
 //! (`<iss>/.well-known/openid-configuration`), cached, and fetched again when a token
 //! names a `kid` the cache lacks (at most once every 5 s per issuer). The issuer must be
 //! trusted by the role's trust policy, `aud` must be one its condition admits, and
-//! `exp`, `nbf`, `iat` are checked with 60 s of leeway. Only `http://` issuers are
-//! fetched (the dev issuer and local test issuers): this crate carries no TLS client.
+//! `exp`, `nbf`, `iat` are checked with 60 s of leeway. `https://` issuers are fetched
+//! with rustls, trusting Mozilla's roots and the CAs of `issuer_ca` ([`DevConfig`]);
+//! `http://` ones (the dev issuer, local test issuers) in the clear.
+//!
+//! [`DevConfig`]: crate::DevConfig
 //!
 //! ## Temporary keys and session tokens
 //! - access key id `ASIA` + 16 random characters;
@@ -152,9 +155,44 @@ pub(crate) struct Sts {
     pub(crate) app_origin: String,
     jwks: Arc<tokio::sync::Mutex<HashMap<String, IssuerKeys>>>,
     client: hyper_util::client::legacy::Client<
-        hyper_util::client::legacy::connect::HttpConnector,
+        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
         http_body_util::Empty<Bytes>,
     >,
+}
+
+/// The TLS client configuration for `https://` issuers: Mozilla's roots, and the
+/// certificates of the PEM file `extra_ca`.
+fn issuer_tls(extra_ca: Option<&std::path::Path>) -> Result<rustls::ClientConfig, crate::Error> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(path) = extra_ca {
+        let bad = |detail: String| crate::Error::Config {
+            detail: format!(
+                "issuer_ca {}: {detail}; give a PEM file of CA certificates",
+                path.display()
+            ),
+        };
+        let certs = CertificateDer::pem_file_iter(path)
+            .map_err(|e| bad(e.to_string()))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(bad("it holds no certificate".to_owned()));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| bad(e.to_string()))?;
+        }
+    }
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map(|b| b.with_root_certificates(roots).with_no_client_auth())
+        .map_err(|e| crate::Error::Config {
+            detail: format!("TLS for https:// issuers: {e}"),
+        })
 }
 
 impl std::fmt::Debug for Sts {
@@ -192,6 +230,26 @@ fn validation(msg: impl Into<String>) -> StsErr {
 
 fn idp(msg: impl Into<String>) -> StsErr {
     StsErr(StatusCode::BAD_REQUEST, "IDPCommunicationError", msg.into())
+}
+
+/// Why `url` could not be fetched: the error and its causes (a TLS refusal is a cause),
+/// with what to do when the certificate is not trusted.
+fn fetch_failed(url: &str, e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = format!("Cannot fetch {url}: {e}");
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    if text.contains("certificate") {
+        text.push_str(
+            ". If the issuer's certificate comes from a private CA, name a PEM file of that \
+             CA as `issuer_ca` in the configuration",
+        );
+    }
+    text.push('.');
+    text
 }
 
 fn xml_escape(s: &str) -> String {
@@ -235,11 +293,17 @@ impl Sts {
         identity_pool_id: String,
         min_duration: u32,
         app_origin: String,
-    ) -> Sts {
+        issuer_ca: Option<&std::path::Path>,
+    ) -> Result<Sts, crate::Error> {
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(issuer_tls(issuer_ca)?)
+            .https_or_http()
+            .enable_http1()
+            .build();
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http();
-        Sts {
+                .build(https);
+        Ok(Sts {
             key,
             role: Arc::new(role),
             guest_role: Arc::new(guest_role),
@@ -248,7 +312,7 @@ impl Sts {
             app_origin,
             jwks: Arc::default(),
             client,
-        }
+        })
     }
 
     /// Whether a request to the S3 origin is an STS call: a GET query or POST form
@@ -275,15 +339,15 @@ impl Sts {
         let uri: http::Uri = url
             .parse()
             .map_err(|_| idp(format!("The issuer's URL {url} is not valid.")))?;
-        if uri.scheme_str() != Some("http") {
+        if !matches!(uri.scheme_str(), Some("http" | "https")) {
             return Err(idp(format!(
-                "updraft dev fetches only http:// issuers; cannot fetch {url}."
+                "The issuer's URL {url} is neither http:// nor https://."
             )));
         }
         let resp = tokio::time::timeout(Duration::from_secs(5), self.client.get(uri))
             .await
             .map_err(|_| idp(format!("Timed out fetching {url}.")))?
-            .map_err(|e| idp(format!("Cannot fetch {url}: {e}.")))?;
+            .map_err(|e| idp(fetch_failed(url, &e)))?;
         if !resp.status().is_success() {
             return Err(idp(format!("{url} answered {}.", resp.status())));
         }

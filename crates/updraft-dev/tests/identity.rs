@@ -923,3 +923,128 @@ async fn r5_post_form_uploads_check_the_session_token_field_and_the_policy() {
     assert_ne!(r.status, 403, "{}", r.text());
     stack.stop().await;
 }
+
+/// An OpenID issuer over `https://127.0.0.1:PORT` with a certificate from a CA made
+/// here: discovery and JWKS (the key of `key_dir`'s `IssuerKey`). Returns its URL and
+/// the CA's PEM.
+async fn https_issuer(key_dir: &Path) -> (String, String) {
+    use std::sync::Arc;
+
+    use hyper::service::service_fn;
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    use tokio_rustls::rustls;
+
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let ca = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
+    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![leaf.der().clone()],
+        rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap(),
+    )
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let jwks = IssuerKey::load_or_create(key_dir)
+        .unwrap()
+        .jwks()
+        .to_owned();
+    let discovery =
+        serde_json::json!({ "issuer": url, "jwks_uri": format!("{url}/jwks.json") }).to_string();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, jwks, discovery) = (acceptor.clone(), jwks.clone(), discovery.clone());
+            tokio::spawn(async move {
+                // A client that refuses the certificate ends the handshake: nothing to serve.
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let body = match req.uri().path() {
+                        "/.well-known/openid-configuration" => discovery.clone(),
+                        "/jwks.json" => jwks.clone(),
+                        _ => String::new(),
+                    };
+                    async move {
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                            http_body_util::Full::new(bytes::Bytes::from(body)),
+                        ))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (url, ca_cert.pem())
+}
+
+#[tokio::test]
+async fn r5_an_https_issuer_is_trusted_through_its_ca_and_refused_without_it() {
+    let keys = TempDir::new("https-issuer-key");
+    let (iss, ca_pem) = https_issuer(&keys.0).await;
+    let ca_file = keys.0.join("ca.pem");
+    std::fs::write(&ca_file, ca_pem).unwrap();
+    let pem = std::fs::read(keys.0.join("oidc-key.pem")).unwrap();
+    let mut h = Header::new(Algorithm::RS256);
+    h.kid = Some(IssuerKey::load_or_create(&keys.0).unwrap().kid().to_owned());
+    let now = now_s();
+    let token = jsonwebtoken::encode(
+        &h,
+        &serde_json::json!({"iss": iss, "sub": "erin", "aud": "updraft-dev", "iat": now, "exp": now + 600}),
+        &EncodingKey::from_rsa_pem(&pem).unwrap(),
+    )
+    .unwrap();
+
+    // Trusted, with its CA: the keys work under erin/.
+    let dir = TempDir::new("https-trusting");
+    let stack = start_with(&dir.0, |c| {
+        c.trusted_issuers = vec![iss.clone()];
+        c.issuer_ca = Some(ca_file.clone());
+    })
+    .await;
+    let info = stack.info();
+    let c = assume(info, &token, None).await.unwrap();
+    let mut req = request(info, Method::Put, "uploads", "erin/over-tls");
+    req.body = Body::Bytes(b"e".to_vec());
+    assert_eq!(signed(info, &c, req).await.status, 200);
+    stack.stop().await;
+
+    // Trusted, but its CA is not: STS says it cannot reach the issuer, and what to do.
+    let dir = TempDir::new("https-no-ca");
+    let stack = start_with(&dir.0, |c| c.trusted_issuers = vec![iss.clone()]).await;
+    let e = assume(stack.info(), &token, None).await.unwrap_err();
+    assert_eq!(e.code, "IDPCommunicationError", "{e:?}");
+    assert!(
+        e.message.contains("certificate") && e.message.contains("issuer_ca"),
+        "{}",
+        e.message
+    );
+    stack.stop().await;
+
+    // A CA file that holds no certificate stops the stack at start, naming the file.
+    let dir = TempDir::new("https-bad-ca");
+    let bad = dir.0.join("not-a-ca.pem");
+    std::fs::write(&bad, "hello").unwrap();
+    let mut c = common::config(&dir.0);
+    c.issuer_ca = Some(bad.clone());
+    let err = updraft_dev::start(&c).await.unwrap_err().to_string();
+    assert!(err.contains("not-a-ca.pem"), "{err}");
+}
