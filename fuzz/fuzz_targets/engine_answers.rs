@@ -1,5 +1,6 @@
 //! The engine fed arbitrary answers: status, headers and body bytes for every request it
-//! sends, in the order it sends them.
+//! sends, in the order it sends them; some requests never answered (the stall timeout
+//! abandons them) and timeouts at arbitrary rounds.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -26,7 +27,8 @@ fuzz_target!(|data: &[u8]| {
             resume: None,
         });
     }
-    // Each answer: status byte, etag flag, body length byte, body.
+    // Each answer: status byte, flags (1: an ETag; 2: time passes first; 4: the last
+    // request sent this round never gets its answer), body length byte, body.
     let mut rest = data;
     let mut now = 0;
     while rest.len() >= 3 {
@@ -42,6 +44,12 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         while engine.poll_event().is_some() {}
+        if flag & 2 == 2 {
+            engine.handle_timeout(now);
+        }
+        if flag & 4 == 4 {
+            sent.pop();
+        }
         for id in sent {
             let headers = if flag & 1 == 1 {
                 vec![("etag".to_owned(), "\"e\"".to_owned())]
