@@ -27,10 +27,12 @@ fuzz_target!(|data: &[u8]| {
             resume: None,
         });
     }
-    // Each answer: status byte, flags (1: an ETag; 2: time passes first; 4: the last
-    // request sent this round never gets its answer), body length byte, body.
+    // Each answer: status byte, flags (1: an ETag; 2: five minutes pass first, so
+    // requests left unanswered stall; 4: the last request sent this round is answered
+    // only next round, late), body length byte, body.
     let mut rest = data;
     let mut now = 0;
+    let mut late = Vec::new();
     while rest.len() >= 3 {
         let (status, flag, len) = (rest[0], rest[1], rest[2] as usize);
         let body = &rest[3..(3 + len).min(rest.len())];
@@ -45,11 +47,12 @@ fuzz_target!(|data: &[u8]| {
         }
         while engine.poll_event().is_some() {}
         if flag & 2 == 2 {
+            now += 300_000;
             engine.handle_timeout(now);
         }
-        if flag & 4 == 4 {
-            sent.pop();
-        }
+        let held = if flag & 4 == 4 { sent.pop() } else { None };
+        sent.append(&mut late);
+        late.extend(held);
         for id in sent {
             let headers = if flag & 1 == 1 {
                 vec![("etag".to_owned(), "\"e\"".to_owned())]

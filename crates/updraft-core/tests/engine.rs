@@ -373,3 +373,20 @@ fn a_request_without_a_file_body_gets_five_stall_timeouts_r7() {
     e.handle_timeout(NOW + 5_000);
     assert_eq!(e.poll_action(NOW + 5_000), Some(Action::Cancel { id }));
 }
+
+#[test]
+fn a_stall_timeout_of_zero_never_abandons_and_sets_no_timer_r7() {
+    let mut e = Engine::new(
+        EngineConfig {
+            stall_timeout_ms: 0,
+            ..config()
+        },
+        1,
+    );
+    e.set_credentials(Credentials::new("AKID", "secret"), NOW);
+    e.add(spec("put.bin", 100)).unwrap();
+    assert!(matches!(e.poll_action(NOW), Some(Action::Send { .. })));
+    assert_eq!(e.poll_timeout(), None, "no timer while the request is out");
+    e.handle_timeout(NOW + 86_400_000);
+    assert_eq!(e.poll_action(NOW + 86_400_000), None);
+}

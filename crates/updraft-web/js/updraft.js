@@ -262,7 +262,7 @@ export class Uploader {
       this.#timer = setTimeout(() => {
         core.timeout(now());
         this.#schedule();
-      }, Math.max(0, t - now()));
+      }, Math.min(2 ** 31 - 1, Math.max(0, t - now()))); // setTimeout's longest wait
     }
   }
 

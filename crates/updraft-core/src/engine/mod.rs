@@ -194,7 +194,8 @@ pub enum Action {
         fields: Vec<(String, String)>,
         body: (u64, u64),
     },
-    /// Stop request `id` (its file was cancelled); no answer needs reporting.
+    /// Stop request `id` (its file was cancelled, or it stalled:
+    /// [`EngineConfig::stall_timeout_ms`]); no answer needs reporting.
     Cancel { id: RequestId },
     /// Fetch credentials and call [`Engine::set_credentials`], or
     /// [`Engine::handle_credentials_failure`].
@@ -369,7 +370,8 @@ struct InFlight {
     sent: u64,
     /// When a byte last moved (or the request was handed out), and how long it may stall.
     active_at: u64,
-    stall_limit_ms: u64,
+    /// `None`: never abandoned (`stall_timeout_ms` 0).
+    stall_limit_ms: Option<u64>,
     signed_at: Timestamp,
     /// The clock offset the request was signed with.
     offset_secs: i64,
@@ -748,7 +750,7 @@ impl Engine {
         let stalls = self
             .requests
             .values()
-            .map(|r| r.active_at.saturating_add(r.stall_limit_ms));
+            .filter_map(|r| Some(r.active_at.saturating_add(r.stall_limit_ms?)));
         tasks.chain(refresh).chain(stalls).min()
     }
 
@@ -758,10 +760,15 @@ impl Engine {
         let stalled: Vec<(RequestId, u64)> = self
             .requests
             .iter()
-            .filter(|(_, r)| now >= r.active_at.saturating_add(r.stall_limit_ms))
-            .map(|(id, r)| (*id, r.stall_limit_ms))
+            .filter_map(|(id, r)| {
+                let limit = r.stall_limit_ms?;
+                (now >= r.active_at.saturating_add(limit)).then_some((*id, limit))
+            })
             .collect();
         for (id, limit) in stalled {
+            if self.requests.get(&id).is_none() {
+                continue; // ended with its file by an earlier one's failure
+            }
             self.cancels.push_back(id);
             let error = Error::Network {
                 detail: format!(
@@ -1772,12 +1779,12 @@ impl Engine {
 }
 
 /// How long a request may move no byte: see [`EngineConfig::stall_timeout_ms`].
-fn stall_limit(stall_ms: u64, post: bool, len: u64) -> u64 {
+fn stall_limit(stall_ms: u64, post: bool, len: u64) -> Option<u64> {
     match (stall_ms, post, len) {
-        (0, _, _) => u64::MAX,
-        (ms, true, len) => ms.saturating_add(len / 16),
-        (ms, false, 0) => ms.saturating_mul(5),
-        (ms, false, _) => ms,
+        (0, _, _) => None,
+        (ms, true, len) => Some(ms.saturating_add(len / 16)),
+        (ms, false, 0) => Some(ms.saturating_mul(5)),
+        (ms, false, _) => Some(ms),
     }
 }
 
