@@ -50,7 +50,7 @@ fn main() -> ExitCode {
                  web    build the browser package into <target dir>/web/pkg\n  \
                  bench core   measure the engine's own cost (figures, not checks)\n  \
                  bench dev    ingest throughput of the dev store vs a local file and moto\n  \
-                 bench web    the browser package vs the AWS SDK and POST forms, in Chromium\n  \
+                 bench web    the browser package vs the AWS SDK, Uppy and POST forms, in Chromium\n  \
                  bench size   the browser package's bytes vs the AWS SDK, Amplify, Fine Uploader, Uppy, Evaporate"
             );
             return ExitCode::from(2);

@@ -269,6 +269,8 @@ fn url(addr: SocketAddr) -> String {
 /// # Errors
 /// See [`Error`]: binding, the data directory, the database, the keys.
 pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
+    // Before anything binds or writes: a bad `issuer_ca` stops here.
+    let issuer_tls = crate::sts::issuer_tls(config.issuer_ca.as_deref())?;
     let app_listener = bind(config.bind, config.app_port, "--app-port").await?;
     let s3_listener = bind(config.bind, config.s3_port, "--s3-port").await?;
     let issuer_listener = bind(config.bind, config.issuer_port, "--issuer-port").await?;
@@ -319,8 +321,8 @@ pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
         DEFAULT_IDENTITY_POOL_ID.to_owned(),
         config.min_session_seconds,
         app_url.clone(),
-        config.issuer_ca.as_deref(),
-    )?;
+        issuer_tls,
+    );
     let mut redirect_uris = vec![format!("{app_url}/"), format!("{app_url}/callback")];
     redirect_uris.extend(config.redirect_uris.iter().cloned());
     let issuer_service = IssuerService::new(

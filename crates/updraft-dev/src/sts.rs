@@ -162,7 +162,9 @@ pub(crate) struct Sts {
 
 /// The TLS client configuration for `https://` issuers: Mozilla's roots, and the
 /// certificates of the PEM file `extra_ca`.
-fn issuer_tls(extra_ca: Option<&std::path::Path>) -> Result<rustls::ClientConfig, crate::Error> {
+pub(crate) fn issuer_tls(
+    extra_ca: Option<&std::path::Path>,
+) -> Result<rustls::ClientConfig, crate::Error> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
 
@@ -242,7 +244,7 @@ fn fetch_failed(url: &str, e: &(dyn std::error::Error + 'static)) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    if text.contains("certificate") {
+    if text.contains("UnknownIssuer") {
         text.push_str(
             ". If the issuer's certificate comes from a private CA, name a PEM file of that \
              CA as `issuer_ca` in the configuration",
@@ -293,17 +295,17 @@ impl Sts {
         identity_pool_id: String,
         min_duration: u32,
         app_origin: String,
-        issuer_ca: Option<&std::path::Path>,
-    ) -> Result<Sts, crate::Error> {
+        issuer_tls: rustls::ClientConfig,
+    ) -> Sts {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(issuer_tls(issuer_ca)?)
+            .with_tls_config(issuer_tls)
             .https_or_http()
             .enable_http1()
             .build();
         let client =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build(https);
-        Ok(Sts {
+        Sts {
             key,
             role: Arc::new(role),
             guest_role: Arc::new(guest_role),
@@ -312,7 +314,7 @@ impl Sts {
             app_origin,
             jwks: Arc::default(),
             client,
-        })
+        }
     }
 
     /// Whether a request to the S3 origin is an STS call: a GET query or POST form
