@@ -63,8 +63,22 @@ fn start_moto() -> Moto {
         .stderr(Stdio::null())
         .spawn()
         .expect("moto_server starts");
+    // Ready when it answers HTTP, not when it accepts a connection: a freshly started
+    // moto (a cold venv) has reset the first request after accepting the probe.
+    let answers = || {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let mut head = [0u8; 5];
+        s.write_all(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .is_ok()
+            && s.read_exact(&mut head).is_ok()
+            && &head == b"HTTP/"
+    };
     for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        if answers() {
             return Moto {
                 child,
                 url: format!("http://127.0.0.1:{port}"),
