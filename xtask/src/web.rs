@@ -430,6 +430,25 @@ pub(crate) fn e2e(modules: &Path, aws_cli: Option<&Path>) -> Result<(u64, u64, V
     Ok((passed, failed, names))
 }
 
+/// `entry` and what it imports from `modules`, bundled and minified for a browser page
+/// into `out` (esbuild): how the benches load the peers.
+fn bundle(modules: &Path, entry: &Path, out: &Path) -> Result<()> {
+    run(
+        Command::new(modules.join(".bin").join("esbuild"))
+            .arg(entry)
+            .args([
+                "--bundle",
+                "--minify",
+                "--format=esm",
+                "--platform=browser",
+                "--log-level=error",
+            ])
+            .arg(format!("--outfile={}", out.display()))
+            .env("NODE_PATH", modules),
+        &format!("esbuild (bundling {})", entry.display()),
+    )
+}
+
 /// `cargo xtask bench web [--runs N] [--big-mib N]`: the package's Uploader against the
 /// AWS SDK v3's lib-storage and POST-policy forms, in one headless Chromium against one
 /// release `updraft dev` (crates/updraft-web/bench/web.mjs prints the table).
@@ -458,20 +477,7 @@ pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
     )?;
     let dir = root().join("crates").join("updraft-web").join("bench");
     let peers = target_dir().join("web").join("bench").join("peers.js");
-    run(
-        Command::new(modules.join(".bin").join("esbuild"))
-            .arg(dir.join("peers.js"))
-            .args([
-                "--bundle",
-                "--minify",
-                "--format=esm",
-                "--platform=browser",
-                "--log-level=warning",
-            ])
-            .arg(format!("--outfile={}", peers.display()))
-            .env("NODE_PATH", &modules),
-        "esbuild (bundling the peers)",
-    )?;
+    bundle(&modules, &dir.join("peers.js"), &peers)?;
     let ok = Command::new("node")
         .arg(dir.join("web.mjs"))
         .env("UPDRAFT_BIN", target_dir().join("release").join("updraft"))
@@ -549,22 +555,9 @@ pub(crate) fn bench_size() -> Result<std::process::ExitCode> {
         ours,
     )];
     for SizePeer { entry, what, .. } in SIZE_PEERS {
-        let bundle = out.join(entry);
-        run(
-            Command::new(modules.join(".bin").join("esbuild"))
-                .arg(dir.join(entry))
-                .args([
-                    "--bundle",
-                    "--minify",
-                    "--format=esm",
-                    "--platform=browser",
-                    "--log-level=error",
-                ])
-                .arg(format!("--outfile={}", bundle.display()))
-                .env("NODE_PATH", &modules),
-            &format!("esbuild (bundling {entry})"),
-        )?;
-        rows.push(((*what).to_owned(), gzip_size(&bundle)?));
+        let bundled = out.join(entry);
+        bundle(&modules, &dir.join(entry), &bundled)?;
+        rows.push(((*what).to_owned(), gzip_size(&bundled)?));
     }
     println!("\n| what a page loads | KiB gzip -9 | updraft ÷ this |");
     println!("|---|---:|---:|");

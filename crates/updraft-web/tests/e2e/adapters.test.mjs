@@ -6,15 +6,11 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { startDev, browser, bytes, get, setup, addFiles, events, waitFor } from "./harness.mjs";
+import { demoPage, bytes, get, addFiles, events, waitFor } from "./harness.mjs";
 
 let dev, b, page;
 before(async () => {
-  dev = await startDev();
-  b = await browser();
-  page = await b.newPage();
-  await page.goto(`${dev.app_url}/`);
-  await setup(page);
+  ({ dev, b, page } = await demoPage());
 });
 after(async () => {
   await b?.close();

@@ -125,6 +125,16 @@ export async function setup(page) {
   });
 }
 
+/** A stack, a browser and a page on the demo origin with `setup` done (not signed in). */
+export async function demoPage() {
+  const dev = await startDev();
+  const b = await browser();
+  const page = await b.newPage();
+  await page.goto(`${dev.app_url}/`);
+  await setup(page);
+  return { dev, b, page };
+}
+
 /** Adds the files at `paths` to uploader `name` in the page and starts it; resolves to their ids. */
 export async function addFiles(page, name, paths) {
   const input = await page.evaluate(() => T.input());
