@@ -12,17 +12,8 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use crate::{cache_dir, cargo, ensure_wasm_target, root, succeeds};
-
-/// npm packages the browser build and tests use, pinned: wasm-opt, the Chromium driver,
-/// and the bundler the package is checked with.
-pub(crate) const NPM_WEB: &[(&str, &str)] = &[
-    ("binaryen", "132.0.0"),
-    ("playwright-core", "1.64.1"),
-    ("vite", "7.3.1"),
-    ("oidc-provider", "9.13.3"),
-    ("esbuild", "0.27.7"),
-];
+use crate::tools::{self, NPM_WEB, ensure_npm};
+use crate::{cargo, root};
 
 /// The headless API's budget: every file a page may load for it, gzip -9 (issue 7).
 pub(crate) const BUDGET_GZIP_BYTES: u64 = 30 * 1024;
@@ -41,100 +32,6 @@ pub(crate) fn target_dir() -> PathBuf {
 /// Where `cargo xtask web` puts the package.
 pub(crate) fn pkg_dir() -> PathBuf {
     target_dir().join("web").join("pkg")
-}
-
-/// Installs `packages` (name, exact version) with npm into `~/.cache/updraft/node`
-/// unless there; returns its `node_modules`.
-pub(crate) fn ensure_npm(packages: &[(&str, &str)]) -> Result<PathBuf> {
-    let dir = cache_dir().join("node");
-    let modules = dir.join("node_modules");
-    if !succeeds(Command::new("node").arg("--version")) {
-        bail!("`node` is needed for the browser build and tests: install Node.js 18 or newer");
-    }
-    let missing: Vec<String> = packages
-        .iter()
-        .filter(|(name, version)| {
-            let manifest = modules.join(name).join("package.json");
-            let text = std::fs::read_to_string(manifest).unwrap_or_default();
-            !text.contains(&format!("\"version\": \"{version}\""))
-        })
-        .map(|(name, version)| format!("{name}@{version}"))
-        .collect();
-    if missing.is_empty() {
-        return Ok(modules);
-    }
-    println!(
-        "xtask: installing {} (npm) into {}",
-        missing.join(" "),
-        dir.display()
-    );
-    std::fs::create_dir_all(&dir)?;
-    let out = Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--prefix"])
-        .arg(&dir)
-        .args(&missing)
-        .output()
-        .context("`npm` could not run: install Node.js with npm")?;
-    if !out.status.success() {
-        bail!(
-            "`npm install {}` into {} failed (is the npm registry reachable?):\n{}",
-            missing.join(" "),
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(modules)
-}
-
-/// The wasm-bindgen version Cargo.lock pins (`=` in crates/updraft-web/Cargo.toml).
-fn locked_wasm_bindgen() -> Result<String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock"))?;
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\""
-            && let Some(v) = lines
-                .next()
-                .and_then(|l| l.strip_prefix("version = \""))
-                .and_then(|v| v.strip_suffix('"'))
-        {
-            return Ok(v.to_owned());
-        }
-    }
-    bail!("Cargo.lock has no wasm-bindgen entry")
-}
-
-/// The `wasm-bindgen` CLI matching Cargo.lock, installed into `~/.cache/updraft/bin`.
-/// Without `--locked`: with it, a dependency it pins is missing from the registry.
-fn ensure_wasm_bindgen() -> Result<PathBuf> {
-    let version = locked_wasm_bindgen()?;
-    let bin = cache_dir().join("bin").join("wasm-bindgen");
-    let have = Command::new(&bin)
-        .arg("--version")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    if have == format!("wasm-bindgen {version}") {
-        return Ok(bin);
-    }
-    println!(
-        "xtask: installing wasm-bindgen-cli {version} into {}",
-        cache_dir().display()
-    );
-    let ok = cargo()
-        .args([
-            "install",
-            "wasm-bindgen-cli",
-            "--version",
-            &version,
-            "--root",
-        ])
-        .arg(cache_dir())
-        .status()?
-        .success();
-    if !ok {
-        bail!("`cargo install wasm-bindgen-cli --version {version}` failed");
-    }
-    Ok(bin)
 }
 
 fn run(cmd: &mut Command, what: &str) -> Result<()> {
@@ -163,35 +60,97 @@ const WASM_RUSTFLAGS: &str = "--cfg sha2_backend_soft=\"compact\" -Zunstable-opt
 /// [`WASM_RUSTFLAGS`]' stable part, for a toolchain that refuses the others.
 const WASM_STABLE_RUSTFLAGS: &str = "--cfg sha2_backend_soft=\"compact\"";
 
-/// The standard library's sources, which `-Zbuild-std` compiles: rustup's `rust-src`.
-fn ensure_rust_src() -> Result<()> {
-    let sysroot = Command::new("rustc")
-        .args(["--print", "sysroot"])
-        .output()
-        .context("`rustc` could not run")?;
-    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
-    let library = sysroot.join("lib/rustlib/src/rust/library");
-    if library.join("std").exists() {
-        return Ok(());
+/// What the package is built from: the sources of the two crates it compiles, its JS, the
+/// lock file, the build's own code and pins, and the toolchain. `build_if_stale` rebuilds
+/// when their digest changes.
+const PKG_INPUTS: &[&str] = &[
+    "Cargo.toml",
+    "Cargo.lock",
+    ".cargo/config.toml",
+    "crates/updraft-core/Cargo.toml",
+    "crates/updraft-core/src",
+    "crates/updraft-web/Cargo.toml",
+    "crates/updraft-web/src",
+    "crates/updraft-web/js",
+    "xtask/src/web.rs",
+    "xtask/src/tools.rs",
+];
+
+/// The file beside [`pkg_dir`] holding the SHA-256 of the inputs it was built from.
+fn stamp_file() -> PathBuf {
+    target_dir().join("web").join("pkg.inputs-sha256")
+}
+
+/// SHA-256 over [`PKG_INPUTS`] (each file's path and bytes, in path order) and the
+/// output of `rustc --version`, as hex.
+fn inputs_digest() -> Result<String> {
+    use sha2::{Digest, Sha256};
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+        for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else {
+                out.push(path);
+            }
+        }
+        Ok(())
     }
-    println!("xtask: installing the rust-src component (the wasm build compiles std)");
-    let ok = Command::new("rustup")
-        .args(["component", "add", "rust-src"])
-        .status()
-        .context("rustup is needed to add rust-src: install it from https://rustup.rs")?
-        .success();
-    if !ok {
-        bail!("`rustup component add rust-src` failed; run it by hand and retry");
+    let root = root();
+    let mut files = Vec::new();
+    for input in PKG_INPUTS {
+        let path = root.join(input);
+        if path.is_dir() {
+            walk(&path, &mut files)?;
+        } else {
+            files.push(path);
+        }
     }
-    Ok(())
+    files.sort();
+    let mut hash = Sha256::new();
+    for file in &files {
+        let relative = file.strip_prefix(&root).unwrap_or(file);
+        hash.update(relative.to_string_lossy().as_bytes());
+        hash.update([0]);
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(&bytes);
+    }
+    let rustc = Command::new("rustc").arg("--version").output()?;
+    hash.update(&rustc.stdout);
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Builds the package unless [`pkg_dir`] holds one built from the current inputs
+/// (`cargo xtask dev`); returns the directory.
+pub(crate) fn build_if_stale() -> Result<PathBuf> {
+    let digest = inputs_digest()?;
+    let built = std::fs::read_to_string(stamp_file()).unwrap_or_default();
+    if built.trim() == digest && pkg_dir().join("updraft.js").is_file() {
+        println!(
+            "xtask: the browser package is up to date ({})",
+            pkg_dir().display()
+        );
+        return Ok(pkg_dir());
+    }
+    println!(
+        "xtask: building the browser package ({}; its sources changed since the last build)",
+        if built.is_empty() {
+            "none built yet"
+        } else {
+            "stale"
+        }
+    );
+    build()
 }
 
 /// Builds the package into [`pkg_dir`] and prints its sizes; returns the directory.
 pub(crate) fn build() -> Result<PathBuf> {
-    ensure_wasm_target()?;
-    let bindgen = ensure_wasm_bindgen()?;
+    let digest = inputs_digest()?;
+    tools::ensure_wasm_target()?;
+    tools::ensure_rust_src()?;
+    let bindgen = tools::ensure_wasm_bindgen()?;
     let modules = ensure_npm(NPM_WEB)?;
-    ensure_rust_src()?;
     let wasm_build = |size_flags: bool| {
         let mut cmd = cargo();
         cmd.args([
@@ -314,6 +273,9 @@ pub(crate) fn build() -> Result<PathBuf> {
         "esbuild --minify",
     )?;
     print_sizes(&pkg)?;
+    // The digest of the inputs as they were when the build started: an edit made during
+    // the build leaves the package stale, as it is.
+    std::fs::write(stamp_file(), digest)?;
     Ok(pkg)
 }
 
@@ -367,19 +329,6 @@ fn print_sizes(pkg: &Path) -> Result<u64> {
     Ok(total)
 }
 
-/// Debian's Chromium and ChromeDriver, for the browser tests.
-pub(crate) fn ensure_chromium() -> Result<()> {
-    let have = |bin: &str| succeeds(Command::new(bin).arg("--version"));
-    if have("chromium") && have("chromedriver") {
-        return Ok(());
-    }
-    crate::apt_install(&["chromium", "chromium-driver"], "the browser tests")?;
-    if !have("chromium") {
-        bail!("`apt-get install chromium` left no working chromium; install it by hand");
-    }
-    Ok(())
-}
-
 /// Runs the end-to-end tests (`crates/updraft-web/tests/e2e/*.test.mjs`, node's test
 /// runner driving Chromium against `updraft dev`); returns (passed, failed, names of
 /// failures).
@@ -403,6 +352,7 @@ pub(crate) fn e2e(modules: &Path, aws_cli: Option<&Path>) -> Result<(u64, u64, V
         .current_dir(root())
         .env("UPDRAFT_BIN", target_dir().join("debug").join("updraft"))
         .env("UPDRAFT_NODE_MODULES", modules)
+        .env("CHROMIUM", tools::CHROMIUM_BIN)
         .stdout(Stdio::piped());
     if let Some(aws) = aws_cli {
         cmd.env("UPDRAFT_AWS_CLI", aws);
@@ -462,15 +412,9 @@ pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
             _ => bail!("unknown flag {a}; use --runs N, --big-mib N"),
         }
     }
-    ensure_chromium()?;
+    tools::ensure_apt(tools::APT_CHROMIUM, "the browser bench")?;
     let pkg = build()?;
-    let modules = ensure_npm(&[
-        ("@aws-sdk/client-s3", "3.1175.0"),
-        ("@aws-sdk/lib-storage", "3.1175.0"),
-        ("@aws-sdk/s3-presigned-post", "3.1164.0"),
-        ("@uppy/core", "6.3.1"),
-        ("@uppy/aws-s3", "6.3.1"),
-    ])?;
+    let modules = ensure_npm(tools::NPM_BENCH)?;
     run(
         cargo().args(["build", "--release", "--locked", "-p", "updraft"]),
         "cargo build --release -p updraft",
@@ -498,13 +442,13 @@ pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
 /// A peer `cargo xtask bench size` weighs: its npm packages (pinned), its entry under
 /// `crates/updraft-web/bench/size/` (importing what a page needs for the same job, as far
 /// as the peer does it), and what a page gets from it.
-struct SizePeer {
-    npm: &'static [(&'static str, &'static str)],
+pub(crate) struct SizePeer {
+    pub(crate) npm: &'static [(&'static str, &'static str)],
     entry: &'static str,
     what: &'static str,
 }
 
-const SIZE_PEERS: &[SizePeer] = &[
+pub(crate) const SIZE_PEERS: &[SizePeer] = &[
     SizePeer {
         npm: &[
             ("@aws-sdk/client-s3", "3.1175.0"),

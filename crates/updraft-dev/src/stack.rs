@@ -144,6 +144,9 @@ pub struct StackInfo {
     pub cognito_endpoint: String,
     /// The identity pool whose guests may upload under `guest/<identity id>/`.
     pub identity_pool_id: String,
+    /// The browser package the app serves under `/pkg/`; `None` when it is not built, and
+    /// the app's page then says how to build it.
+    pub web_pkg: Option<PathBuf>,
 }
 
 impl Drop for StackInfo {
@@ -167,6 +170,7 @@ impl std::fmt::Debug for StackInfo {
             .field("role_arn", &self.role_arn)
             .field("cognito_endpoint", &self.cognito_endpoint)
             .field("identity_pool_id", &self.identity_pool_id)
+            .field("web_pkg", &self.web_pkg)
             .finish()
     }
 }
@@ -363,13 +367,14 @@ pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
         role_arn: DEFAULT_ROLE_ARN.to_owned(),
         cognito_endpoint: url(s3_addr),
         identity_pool_id: DEFAULT_IDENTITY_POOL_ID.to_owned(),
-    };
-    let app = Arc::new(crate::app::App {
-        config: crate::app::config_json(&info),
-        pkg: match &config.web_pkg {
+        web_pkg: match &config.web_pkg {
             Some(dir) => dir.join("updraft.js").is_file().then(|| dir.clone()),
             None => crate::app::find_pkg(),
         },
+    };
+    let app = Arc::new(crate::app::App {
+        config: crate::app::config_json(&info),
+        pkg: info.web_pkg.clone(),
     });
     let (tx, rx) = watch::channel(false);
     let tasks = vec![

@@ -12,7 +12,9 @@ use common::*;
 use updraft_dev::StackInfo;
 
 async fn rclone(info: &StackInfo, home: &Path, args: &[&str]) -> String {
-    let mut cmd = Command::new("rclone");
+    // `cargo xtask test` names the pinned Debian build (UPDRAFT_RCLONE).
+    let mut cmd =
+        Command::new(std::env::var_os("UPDRAFT_RCLONE").unwrap_or_else(|| "rclone".into()));
     cmd.args(args)
         .args([
             "--s3-upload-cutoff",

@@ -142,6 +142,18 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
             info.admin_access_key_id,
             stack.stack_file().display()
         );
+        match &info.web_pkg {
+            Some(_) => println!(
+                "\nOpen {} in a browser: sign in with any name (the dev issuer asks no \
+                 password), choose files, and each stored file gets a link.",
+                info.app_url
+            ),
+            None => println!(
+                "\nThe browser package is not built, so {} only says how to build it: run \
+                 `cargo xtask dev` (it builds the package first) or `cargo xtask web`.",
+                info.app_url
+            ),
+        }
         tokio::signal::ctrl_c()
             .await
             .context("cannot wait for Ctrl-C")?;
