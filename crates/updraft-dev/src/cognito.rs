@@ -84,13 +84,11 @@ impl Sts {
             .chars()
             .filter(|c| *c != '-')
             .collect();
-        if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let mut raw = [0u8; 16];
+        if hex::decode_to_slice(&hex, &mut raw).is_err() {
             return false;
         }
-        let mut first = [0u8; 8];
-        for (i, f) in first.iter_mut().enumerate() {
-            *f = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).unwrap_or(0);
-        }
+        let first: [u8; 8] = std::array::from_fn(|i| raw[i]);
         self.guest_id(&first) == id
     }
 

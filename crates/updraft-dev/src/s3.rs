@@ -1254,7 +1254,10 @@ impl S3 for Backend {
         let out = self.list_objects_v2(v2).await?;
         Ok(out.map_output(|o| {
             let next_marker = if o.is_truncated == Some(true) && o.delimiter.is_some() {
-                o.next_continuation_token.as_deref().map(decode_token)
+                // A token this store just made: it decodes.
+                o.next_continuation_token
+                    .as_deref()
+                    .and_then(|t| decode_token(t).ok())
             } else {
                 None
             };
@@ -1283,7 +1286,7 @@ impl S3 for Backend {
         let delimiter = i.delimiter.clone().filter(|d| !d.is_empty());
         let max = max_keys(i.max_keys);
         let after = match &i.continuation_token {
-            Some(t) => Some(decode_token(t)),
+            Some(t) => Some(decode_token(t)?),
             None => i.start_after.clone(),
         };
         let store = self.store.clone();
@@ -1759,16 +1762,7 @@ impl S3 for Backend {
         if combined.is_none() && full.is_some() {
             self.hash_segments(&segments, &mut hasher).await?;
         }
-        let mut md5s = Md5::new();
-        for p in &chosen {
-            let mut raw = [0u8; 16];
-            for (j, b) in raw.iter_mut().enumerate() {
-                *b = u8::from_str_radix(p.etag.get(j * 2..j * 2 + 2).unwrap_or("00"), 16)
-                    .unwrap_or(0);
-            }
-            md5s.update(&raw);
-        }
-        let etag_value = format!("{}-{}", hex(&md5s.finalize()), chosen.len());
+        let etag_value = multipart_etag(&chosen, &i.upload_id)?;
         let checksums = if let Some((name, crc)) = combined {
             let b64 = |bytes: &[u8]| Some(B64.encode(bytes));
             let narrow = |v: u64| u32::try_from(v).unwrap_or_default().to_be_bytes();
@@ -1983,17 +1977,68 @@ fn checksum_algorithms(c: &Checksums) -> Option<Vec<dto::ChecksumAlgorithm>> {
     (!v.is_empty()).then_some(v)
 }
 
+/// S3's ETag of a multipart object: the MD5 of its parts' binary MD5s, then `-` and the
+/// number of parts.
+fn multipart_etag(parts: &[PartMeta], upload_id: &str) -> S3Result<String> {
+    let mut md5s = Md5::new();
+    for p in parts {
+        // Each part's ETag is the hex MD5 this store wrote: anything else is damage to the
+        // metadata, said as such rather than hashed as zeros (issue 15).
+        let mut raw = [0u8; 16];
+        hex::decode_to_slice(&p.etag, &mut raw).map_err(|_| {
+            internal(format!(
+                "a stored part ETag of upload {upload_id} is not a hex MD5 ({:?}): the store's \
+                 metadata is damaged; abort the upload and send it again",
+                p.etag
+            ))
+        })?;
+        md5s.update(&raw);
+    }
+    Ok(format!("{}-{}", hex(&md5s.finalize()), parts.len()))
+}
+
 /// Continuation tokens are opaque to clients: the hex of the last key or prefix returned.
 fn encode_token(last: &str) -> String {
     hex(last.as_bytes())
 }
 
-fn decode_token(t: &str) -> String {
-    let bytes: Vec<u8> = (0..t.len() / 2)
-        .filter_map(|i| {
-            t.get(i * 2..i * 2 + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect();
-    String::from_utf8(bytes).unwrap_or_default()
+/// The key a continuation token of [`encode_token`] continues after; a token this store
+/// did not make is refused as S3 refuses it (`InvalidArgument`), rather than restarting
+/// the listing (issue 15).
+fn decode_token(t: &str) -> S3Result<String> {
+    hex::decode(t)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| s3_error!(InvalidArgument, "The continuation token provided is incorrect"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn part(etag: &str) -> PartMeta {
+        PartMeta {
+            file: "f".into(),
+            size: 1,
+            etag: etag.into(),
+            last_modified_ms: 0,
+            checksums: Checksums::default(),
+            full_crc: None,
+        }
+    }
+
+    #[test]
+    fn r15_a_damaged_part_etag_is_an_error_not_zeros() {
+        // S3's documented form: MD5 of the binary part MD5s, "-", the count.
+        let good = [part("0cc175b9c0f1b6a831c399e269772661"), part("92eb5ffee6ae2fec3ad71c777531578f")];
+        let etag = multipart_etag(&good, "u1").unwrap();
+        assert!(etag.ends_with("-2") && etag.len() == 34, "{etag}");
+        for bad in ["not-hex", "0cc175b9", ""] {
+            let err = multipart_etag(&[part(bad)], "u1").unwrap_err();
+            let text = err.message().unwrap_or_default().to_owned();
+            assert_eq!(*err.code(), S3ErrorCode::InternalError, "{bad}");
+            assert!(text.contains("u1") && text.contains("damaged"), "{bad}: {text}");
+        }
+    }
 }

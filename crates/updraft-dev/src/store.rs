@@ -216,12 +216,7 @@ pub(crate) fn random_id() -> Result<String, getrandom::Error> {
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    hex::encode(bytes)
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Res<T> {

@@ -284,7 +284,7 @@ async fn r4_odd_keys_round_trip() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn r4_list_prefix_delimiter_continuation() {
+async fn r4_r15_list_prefix_delimiter_continuation() {
     let dir = TempDir::new("list");
     let stack = start(&dir.0).await;
     let info = stack.info();
@@ -347,6 +347,18 @@ async fn r4_list_prefix_delimiter_continuation() {
             && r.contains("<KeyCount>2</KeyCount>"),
         "{r}"
     );
+    // A token this store did not make is refused, as S3 refuses it, instead of starting
+    // the listing again from the first key (issue 15).
+    for bad in ["zz", "abc", "ff"] {
+        let r = admin(info, list(vec![("continuation-token", bad)])).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+        let text = r.text();
+        assert!(
+            text.contains("<Code>InvalidArgument</Code>")
+                && text.contains("continuation token provided is incorrect"),
+            "{bad}: {text}"
+        );
+    }
     stack.stop().await;
 }
 
