@@ -390,3 +390,106 @@ fn a_stall_timeout_of_zero_never_abandons_and_sets_no_timer_r7() {
     e.handle_timeout(NOW + 86_400_000);
     assert_eq!(e.poll_action(NOW + 86_400_000), None);
 }
+
+/// Advances time until the engine sends something; returns (id, url, body range).
+fn next_send(e: &mut Engine, at: &mut u64) -> (updraft_core::engine::RequestId, String, Option<(u64, u64)>) {
+    let limit = *at + 600_000;
+    loop {
+        match e.poll_action(*at) {
+            Some(Action::Send { id, request, body, .. }) => return (id, request.url(), body),
+            Some(_) => {}
+            None => {
+                *at = e.poll_timeout().expect("the engine waits for nothing").max(*at);
+                assert!(*at < limit, "nothing was sent within ten minutes");
+                e.handle_timeout(*at);
+            }
+        }
+    }
+}
+
+fn status(code: u16, body: &str) -> Response {
+    Response {
+        status: code,
+        ..ok(&[], body)
+    }
+}
+
+/// A ListMultipartUploads page that fails is asked for again from its own marker: before
+/// the fix the marker was dropped before the page parsed, so the retry started again at
+/// page one and listed the same orphans twice.
+#[test]
+fn r15_a_failed_listing_page_is_retried_from_its_marker() {
+    let mut e = Engine::new(config(), 1);
+    e.set_credentials(Credentials::new("AKID", "secret"), NOW);
+    let file = e.add(spec("big.bin", 20 * 1024 * 1024)).unwrap();
+    let mut at = NOW;
+    // The first CreateMultipartUpload's answer is lost: an upload may exist that we never
+    // heard of, so after completing, the engine lists and aborts what it left behind.
+    let (id, url, _) = next_send(&mut e, &mut at);
+    assert!(url.ends_with("?uploads"), "{url}");
+    e.handle_response(id, Err(Error::Network { detail: "reset".into() }), at);
+    let (id, url, _) = next_send(&mut e, &mut at);
+    assert!(url.ends_with("?uploads"), "{url}");
+    e.handle_response(
+        id,
+        Ok(ok(
+            &[],
+            "<InitiateMultipartUploadResult><UploadId>ours</UploadId></InitiateMultipartUploadResult>",
+        )),
+        at,
+    );
+    for n in 1..=3 {
+        let (id, url, _) = next_send(&mut e, &mut at);
+        assert!(url.contains(&format!("partNumber={n}")), "{url}");
+        e.handle_response(id, Ok(ok(&[("etag", &format!("\"e{n}\""))], "")), at);
+    }
+    let (id, url, _) = next_send(&mut e, &mut at);
+    assert!(url.contains("uploadId=ours"), "CompleteMultipartUpload expected: {url}");
+    e.handle_response(
+        id,
+        Ok(ok(&[], "<CompleteMultipartUploadResult><ETag>\"x-3\"</ETag></CompleteMultipartUploadResult>")),
+        at,
+    );
+    let page = |uploads: &[&str], next: Option<&str>| {
+        let entries: String = uploads
+            .iter()
+            .map(|u| format!("<Upload><Key>alice/big.bin</Key><UploadId>{u}</UploadId></Upload>"))
+            .collect();
+        let (truncated, markers) = match next {
+            Some(u) => (
+                "true",
+                format!("<NextKeyMarker>alice/big.bin</NextKeyMarker><NextUploadIdMarker>{u}</NextUploadIdMarker>"),
+            ),
+            None => ("false", String::new()),
+        };
+        format!(
+            "<ListMultipartUploadsResult><Bucket>uploads</Bucket><IsTruncated>{truncated}</IsTruncated>{markers}{entries}</ListMultipartUploadsResult>"
+        )
+    };
+    let (id, url, _) = next_send(&mut e, &mut at);
+    assert!(url.contains("uploads") && !url.contains("upload-id-marker"), "page one: {url}");
+    e.handle_response(id, Ok(ok(&[], &page(&["lost1"], Some("lost1")))), at);
+    let (id, url, _) = next_send(&mut e, &mut at);
+    assert!(url.contains("upload-id-marker=lost1"), "page two: {url}");
+    e.handle_response(
+        id,
+        Ok(status(500, "<Error><Code>InternalError</Code><Message>try again</Message></Error>")),
+        at,
+    );
+    let (id, url, _) = next_send(&mut e, &mut at);
+    assert!(
+        url.contains("upload-id-marker=lost1"),
+        "the failed page two is asked for again, not page one: {url}"
+    );
+    e.handle_response(id, Ok(ok(&[], &page(&["lost2"], None))), at);
+    // Each orphan is aborted once, then the file completes.
+    let mut aborted = Vec::new();
+    while e.status(file) != Some(FileStatus::Completed) {
+        let (id, url, _) = next_send(&mut e, &mut at);
+        assert!(url.contains("uploadId=lost"), "an abort expected: {url}");
+        aborted.push(url.rsplit('=').next().unwrap().to_owned());
+        e.handle_response(id, Ok(Response { status: 204, ..ok(&[], "") }), at);
+    }
+    aborted.sort();
+    assert_eq!(aborted, ["lost1", "lost2"]);
+}

@@ -74,7 +74,7 @@ use crate::retry::{Backoff, Disposition, RetryConfig, classify};
 use crate::s3::{
     AbortMultipartUpload, Checksums, CompleteMultipartUpload, CompletedPart, CreateMultipartUpload,
     Endpoint, HeadObject, ListMultipartUploads, ListParts, PostObject, PutObject, PutOptions,
-    UploadPart,
+    S3ErrorKind, UploadPart,
 };
 use crate::sigv4::{PostPolicy, Signer, SigningParams};
 use crate::{Credentials, Error, Timestamp};
@@ -1222,11 +1222,13 @@ impl Engine {
                         *slot = None;
                         continue;
                     }
+                    // Our own CRC of a part we sent; a part this device has no record of is
+                    // used without one (S3's listed checksum is not ours to vouch for), and
+                    // the whole-object checksum is then left to S3.
                     let crc = slot
                         .as_ref()
                         .filter(|d| d.etag == p.etag)
-                        .and_then(|d| d.crc)
-                        .or_else(|| listed_crc(self.config.checksum, &p.checksums));
+                        .and_then(|d| d.crc);
                     *slot = Some(DonePart {
                         etag: p.etag.clone(),
                         crc,
@@ -1332,15 +1334,17 @@ impl Engine {
                 }
             }
             Op::ListUploads => {
-                let marker = u.list_marker.take();
+                // The marker stays until the page parses: a page that fails is asked for
+                // again from the same place, not from the first page (issue 15).
                 let list = ListMultipartUploads {
                     bucket,
                     prefix: Some(key.clone()),
-                    key_marker: marker.as_ref().map(|m| m.0.clone()),
-                    upload_id_marker: marker.map(|m| m.1),
+                    key_marker: u.list_marker.as_ref().map(|m| m.0.clone()),
+                    upload_id_marker: u.list_marker.as_ref().map(|m| m.1.clone()),
                     max_uploads: None,
                 };
                 let page = list.parse(resp)?;
+                u.list_marker = None;
                 let ours = u.upload_id.clone();
                 u.orphans.extend(
                     page.uploads
@@ -1399,7 +1403,7 @@ impl Engine {
     ) {
         let op = r.op;
         let temporary = self.credentials.temporary();
-        let no_such_upload = matches!(&error, Error::S3(s) if s.code == "NoSuchUpload");
+        let no_such_upload = matches!(&error, Error::S3(s) if s.kind == S3ErrorKind::NoSuchUpload);
         let Some(u) = self.uploads.get_mut(&file) else {
             return;
         };
@@ -1996,12 +2000,6 @@ fn part_checksums(algorithm: Option<ChecksumAlgorithm>, crc: Option<u64>) -> Che
     c
 }
 
-/// The part's CRC from a ListParts entry is not decoded: a part this device has no
-/// record of is used without one, and the whole-object checksum is then left to S3.
-fn listed_crc(_algorithm: Option<ChecksumAlgorithm>, _c: &Checksums) -> Option<u64> {
-    None
-}
-
 /// Compares the checksum S3 echoed (when CORS lets us see it) with ours.
 fn verify_checksum(
     key: &str,
@@ -2029,7 +2027,7 @@ fn verify_checksum(
 /// is what aborting wanted.
 fn aborted_or_gone(op: &AbortMultipartUpload, resp: &Response) -> Result<(), Error> {
     op.parse(resp).or_else(|e| match &e {
-        Error::S3(s) if s.code == "NoSuchUpload" => Ok(()),
+        Error::S3(s) if s.kind == S3ErrorKind::NoSuchUpload => Ok(()),
         _ => Err(e),
     })
 }
