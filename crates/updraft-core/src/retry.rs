@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::s3::S3ErrorKind;
 use crate::{Error, Timestamp};
 
 /// How often and how patiently requests are retried.
@@ -82,12 +83,12 @@ pub enum Disposition {
 
 /// Classifies a failed request.
 ///
-/// | failure | disposition |
+/// | failure ([`S3ErrorKind`]) | disposition |
 /// |---|---|
-/// | network error (no answer), 500, 502, 503 `SlowDown`, 504, 429, `RequestTimeout`, `BadDigest` | retry with backoff |
-/// | `RequestTimeTooSkewed`, `AccessDenied` "Request has expired" | correct the clock, retry |
-/// | `ExpiredToken`, `InvalidToken`, `ExpiredTokenException`, `TokenRefreshRequired`; `InvalidAccessKeyId` with temporary keys | refresh credentials, retry |
-/// | `AccessDenied`, `NoSuchBucket`, `InvalidAccessKeyId` with long-term keys, `EntityTooLarge`, `InvalidPart`, `SignatureDoesNotMatch`, anything else | fail |
+/// | network error (no answer); the kinds [`S3ErrorKind::is_retryable`] names: `SlowDown` (503, 429), `ServerError` (500, 502, 504), `RequestTimeout`, `BadDigest` | retry with backoff |
+/// | `ClockSkew`; `AccessDenied` "Request has expired" | correct the clock, retry |
+/// | `ExpiredCredentials` (`ExpiredToken`, `InvalidToken`, `ExpiredTokenException`, `TokenRefreshRequired`); `UnknownAccessKey` with temporary keys | refresh credentials, retry |
+/// | every other kind (`AccessDenied`, `NoSuchBucket`, `UnknownAccessKey` with long-term keys, `EntityTooLarge`, `InvalidPart`, `InvalidDigest`, `InvalidCredentials`, …) | fail |
 ///
 /// `signed_at` is the time the request was signed for; the server's time comes from the
 /// error body's `ServerTime`, else from the answer's `Date` header where CORS exposes it.
@@ -106,18 +107,16 @@ pub fn classify(
         .server_time
         .or(date_header)
         .map(|server| server.unix() - signed_at.unix());
-    match (e.code.as_str(), e.status) {
-        ("RequestTimeTooSkewed", _) => Disposition::CorrectClock { adjust_secs: skew },
-        ("AccessDenied", _) if e.message.contains("Request has expired") => {
+    // What S3's code means is decided once, in `S3ErrorKind::classify`, which also gives
+    // the advice a user reads; this says what the engine does about each kind.
+    match e.kind {
+        S3ErrorKind::ClockSkew => Disposition::CorrectClock { adjust_secs: skew },
+        S3ErrorKind::AccessDenied if e.message.contains("Request has expired") => {
             Disposition::CorrectClock { adjust_secs: skew }
         }
-        ("ExpiredToken" | "InvalidToken" | "ExpiredTokenException" | "TokenRefreshRequired", _) => {
-            Disposition::RefreshCredentials
-        }
-        ("InvalidAccessKeyId", _) if temporary_keys => Disposition::RefreshCredentials,
-        ("RequestTimeout" | "SlowDown" | "InternalError" | "ServiceUnavailable", _)
-        | ("BadDigest" | "XAmzContentSHA256Mismatch", _)
-        | (_, 429 | 500 | 502 | 503 | 504) => Disposition::Retry,
+        S3ErrorKind::ExpiredCredentials => Disposition::RefreshCredentials,
+        S3ErrorKind::UnknownAccessKey if temporary_keys => Disposition::RefreshCredentials,
+        kind if kind.is_retryable() => Disposition::Retry,
         _ => Disposition::Fail,
     }
 }
@@ -225,6 +224,45 @@ mod tests {
         }
         let rejected = Error::Signing { detail: "x".into() };
         assert_eq!(c(&rejected, true), Fail);
+    }
+
+    /// One table: what the engine does with an S3 error follows from its kind, the same
+    /// kind whose advice the user reads (issue 15). Before, `RequestTimeout` was retried
+    /// but classed `Other`, `InvalidDigest`/`InvalidChecksum` were classed retryable but
+    /// failed, and `InvalidToken` refreshed keys while its advice said to check them.
+    #[test]
+    fn r15_the_disposition_follows_the_kind_the_user_reads() {
+        let at = Timestamp::from_unix(1_000_000);
+        use Disposition::*;
+        use S3ErrorKind as K;
+        for (status, code, kind, disposition) in [
+            (400, "RequestTimeout", K::RequestTimeout, Retry),
+            (400, "BadDigest", K::BadDigest, Retry),
+            (400, "XAmzContentSHA256Mismatch", K::BadDigest, Retry),
+            (400, "InvalidDigest", K::InvalidDigest, Fail),
+            (400, "InvalidChecksum", K::InvalidDigest, Fail),
+            (400, "InvalidToken", K::ExpiredCredentials, RefreshCredentials),
+            (400, "ExpiredToken", K::ExpiredCredentials, RefreshCredentials),
+            (400, "ExpiredTokenException", K::ExpiredCredentials, RefreshCredentials),
+            (403, "InvalidAccessKeyId", K::UnknownAccessKey, RefreshCredentials),
+            (403, "SignatureDoesNotMatch", K::InvalidCredentials, Fail),
+            (500, "InternalError", K::ServerError, Retry),
+            (502, "BadGateway", K::ServerError, Retry),
+            (504, "GatewayTimeout", K::ServerError, Retry),
+            (503, "SlowDown", K::SlowDown, Retry),
+            (429, "TooManyRequests", K::SlowDown, Retry),
+            (501, "NotImplemented", K::Other, Fail),
+            (403, "AccessDenied", K::AccessDenied, Fail),
+        ] {
+            let e = s3_error(status, code, "", None);
+            let Error::S3(s3) = &e else {
+                panic!("{code}: not an S3 error")
+            };
+            assert_eq!(s3.kind, kind, "{code}");
+            let d = classify(&e, true, at, None);
+            assert_eq!(d, disposition, "{code}");
+            assert_eq!(d == Retry, kind.is_retryable(), "{code}: retried iff retryable");
+        }
     }
 
     #[test]

@@ -13,9 +13,13 @@ use crate::{Error, xml};
 pub enum S3ErrorKind {
     /// `AccessDenied`, 403: the policy does not allow it.
     AccessDenied,
-    /// `ExpiredToken`, `TokenRefreshRequired`: the temporary keys ran out.
+    /// `ExpiredToken`, `TokenRefreshRequired`, `InvalidToken`, `ExpiredTokenException`: the
+    /// temporary keys ran out or their session token was refused; new keys are fetched.
     ExpiredCredentials,
-    /// `InvalidAccessKeyId`, `SignatureDoesNotMatch`, `InvalidToken`.
+    /// `InvalidAccessKeyId`: the key id is unknown (temporary keys: revoked, or of another
+    /// account; new keys are fetched).
+    UnknownAccessKey,
+    /// `SignatureDoesNotMatch`, `InvalidSecurity`: the secret key or the signing is wrong.
     InvalidCredentials,
     /// `RequestTimeTooSkewed`: the clock is off; [`S3Error::server_time`] tells by how much.
     ClockSkew,
@@ -32,8 +36,13 @@ pub enum S3ErrorKind {
     EntityTooSmall,
     /// `EntityTooLarge`.
     EntityTooLarge,
-    /// `BadDigest`, `InvalidDigest`, checksum mismatches: the bytes changed on the way.
+    /// `BadDigest`, `XAmzContentSHA256Mismatch`: the bytes changed on the way; sent again.
     BadDigest,
+    /// `InvalidDigest`, `InvalidChecksum`: the checksum header itself is malformed, so
+    /// sending the same again cannot help.
+    InvalidDigest,
+    /// `RequestTimeout`: the connection carried no bytes for too long; sent again.
+    RequestTimeout,
     /// `PreconditionFailed`, 412.
     PreconditionFailed,
     /// `SlowDown`, 503, 429: retry later.
@@ -50,10 +59,11 @@ impl S3ErrorKind {
         use S3ErrorKind::*;
         match code {
             "AccessDenied" | "Forbidden" | "AllAccessDisabled" | "AccountProblem" => AccessDenied,
-            "ExpiredToken" | "TokenRefreshRequired" => ExpiredCredentials,
-            "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "InvalidToken" | "InvalidSecurity" => {
-                InvalidCredentials
+            "ExpiredToken" | "TokenRefreshRequired" | "InvalidToken" | "ExpiredTokenException" => {
+                ExpiredCredentials
             }
+            "InvalidAccessKeyId" => UnknownAccessKey,
+            "SignatureDoesNotMatch" | "InvalidSecurity" => InvalidCredentials,
             "RequestTimeTooSkewed" => ClockSkew,
             "PermanentRedirect"
             | "AuthorizationHeaderMalformed"
@@ -65,9 +75,11 @@ impl S3ErrorKind {
             "InvalidPart" | "InvalidPartOrder" => InvalidPart,
             "EntityTooSmall" => EntityTooSmall,
             "EntityTooLarge" => EntityTooLarge,
-            "BadDigest" | "InvalidDigest" | "XAmzContentSHA256Mismatch" | "InvalidChecksum" => {
-                BadDigest
-            }
+            "BadDigest" | "XAmzContentSHA256Mismatch" => BadDigest,
+            "InvalidDigest" | "InvalidChecksum" => InvalidDigest,
+            "RequestTimeout" => RequestTimeout,
+            // 501: this server does not do it; asking again will not change that.
+            "NotImplemented" => Other,
             "PreconditionFailed" => PreconditionFailed,
             "SlowDown" | "ServiceUnavailable" | "Throttling" | "TooManyRequests" => SlowDown,
             "InternalError" => ServerError,
@@ -83,11 +95,15 @@ impl S3ErrorKind {
         }
     }
 
-    /// Whether the same request may succeed if sent again later.
+    /// Whether the same request may succeed if sent again later: the engine retries
+    /// exactly these kinds with backoff (`retry::classify`).
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            S3ErrorKind::SlowDown | S3ErrorKind::ServerError | S3ErrorKind::BadDigest
+            S3ErrorKind::SlowDown
+                | S3ErrorKind::ServerError
+                | S3ErrorKind::BadDigest
+                | S3ErrorKind::RequestTimeout
         )
     }
 
@@ -98,10 +114,17 @@ impl S3ErrorKind {
                 "check that the role's policy allows this action on this bucket and key, \
                  and that the bucket policy does not deny it"
             }
-            ExpiredCredentials => "refresh the temporary credentials and send it again",
+            ExpiredCredentials => {
+                "the temporary credentials expired or their session token was refused; sign \
+                 in again for new ones, then retry"
+            }
+            UnknownAccessKey => {
+                "the access key id is not known: temporary keys may have been revoked (sign in \
+                 again); long-term keys: check the key id and that the endpoint is the right \
+                 account's"
+            }
             InvalidCredentials => {
-                "check the access key, secret key and session token, and that the endpoint's \
-                 region is the bucket's region"
+                "check the secret key, and that the endpoint's region is the bucket's region"
             }
             ClockSkew => {
                 "this device's clock is wrong; correct it by the server time and send it again"
@@ -117,6 +140,10 @@ impl S3ErrorKind {
             EntityTooSmall => "every part but the last must be at least 5 MiB; use larger parts",
             EntityTooLarge => "the object or part is over S3's size limit; use smaller parts",
             BadDigest => "the bytes changed on the way or the file changed; send them again",
+            InvalidDigest => {
+                "the checksum header is malformed, which is a fault of the uploader; report it"
+            }
+            RequestTimeout => "the connection carried no bytes for too long; send it again",
             PreconditionFailed => "the object changed meanwhile; check it and try again",
             SlowDown => "S3 asks to slow down; retry after a pause",
             ServerError => "this is S3's own fault; retry after a pause",
