@@ -206,7 +206,7 @@ export class Uploader {
       if (!k?.startsWith(PREFIX)) continue;
       try {
         const r = JSON.parse(localStorage.getItem(k));
-        if (r.bucket != null) out.push({ name: k.slice(PREFIX.length).split("|")[0], key: r.key, bucket: r.bucket, size: r.size, partsDone: r.parts.length, partSize: r.partSize });
+        if (r.bucket != null) out.push({ name: decodeURIComponent(k.slice(PREFIX.length).split("|")[0]), key: r.key, bucket: r.bucket, size: r.size, partsDone: r.parts.length, partSize: r.partSize });
       } catch {}
     }
     return out;

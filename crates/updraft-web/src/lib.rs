@@ -487,13 +487,15 @@ impl Core {
     }
 
     /// Where a file's resume record is stored: its fingerprint (name, size, last
-    /// modified, endpoint, bucket, key template and user). No secret is in it.
+    /// modified, endpoint, bucket, key template and user). No secret is in it. The name
+    /// comes first with `%` and `|` percent-encoded, so `resumable()` reads it back whole
+    /// (a name without them is written as it always was, and its records still match).
     #[wasm_bindgen(js_name = storageKey)]
     pub fn storage_key(&self, name: &str, size: f64, last_modified: f64) -> String {
         let c = self.engine.config();
         format!(
             "updraft:{}|{}|{}|{}|{}|{}|{}",
-            name,
+            name.replace('%', "%25").replace('|', "%7C"),
             ms(size),
             ms(last_modified),
             c.endpoint.origin.host,
