@@ -241,10 +241,30 @@ mod tests {
             (400, "XAmzContentSHA256Mismatch", K::BadDigest, Retry),
             (400, "InvalidDigest", K::InvalidDigest, Fail),
             (400, "InvalidChecksum", K::InvalidDigest, Fail),
-            (400, "InvalidToken", K::ExpiredCredentials, RefreshCredentials),
-            (400, "ExpiredToken", K::ExpiredCredentials, RefreshCredentials),
-            (400, "ExpiredTokenException", K::ExpiredCredentials, RefreshCredentials),
-            (403, "InvalidAccessKeyId", K::UnknownAccessKey, RefreshCredentials),
+            (
+                400,
+                "InvalidToken",
+                K::ExpiredCredentials,
+                RefreshCredentials,
+            ),
+            (
+                400,
+                "ExpiredToken",
+                K::ExpiredCredentials,
+                RefreshCredentials,
+            ),
+            (
+                400,
+                "ExpiredTokenException",
+                K::ExpiredCredentials,
+                RefreshCredentials,
+            ),
+            (
+                403,
+                "InvalidAccessKeyId",
+                K::UnknownAccessKey,
+                RefreshCredentials,
+            ),
             (403, "SignatureDoesNotMatch", K::InvalidCredentials, Fail),
             (500, "InternalError", K::ServerError, Retry),
             (502, "BadGateway", K::ServerError, Retry),
@@ -261,7 +281,11 @@ mod tests {
             assert_eq!(s3.kind, kind, "{code}");
             let d = classify(&e, true, at, None);
             assert_eq!(d, disposition, "{code}");
-            assert_eq!(d == Retry, kind.is_retryable(), "{code}: retried iff retryable");
+            assert_eq!(
+                d == Retry,
+                kind.is_retryable(),
+                "{code}: retried iff retryable"
+            );
         }
     }
 

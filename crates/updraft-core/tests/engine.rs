@@ -392,14 +392,22 @@ fn a_stall_timeout_of_zero_never_abandons_and_sets_no_timer_r7() {
 }
 
 /// Advances time until the engine sends something; returns (id, url, body range).
-fn next_send(e: &mut Engine, at: &mut u64) -> (updraft_core::engine::RequestId, String, Option<(u64, u64)>) {
+fn next_send(
+    e: &mut Engine,
+    at: &mut u64,
+) -> (updraft_core::engine::RequestId, String, Option<(u64, u64)>) {
     let limit = *at + 600_000;
     loop {
         match e.poll_action(*at) {
-            Some(Action::Send { id, request, body, .. }) => return (id, request.url(), body),
+            Some(Action::Send {
+                id, request, body, ..
+            }) => return (id, request.url(), body),
             Some(_) => {}
             None => {
-                *at = e.poll_timeout().expect("the engine waits for nothing").max(*at);
+                *at = e
+                    .poll_timeout()
+                    .expect("the engine waits for nothing")
+                    .max(*at);
                 assert!(*at < limit, "nothing was sent within ten minutes");
                 e.handle_timeout(*at);
             }
@@ -427,7 +435,13 @@ fn r15_a_failed_listing_page_is_retried_from_its_marker() {
     // heard of, so after completing, the engine lists and aborts what it left behind.
     let (id, url, _) = next_send(&mut e, &mut at);
     assert!(url.ends_with("?uploads"), "{url}");
-    e.handle_response(id, Err(Error::Network { detail: "reset".into() }), at);
+    e.handle_response(
+        id,
+        Err(Error::Network {
+            detail: "reset".into(),
+        }),
+        at,
+    );
     let (id, url, _) = next_send(&mut e, &mut at);
     assert!(url.ends_with("?uploads"), "{url}");
     e.handle_response(
@@ -444,10 +458,16 @@ fn r15_a_failed_listing_page_is_retried_from_its_marker() {
         e.handle_response(id, Ok(ok(&[("etag", &format!("\"e{n}\""))], "")), at);
     }
     let (id, url, _) = next_send(&mut e, &mut at);
-    assert!(url.contains("uploadId=ours"), "CompleteMultipartUpload expected: {url}");
+    assert!(
+        url.contains("uploadId=ours"),
+        "CompleteMultipartUpload expected: {url}"
+    );
     e.handle_response(
         id,
-        Ok(ok(&[], "<CompleteMultipartUploadResult><ETag>\"x-3\"</ETag></CompleteMultipartUploadResult>")),
+        Ok(ok(
+            &[],
+            "<CompleteMultipartUploadResult><ETag>\"x-3\"</ETag></CompleteMultipartUploadResult>",
+        )),
         at,
     );
     let page = |uploads: &[&str], next: Option<&str>| {
@@ -458,7 +478,9 @@ fn r15_a_failed_listing_page_is_retried_from_its_marker() {
         let (truncated, markers) = match next {
             Some(u) => (
                 "true",
-                format!("<NextKeyMarker>alice/big.bin</NextKeyMarker><NextUploadIdMarker>{u}</NextUploadIdMarker>"),
+                format!(
+                    "<NextKeyMarker>alice/big.bin</NextKeyMarker><NextUploadIdMarker>{u}</NextUploadIdMarker>"
+                ),
             ),
             None => ("false", String::new()),
         };
@@ -467,13 +489,19 @@ fn r15_a_failed_listing_page_is_retried_from_its_marker() {
         )
     };
     let (id, url, _) = next_send(&mut e, &mut at);
-    assert!(url.contains("uploads") && !url.contains("upload-id-marker"), "page one: {url}");
+    assert!(
+        url.contains("uploads") && !url.contains("upload-id-marker"),
+        "page one: {url}"
+    );
     e.handle_response(id, Ok(ok(&[], &page(&["lost1"], Some("lost1")))), at);
     let (id, url, _) = next_send(&mut e, &mut at);
     assert!(url.contains("upload-id-marker=lost1"), "page two: {url}");
     e.handle_response(
         id,
-        Ok(status(500, "<Error><Code>InternalError</Code><Message>try again</Message></Error>")),
+        Ok(status(
+            500,
+            "<Error><Code>InternalError</Code><Message>try again</Message></Error>",
+        )),
         at,
     );
     let (id, url, _) = next_send(&mut e, &mut at);
@@ -488,7 +516,14 @@ fn r15_a_failed_listing_page_is_retried_from_its_marker() {
         let (id, url, _) = next_send(&mut e, &mut at);
         assert!(url.contains("uploadId=lost"), "an abort expected: {url}");
         aborted.push(url.rsplit('=').next().unwrap().to_owned());
-        e.handle_response(id, Ok(Response { status: 204, ..ok(&[], "") }), at);
+        e.handle_response(
+            id,
+            Ok(Response {
+                status: 204,
+                ..ok(&[], "")
+            }),
+            at,
+        );
     }
     aborted.sort();
     assert_eq!(aborted, ["lost1", "lost2"]);

@@ -2009,7 +2009,12 @@ fn decode_token(t: &str) -> S3Result<String> {
     hex::decode(t)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| s3_error!(InvalidArgument, "The continuation token provided is incorrect"))
+        .ok_or_else(|| {
+            s3_error!(
+                InvalidArgument,
+                "The continuation token provided is incorrect"
+            )
+        })
 }
 
 #[cfg(test)]
@@ -2031,14 +2036,20 @@ mod tests {
     #[test]
     fn r15_a_damaged_part_etag_is_an_error_not_zeros() {
         // S3's documented form: MD5 of the binary part MD5s, "-", the count.
-        let good = [part("0cc175b9c0f1b6a831c399e269772661"), part("92eb5ffee6ae2fec3ad71c777531578f")];
+        let good = [
+            part("0cc175b9c0f1b6a831c399e269772661"),
+            part("92eb5ffee6ae2fec3ad71c777531578f"),
+        ];
         let etag = multipart_etag(&good, "u1").unwrap();
         assert!(etag.ends_with("-2") && etag.len() == 34, "{etag}");
         for bad in ["not-hex", "0cc175b9", ""] {
             let err = multipart_etag(&[part(bad)], "u1").unwrap_err();
             let text = err.message().unwrap_or_default().to_owned();
             assert_eq!(*err.code(), S3ErrorCode::InternalError, "{bad}");
-            assert!(text.contains("u1") && text.contains("damaged"), "{bad}: {text}");
+            assert!(
+                text.contains("u1") && text.contains("damaged"),
+                "{bad}: {text}"
+            );
         }
     }
 }
