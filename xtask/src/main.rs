@@ -1,15 +1,14 @@
-//! `cargo xtask`: the project's own commands.
+//! `cargo xtask`: the project's own commands. Everything they install is pinned in
+//! [`tools`], the only place that installs anything.
 //!
 //! - `cargo xtask test` — installs what the checks need (idempotently), then runs
-//!   `cargo fmt --check`, clippy with `-D warnings`, every test, the dependency wall, the
-//!   wasm build of `updraft-core` and the fuzz-target build, and ends with one line
-//!   `N passed, N failed`.
-//!   It also installs the AWS CLI from PyPI into the venv (`~/.cache/updraft/venv`), the
-//!   AWS JS SDK v3 from npm (`~/.cache/updraft/node`) and rclone (Debian's package, when
-//!   running as root with apt-get; otherwise it says how), and runs the `updraft-dev`
-//!   tests that drive the dev store with them.
-//! - `cargo xtask dev [ARGS]` — installs what building and running needs, then builds and
-//!   runs `updraft dev [ARGS]` (the local stack).
+//!   `cargo fmt --check`, clippy with `-D warnings`, every test, the dev store against the
+//!   AWS CLI, the AWS JS SDK and rclone, the browser package's size and its tests in
+//!   Chromium, the dependency wall, the wasm build of `updraft-core` and the fuzz-target
+//!   build, and ends with one line `N passed, N failed`.
+//! - `cargo xtask test --cold` — the same as a new machine runs it ([`test_cold`]).
+//! - `cargo xtask dev [ARGS]` — builds the browser package when missing or stale, and
+//!   `updraft`, then runs `updraft dev [ARGS]` (the local stack).
 //! - `cargo xtask bench core|dev` — figures, not checks: the engine's own cost, or the
 //!   dev store's ingest (one 1 GiB PUT, multipart with 8 parallel parts) against writing
 //!   a local file and against moto, as a Markdown table.
