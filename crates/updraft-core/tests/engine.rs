@@ -528,3 +528,78 @@ fn r15_a_failed_listing_page_is_retried_from_its_marker() {
     aborted.sort();
     assert_eq!(aborted, ["lost1", "lost2"]);
 }
+
+/// When nothing fails, a file's and the total's `sent` never go back: before the fix each
+/// stored part first took its bytes off "in flight" and reported that, then counted them
+/// as confirmed, so a progress bar twitched back after every part.
+#[test]
+fn r15_progress_never_goes_back_while_parts_succeed() {
+    let mut e = Engine::new(
+        EngineConfig {
+            concurrency: 2,
+            ..config()
+        },
+        1,
+    );
+    e.set_credentials(Credentials::new("AKID", "secret"), NOW);
+    let file = e.add(spec("big.bin", 40 * 1024 * 1024)).unwrap();
+    let mut at = NOW;
+    let mut last = (0, 0);
+    let mut reports = 0;
+    let mut check = |e: &mut Engine| {
+        for ev in events(e) {
+            if let Event::Progress {
+                file_progress,
+                total,
+                ..
+            } = ev
+            {
+                assert!(
+                    file_progress.sent >= last.0 && total.sent >= last.1,
+                    "progress went back: {last:?} then ({}, {})",
+                    file_progress.sent,
+                    total.sent
+                );
+                last = (file_progress.sent, total.sent);
+                reports += 1;
+            }
+        }
+    };
+    let (id, url, _) = next_send(&mut e, &mut at);
+    assert!(url.ends_with("?uploads"), "{url}");
+    e.handle_response(
+        id,
+        Ok(ok(
+            &[],
+            "<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>",
+        )),
+        at,
+    );
+    let mut n = 0;
+    while e.status(file) != Some(FileStatus::Completed) {
+        let (id, url, body) = next_send(&mut e, &mut at);
+        if let Some((start, end)) = body {
+            // Half the part's bytes move, then the answer comes.
+            e.handle_progress(id, (end - start) / 2, at);
+            check(&mut e);
+            n += 1;
+            e.handle_response(id, Ok(ok(&[("etag", &format!("\"e{n}\""))], "")), at);
+        } else {
+            assert!(
+                url.contains("uploadId=u1"),
+                "CompleteMultipartUpload expected: {url}"
+            );
+            e.handle_response(
+                id,
+                Ok(ok(&[], "<CompleteMultipartUploadResult><ETag>\"x\"</ETag></CompleteMultipartUploadResult>")),
+                at,
+            );
+        }
+        check(&mut e);
+    }
+    assert!(
+        n >= 5 && reports >= 2 * n,
+        "{n} parts, {reports} progress reports"
+    );
+    assert_eq!(last.0, 40 * 1024 * 1024);
+}

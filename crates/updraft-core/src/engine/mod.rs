@@ -1074,9 +1074,6 @@ impl Engine {
         else {
             return;
         };
-        if r.len > 0 {
-            self.progress(file, now);
-        }
         let date = result
             .as_ref()
             .ok()
@@ -1092,6 +1089,12 @@ impl Engine {
         let outcome = result.and_then(|resp| self.on_answer(file, idx, &resp, now));
         if let Err(error) = outcome {
             self.on_failure(file, idx, &r, date, error, now);
+            // A failed request's bytes are no longer counted: they must be sent again. (A
+            // stored part or file reports its progress where it is confirmed, so the figure
+            // never dips in between; issue 15.)
+            if r.len > 0 {
+                self.progress(file, now);
+            }
         }
     }
 
@@ -1195,6 +1198,9 @@ impl Engine {
                     crc: task.crc,
                 });
                 u.confirmed += len;
+                // The part's bytes moved from in flight to confirmed: report it now, with
+                // nothing lost in between (issue 15).
+                self.progress(file, now);
                 self.events.push_back(Event::ResumeRecordChanged { file });
                 self.after_part(file);
             }
