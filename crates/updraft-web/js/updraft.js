@@ -127,9 +127,10 @@ export class Uploader {
 
   constructor({ credentials, ...options }) {
     this.#o = { credentials, region: options.region ?? "us-east-1" };
-    const { region, bucket, endpoint, pathStyle, key, acl, metadata, contentType, storageClass, partSize, concurrency, checksum, validation, postMaxSize, stallTimeout } = options;
+    // Every option goes to the engine, which refuses a name it does not know (a misspelt
+    // option is an error naming it, not silently ignored).
     this.#ready = load().then(() => {
-      this.#core = new Core(JSON.stringify({ region, bucket, endpoint, pathStyle, key, acl, metadata, contentType, storageClass, partSize, concurrency, checksum, validation, postMaxSize, stallTimeout }), crypto.getRandomValues(new Uint32Array(1))[0]);
+      this.#core = new Core(JSON.stringify(options), crypto.getRandomValues(new Uint32Array(1))[0]);
     });
     if (typeof addEventListener == "function") {
       addEventListener("offline", () => this.#network(false));

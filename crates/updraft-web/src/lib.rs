@@ -149,21 +149,79 @@ impl Options {
                 "validation" => o.validation = validation(v)?,
                 "postMaxSize" => o.post_max_size = Some(integer(v, name)?),
                 "stallTimeout" => o.stall_timeout = Some(integer(v, name)?),
-                other => {
-                    return Err(format!(
-                        "unknown field `{other}`, expected one of `bucket`, `region`, \
-                         `endpoint`, `pathStyle`, `key`, `acl`, `metadata`, `contentType`, \
-                         `storageClass`, `partSize`, `concurrency`, `checksum`, `validation`, \
-                         `postMaxSize`, `stallTimeout`"
-                    ));
-                }
+                other => return Err(unknown(other, "", OPTIONS)),
             }
         }
         Ok(o)
     }
 }
 
-/// The `validation` option ([`Validation`]'s camelCase form; unknown names are ignored).
+/// The names `new Uploader({...})` takes besides `credentials` (which stays in JS).
+const OPTIONS: &[&str] = &[
+    "bucket",
+    "region",
+    "endpoint",
+    "pathStyle",
+    "key",
+    "acl",
+    "metadata",
+    "contentType",
+    "storageClass",
+    "partSize",
+    "concurrency",
+    "checksum",
+    "validation",
+    "postMaxSize",
+    "stallTimeout",
+];
+
+/// The names the `validation` option takes.
+const VALIDATION: &[&str] = &[
+    "minSize",
+    "maxSize",
+    "allowedTypes",
+    "allowedExtensions",
+    "maxFiles",
+];
+
+/// The error for an option `name` (under `within`) that is not one of `known`: it names
+/// the option and, when it differs from a known one only in case, `_` or `-` (`partsize`,
+/// `part_size`), that one; else it lists them all (issue 15: a misspelt option was
+/// ignored without a word).
+fn unknown(name: &str, within: &str, known: &[&str]) -> String {
+    let fold = |s: &str| -> String {
+        s.chars()
+            .filter(|c| *c != '_' && *c != '-')
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let folded = fold(name);
+    let mut out = String::from("unknown option `");
+    out.push_str(within);
+    out.push_str(name);
+    out.push('`');
+    match known.iter().find(|k| fold(k) == folded) {
+        Some(k) => {
+            out.push_str("; did you mean `");
+            out.push_str(within);
+            out.push_str(k);
+            out.push_str("`?");
+        }
+        None => {
+            out.push_str("; the options");
+            if !within.is_empty() {
+                out.push_str(" of `");
+                out.push_str(within.trim_end_matches('.'));
+                out.push('`');
+            }
+            out.push_str(" are ");
+            out.push_str(&known.join(", "));
+        }
+    }
+    out
+}
+
+/// The `validation` option ([`Validation`]'s camelCase form; an unknown name is refused).
 fn validation(v: &Value) -> Result<Validation, String> {
     let mut out = Validation::default();
     for (name, v) in members(v, "validation")? {
@@ -178,7 +236,7 @@ fn validation(v: &Value) -> Result<Validation, String> {
                         .map_err(|_| "`maxFiles` is too large".to_owned())?,
                 );
             }
-            _ => {}
+            other => return Err(unknown(other, "validation.", VALIDATION)),
         }
     }
     Ok(out)
@@ -1017,7 +1075,7 @@ mod tests {
         let o = Options::from_json(
             r#"{"bucket":"b","region":"eu-west-1","endpoint":null,"pathStyle":true,
                 "metadata":{"Owner":"me"},"partSize":8388608,"concurrency":4,"checksum":"CRC32C",
-                "validation":{"maxSize":100,"allowedTypes":["image/*"],"maxFiles":3,"later":1}}"#,
+                "validation":{"maxSize":100,"allowedTypes":["image/*"],"maxFiles":3}}"#,
         )
         .unwrap();
         assert_eq!(o.bucket, "b");
@@ -1048,6 +1106,33 @@ mod tests {
         ] {
             assert!(Options::from_json(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn r15_a_misspelt_option_is_refused_naming_the_nearest() {
+        let err = |json: &str| Options::from_json(json).err().unwrap_or_default();
+        assert_eq!(
+            err(r#"{"bucket":"b","partsize":5}"#),
+            "unknown option `partsize`; did you mean `partSize`?"
+        );
+        assert_eq!(
+            err(r#"{"bucket":"b","stall_timeout":5}"#),
+            "unknown option `stall_timeout`; did you mean `stallTimeout`?"
+        );
+        assert_eq!(
+            err(r#"{"bucket":"b","validation":{"maxsize":5}}"#),
+            "unknown option `validation.maxsize`; did you mean `validation.maxSize`?"
+        );
+        let listed = err(r#"{"bucket":"b","validation":{"types":["image/*"]}}"#);
+        assert!(
+            listed.starts_with("unknown option `validation.types`; the options of `validation` are minSize, maxSize"),
+            "{listed}"
+        );
+        let listed = err(r#"{"bucket":"b","speed":5}"#);
+        assert!(
+            listed.contains("`speed`") && listed.contains("partSize, concurrency"),
+            "{listed}"
+        );
     }
 
     #[test]

@@ -264,6 +264,19 @@ test("an expired sign-in fires credentialsExpired, uploads wait, and finish afte
   await sameBytes(ev.find((e) => e.type == "complete").location, path);
 });
 
+test("r15: a misspelt option is refused, naming it and the option meant", async () => {
+  const message = await page.evaluate(async () => {
+    const u = new T.m.Uploader({ bucket: T.config.bucket, credentials: T.m.staticCredentials({}), partsize: 5 * 1024 * 1024 });
+    try {
+      await u.add([]);
+      return "no error";
+    } catch (e) {
+      return e.message;
+    }
+  });
+  assert.match(message, /unknown option `partsize`; did you mean `partSize`\?/);
+});
+
 test("writing outside ${sub}/ fails with a clear AccessDenied naming the key", async () => {
   const path = file("elsewhere.txt", 1000, 12);
   await page.evaluate(() => T.make("denied", { key: "bob/{name}" }));
