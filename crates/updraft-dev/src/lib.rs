@@ -12,7 +12,7 @@
 //! - Admin keys generated on first start (`admin-keys.json`, mode 0600); `stack.json`
 //!   describes the running stack.
 //!
-//! Issue 5 (part 2), in part: who may upload what.
+//! Issue 5 (part 2): who may upload what.
 //! - A dev OpenID Connect issuer on its own origin ([`oidc`]).
 //! - STS `AssumeRoleWithWebIdentity` on the S3 origin, as MinIO serves it, issuing
 //!   temporary keys with HMAC-signed session tokens, checked on every S3 request made
@@ -23,8 +23,12 @@
 //! - Cognito Identity `GetId` + `GetCredentialsForIdentity` for guests and signed-in
 //!   users ([`cognito`]).
 //!
-//! Not in scope: `https://` issuers; the demo app (later issues);
-//! versioning, UploadPartCopy, tagging, ACL grants (canned ACLs work),
+//! - Other issuers trusted through `trusted_issuers`, over `http://` or `https://`
+//!   (rustls, Mozilla's roots plus an `issuer_ca` for a private CA).
+//! - The demo app on its own origin (`app.rs`): the page, its `config.json`, and the
+//!   browser package under `/pkg/` when it is built.
+//!
+//! Not in scope: versioning, UploadPartCopy, tagging, ACL grants (canned ACLs work),
 //! bucket policies, virtual-hosted-style addressing.
 //!
 //! Known limits, from s3s 0.14: a POST-object upload's file is buffered in memory before

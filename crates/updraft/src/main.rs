@@ -21,8 +21,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the local stack: an S3-compatible store (and, later, STS and sign-in) with an
-    /// app origin, on 127.0.0.1, data kept in the data directory.
+    /// Run the local stack on 127.0.0.1: an S3-compatible store, STS and Cognito Identity
+    /// on its origin, a dev OpenID Connect issuer, and the demo app; data kept in the data
+    /// directory.
     Dev(DevArgs),
     /// Upload files and directories to S3 (or any S3-compatible store).
     Upload(Box<updraft_upload::cli::UploadArgs>),
