@@ -192,7 +192,7 @@ fn unknown(name: &str, within: &str, known: &[&str]) -> String {
     let fold = |s: &str| -> String {
         s.chars()
             .filter(|c| *c != '_' && *c != '-')
-            .flat_map(char::to_lowercase)
+            .map(|c| c.to_ascii_lowercase())
             .collect()
     };
     let folded = fold(name);
