@@ -96,6 +96,9 @@ fn tool(program: impl AsRef<std::ffi::OsStr>) -> Command {
     cmd
 }
 
+/// A dev-store peer once installed: the variable that tells its test where it is.
+type PeerInstall = Result<(&'static str, std::ffi::OsString)>;
+
 /// Tallies checks and test cases.
 #[derive(Default)]
 struct Tally {
@@ -242,71 +245,40 @@ fn test() -> Result<ExitCode> {
             .args(["test", "--locked", "--workspace"])
             .env("UPDRAFT_MOTO_SERVER", &moto),
     )?;
-    // The dev store against clients nobody here wrote.
-    match ensure_pip(&AWS_CLI) {
-        Ok(aws) => run_tests(
-            &mut t,
-            "updraft dev against the AWS CLI",
-            cargo()
-                .args([
-                    "test",
-                    "--locked",
-                    "-p",
-                    "updraft-dev",
-                    "--test",
-                    "aws_cli",
-                    "--",
-                    "--ignored",
-                ])
-                .env("UPDRAFT_AWS_CLI", aws),
-        )?,
-        Err(e) => {
-            eprintln!("xtask: {e:#}");
-            t.check("install the AWS CLI for the dev-store tests", false);
-        }
-    }
-    match tools::ensure_npm(tools::NPM_JS_SDK) {
-        Ok(modules) => run_tests(
-            &mut t,
-            "updraft dev against the AWS JS SDK",
-            cargo()
-                .args([
-                    "test",
-                    "--locked",
-                    "-p",
-                    "updraft-dev",
-                    "--test",
-                    "aws_js_sdk",
-                    "--",
-                    "--ignored",
-                ])
-                .env("UPDRAFT_NODE_PATH", modules),
-        )?,
-        Err(e) => {
-            eprintln!("xtask: {e:#}");
-            t.check("install the AWS JS SDK for the dev-store tests", false);
-        }
-    }
-    match tools::ensure_apt(tools::APT_RCLONE, "the dev-store tests") {
-        Ok(()) => run_tests(
-            &mut t,
-            "updraft dev against rclone",
-            cargo()
-                .args([
-                    "test",
-                    "--locked",
-                    "-p",
-                    "updraft-dev",
-                    "--test",
-                    "rclone",
-                    "--",
-                    "--ignored",
-                ])
-                .env("UPDRAFT_RCLONE", tools::RCLONE_BIN),
-        )?,
-        Err(e) => {
-            eprintln!("xtask: {e:#}");
-            t.check("install rclone for the dev-store tests", false);
+    // The dev store against clients nobody here wrote: each installed, then its
+    // `updraft-dev` test file (ignored by plain `cargo test`) told where it is.
+    let peers: [(&str, &str, PeerInstall); 3] = [
+        (
+            "the AWS CLI",
+            "aws_cli",
+            ensure_pip(&AWS_CLI).map(|p| ("UPDRAFT_AWS_CLI", p.into())),
+        ),
+        (
+            "the AWS JS SDK",
+            "aws_js_sdk",
+            tools::ensure_npm(tools::NPM_JS_SDK).map(|p| ("UPDRAFT_NODE_PATH", p.into())),
+        ),
+        (
+            "rclone",
+            "rclone",
+            tools::ensure_apt(tools::APT_RCLONE, "the dev-store tests")
+                .map(|()| ("UPDRAFT_RCLONE", tools::RCLONE_BIN.into())),
+        ),
+    ];
+    for (peer, test, installed) in peers {
+        match installed {
+            Ok((var, value)) => run_tests(
+                &mut t,
+                &format!("updraft dev against {peer}"),
+                cargo()
+                    .args(["test", "--locked", "-p", "updraft-dev", "--test", test])
+                    .args(["--", "--ignored"])
+                    .env(var, value),
+            )?,
+            Err(e) => {
+                eprintln!("xtask: {e:#}");
+                t.check(&format!("install {peer} for the dev-store tests"), false);
+            }
         }
     }
     // The browser package: its size, then the browser tests against `updraft dev`.
