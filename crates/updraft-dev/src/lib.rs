@@ -16,7 +16,7 @@
 //! - A dev OpenID Connect issuer on its own origin ([`oidc`]).
 //! - STS `AssumeRoleWithWebIdentity` on the S3 origin, as MinIO serves it, issuing
 //!   temporary keys with HMAC-signed session tokens, checked on every S3 request made
-//!   with them (`sts.rs`).
+//!   with them (`sts/`).
 //! - The role's IAM policy, evaluated with `iam-rs` on those requests ([`policy`]);
 //!   the admin keys stay all-powerful.
 //!

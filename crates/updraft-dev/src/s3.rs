@@ -150,14 +150,155 @@ fn etag(s: &str) -> ETag {
     ETag::Strong(s.to_owned())
 }
 
+/// A checksum algorithm of S3: the `x-amz-checksum-algorithm` (or
+/// `x-amz-sdk-checksum-algorithm`) of a request, an `x-amz-checksum-*` header or trailer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ChecksumAlgorithm {
+    Crc32,
+    Crc32c,
+    Crc64Nvme,
+    Sha1,
+    Sha256,
+}
+
+impl ChecksumAlgorithm {
+    /// All of them, in the order checksums are verified and listed.
+    const ALL: [ChecksumAlgorithm; 5] = [
+        ChecksumAlgorithm::Crc32,
+        ChecksumAlgorithm::Crc32c,
+        ChecksumAlgorithm::Crc64Nvme,
+        ChecksumAlgorithm::Sha1,
+        ChecksumAlgorithm::Sha256,
+    ];
+
+    /// The algorithm S3 names `name`, in any ASCII case (`CRC32`, `crc32`); `None` for
+    /// a name outside S3's five, which each caller treats as it always has.
+    fn parse(name: &str) -> Option<ChecksumAlgorithm> {
+        Self::ALL
+            .into_iter()
+            .find(|a| a.as_str().eq_ignore_ascii_case(name))
+    }
+
+    /// S3's name: `CRC32`, `CRC32C`, `CRC64NVME`, `SHA1`, `SHA256`.
+    fn as_str(self) -> &'static str {
+        match self {
+            ChecksumAlgorithm::Crc32 => "CRC32",
+            ChecksumAlgorithm::Crc32c => "CRC32C",
+            ChecksumAlgorithm::Crc64Nvme => "CRC64NVME",
+            ChecksumAlgorithm::Sha1 => "SHA1",
+            ChecksumAlgorithm::Sha256 => "SHA256",
+        }
+    }
+
+    /// The header (or trailer) that carries this checksum.
+    fn header(self) -> &'static str {
+        match self {
+            ChecksumAlgorithm::Crc32 => "x-amz-checksum-crc32",
+            ChecksumAlgorithm::Crc32c => "x-amz-checksum-crc32c",
+            ChecksumAlgorithm::Crc64Nvme => "x-amz-checksum-crc64nvme",
+            ChecksumAlgorithm::Sha1 => "x-amz-checksum-sha1",
+            ChecksumAlgorithm::Sha256 => "x-amz-checksum-sha256",
+        }
+    }
+
+    /// Whether a multipart upload's checksum type `ty` may use this algorithm:
+    /// FULL_OBJECT only the CRCs, COMPOSITE all but CRC64NVME.
+    fn allows_type(self, ty: &str) -> bool {
+        match ty {
+            "FULL_OBJECT" => self.crc().is_some(),
+            "COMPOSITE" => self != ChecksumAlgorithm::Crc64Nvme,
+            _ => true,
+        }
+    }
+
+    /// The checksum type of a multipart upload that names none: FULL_OBJECT for
+    /// CRC64NVME (its only type), COMPOSITE for the others.
+    fn default_type(self) -> &'static str {
+        if self == ChecksumAlgorithm::Crc64Nvme {
+            "FULL_OBJECT"
+        } else {
+            "COMPOSITE"
+        }
+    }
+
+    /// The CRC, for the algorithms a full-object checksum is combined from its parts'.
+    fn crc(self) -> Option<crc_fast::CrcAlgorithm> {
+        match self {
+            ChecksumAlgorithm::Crc32 => Some(crc_fast::CrcAlgorithm::Crc32IsoHdlc),
+            ChecksumAlgorithm::Crc32c => Some(crc_fast::CrcAlgorithm::Crc32Iscsi),
+            ChecksumAlgorithm::Crc64Nvme => Some(crc_fast::CrcAlgorithm::Crc64Nvme),
+            ChecksumAlgorithm::Sha1 | ChecksumAlgorithm::Sha256 => None,
+        }
+    }
+
+    /// This algorithm's checksum in `c`.
+    fn of(self, c: &Checksums) -> Option<&String> {
+        match self {
+            ChecksumAlgorithm::Crc32 => c.crc32.as_ref(),
+            ChecksumAlgorithm::Crc32c => c.crc32c.as_ref(),
+            ChecksumAlgorithm::Crc64Nvme => c.crc64nvme.as_ref(),
+            ChecksumAlgorithm::Sha1 => c.sha1.as_ref(),
+            ChecksumAlgorithm::Sha256 => c.sha256.as_ref(),
+        }
+    }
+
+    /// Where `c` keeps this algorithm's checksum.
+    fn slot(self, c: &mut Checksums) -> &mut Option<String> {
+        match self {
+            ChecksumAlgorithm::Crc32 => &mut c.crc32,
+            ChecksumAlgorithm::Crc32c => &mut c.crc32c,
+            ChecksumAlgorithm::Crc64Nvme => &mut c.crc64nvme,
+            ChecksumAlgorithm::Sha1 => &mut c.sha1,
+            ChecksumAlgorithm::Sha256 => &mut c.sha256,
+        }
+    }
+
+    /// Makes `h` compute this checksum too.
+    fn start(self, h: &mut ChecksumHasher) {
+        match self {
+            ChecksumAlgorithm::Crc32 => h.crc32 = Some(Crc32::new()),
+            ChecksumAlgorithm::Crc32c => h.crc32c = Some(Crc32c::new()),
+            ChecksumAlgorithm::Crc64Nvme => h.crc64nvme = Some(Crc64Nvme::new()),
+            ChecksumAlgorithm::Sha1 => h.sha1 = Some(Sha1::new()),
+            ChecksumAlgorithm::Sha256 => h.sha256 = Some(Sha256::new()),
+        }
+    }
+
+    /// The raw checksum of `data`.
+    fn checksum(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            ChecksumAlgorithm::Crc32 => Crc32::checksum(data).to_vec(),
+            ChecksumAlgorithm::Crc32c => Crc32c::checksum(data).to_vec(),
+            ChecksumAlgorithm::Crc64Nvme => Crc64Nvme::checksum(data).as_ref().to_vec(),
+            ChecksumAlgorithm::Sha1 => Sha1::checksum(data).as_ref().to_vec(),
+            ChecksumAlgorithm::Sha256 => Sha256::checksum(data).as_ref().to_vec(),
+        }
+    }
+}
+
+/// A hasher of the algorithms `wanted` picks; of CRC64NVME when it picks none and
+/// `default_crc64` (S3 stores a CRC64NVME for every object uploaded without a checksum).
+fn hasher(wanted: impl Fn(ChecksumAlgorithm) -> bool, default_crc64: bool) -> ChecksumHasher {
+    let mut h = ChecksumHasher::default();
+    let mut none = true;
+    for a in ChecksumAlgorithm::ALL.into_iter().filter(|a| wanted(*a)) {
+        a.start(&mut h);
+        none = false;
+    }
+    if none && default_crc64 {
+        ChecksumAlgorithm::Crc64Nvme.start(&mut h);
+    }
+    h
+}
+
 /// The checksums a request sends in headers (or announces for its trailer).
 #[derive(Default)]
 struct Expected {
     content_md5: Option<String>,
     sums: Checksums,
     /// Algorithm of a checksum that arrives in the aws-chunked trailer.
-    trailer: Option<String>,
-    algorithm: Option<String>,
+    trailer: Option<ChecksumAlgorithm>,
+    algorithm: Option<ChecksumAlgorithm>,
     /// A CRC computed besides the ones returned: the part's share of a full-object
     /// checksum, combined at CompleteMultipartUpload without reading the data again.
     full_crc: Option<crc_fast::CrcAlgorithm>,
@@ -165,43 +306,23 @@ struct Expected {
 
 impl Expected {
     fn hasher(&self, default_crc64: bool) -> ChecksumHasher {
-        let alg = |name: &str| {
-            self.algorithm
-                .as_deref()
-                .is_some_and(|a| a.eq_ignore_ascii_case(name))
-                || self
-                    .trailer
-                    .as_deref()
-                    .is_some_and(|a| a.eq_ignore_ascii_case(name))
-        };
-        let s = &self.sums;
-        let mut h = ChecksumHasher {
-            crc32: (s.crc32.is_some() || alg("crc32")).then(Crc32::new),
-            crc32c: (s.crc32c.is_some() || alg("crc32c")).then(Crc32c::new),
-            crc64nvme: (s.crc64nvme.is_some() || alg("crc64nvme")).then(Crc64Nvme::new),
-            sha1: (s.sha1.is_some() || alg("sha1")).then(Sha1::new),
-            sha256: (s.sha256.is_some() || alg("sha256")).then(Sha256::new),
-        };
-        let none = h.crc32.is_none()
-            && h.crc32c.is_none()
-            && h.crc64nvme.is_none()
-            && h.sha1.is_none()
-            && h.sha256.is_none();
-        if none && default_crc64 {
-            // S3 stores a CRC64NVME for every object uploaded without a checksum.
-            h.crc64nvme = Some(Crc64Nvme::new());
-        }
-        h
+        hasher(
+            |a| a.of(&self.sums).is_some() || self.algorithm == Some(a) || self.trailer == Some(a),
+            default_crc64,
+        )
     }
 }
 
-fn trailer_algorithm(headers: &http::HeaderMap) -> Option<String> {
+/// The algorithm of the first checksum `x-amz-trailer` announces (`None` for one S3 does
+/// not know).
+fn trailer_algorithm(headers: &http::HeaderMap) -> Option<ChecksumAlgorithm> {
     let v = headers.get("x-amz-trailer")?.to_str().ok()?;
-    v.split(',').map(str::trim).find_map(|h| {
+    let name = v.split(',').map(str::trim).find_map(|h| {
         h.to_ascii_lowercase()
             .strip_prefix("x-amz-checksum-")
             .map(str::to_owned)
-    })
+    })?;
+    ChecksumAlgorithm::parse(&name)
 }
 
 /// A body received into `tmp/`, not yet published.
@@ -241,22 +362,23 @@ fn body_error(e: s3s::StdError) -> S3Error {
     )
 }
 
-fn check_sum(name: &str, sent: Option<&String>, got: Option<&String>) -> S3Result<()> {
-    if let (Some(s), Some(g)) = (sent, got)
+/// Whether the `alg` checksum the client sent (if any) is the one computed (if any).
+fn check_sum(alg: ChecksumAlgorithm, sent: &Checksums, got: &Checksums) -> S3Result<()> {
+    if let (Some(s), Some(g)) = (alg.of(sent), alg.of(got))
         && s != g
     {
         if B64.decode(s).is_err() {
             return Err(S3Error::with_message(
                 S3ErrorCode::InvalidRequest,
-                format!(
-                    "Value for x-amz-checksum-{} header is invalid.",
-                    name.to_ascii_lowercase()
-                ),
+                format!("Value for {} header is invalid.", alg.header()),
             ));
         }
         return Err(S3Error::with_message(
             S3ErrorCode::BadDigest,
-            format!("The {name} you specified did not match the calculated checksum."),
+            format!(
+                "The {} you specified did not match the calculated checksum.",
+                alg.as_str()
+            ),
         ));
     }
     Ok(())
@@ -358,27 +480,19 @@ impl Backend {
         }
         let got = to_checksums(hasher.finalize());
         let mut sent = expected.sums.clone();
-        if let (Some(alg), Some(t)) = (&expected.trailer, trailers)
+        if let (Some(alg), Some(t)) = (expected.trailer, trailers)
             && let Some(map) = t.take()
         {
             let v = map
-                .get(format!("x-amz-checksum-{alg}").as_str())
+                .get(alg.header())
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            match alg.as_str() {
-                "crc32" => sent.crc32 = sent.crc32.or(v),
-                "crc32c" => sent.crc32c = sent.crc32c.or(v),
-                "crc64nvme" => sent.crc64nvme = sent.crc64nvme.or(v),
-                "sha1" => sent.sha1 = sent.sha1.or(v),
-                "sha256" => sent.sha256 = sent.sha256.or(v),
-                _ => {}
-            }
+            let slot = alg.slot(&mut sent);
+            *slot = slot.take().or(v);
         }
-        check_sum("CRC32", sent.crc32.as_ref(), got.crc32.as_ref())?;
-        check_sum("CRC32C", sent.crc32c.as_ref(), got.crc32c.as_ref())?;
-        check_sum("CRC64NVME", sent.crc64nvme.as_ref(), got.crc64nvme.as_ref())?;
-        check_sum("SHA1", sent.sha1.as_ref(), got.sha1.as_ref())?;
-        check_sum("SHA256", sent.sha256.as_ref(), got.sha256.as_ref())?;
+        for alg in ChecksumAlgorithm::ALL {
+            check_sum(alg, &sent, &got)?;
+        }
         Ok((size, md5, got, full_crc.map(|d| d.finalize())))
     }
 
@@ -747,7 +861,9 @@ impl S3 for Backend {
                 sha256: i.checksum_sha256,
             },
             trailer,
-            algorithm: i.checksum_algorithm.map(|a| a.as_str().to_owned()),
+            algorithm: i
+                .checksum_algorithm
+                .and_then(|a| ChecksumAlgorithm::parse(a.as_str())),
             full_crc: None,
         };
         let r = self
@@ -804,7 +920,9 @@ impl S3 for Backend {
                 sha256: i.checksum_sha256,
             },
             trailer: None,
-            algorithm: i.checksum_algorithm.map(|a| a.as_str().to_owned()),
+            algorithm: i
+                .checksum_algorithm
+                .and_then(|a| ChecksumAlgorithm::parse(a.as_str())),
             full_crc: None,
         };
         let r = self.receive(i.body, &expected, None, None, true).await?;
@@ -1053,28 +1171,11 @@ impl S3 for Backend {
         };
         // The copy is a new single-part object: its ETag is the MD5 of the bytes, its
         // checksums full-object ones in the source's algorithms (CRC64NVME by default).
-        let c = &src.checksums;
         let asked = i
             .checksum_algorithm
             .as_ref()
-            .map(|a| a.as_str().to_ascii_uppercase());
-        let wants =
-            |name: &str, had: &Option<String>| had.is_some() || asked.as_deref() == Some(name);
-        let mut hasher = ChecksumHasher {
-            crc32: wants("CRC32", &c.crc32).then(Crc32::new),
-            crc32c: wants("CRC32C", &c.crc32c).then(Crc32c::new),
-            crc64nvme: wants("CRC64NVME", &c.crc64nvme).then(Crc64Nvme::new),
-            sha1: wants("SHA1", &c.sha1).then(Sha1::new),
-            sha256: wants("SHA256", &c.sha256).then(Sha256::new),
-        };
-        if hasher.crc32.is_none()
-            && hasher.crc32c.is_none()
-            && hasher.crc64nvme.is_none()
-            && hasher.sha1.is_none()
-            && hasher.sha256.is_none()
-        {
-            hasher.crc64nvme = Some(Crc64Nvme::new());
-        }
+            .and_then(|a| ChecksumAlgorithm::parse(a.as_str()));
+        let mut hasher = hasher(|a| a.of(&src.checksums).is_some() || asked == Some(a), true);
         let mut md5 = Md5::new();
         let (id, tmp) = self.store.tmp_path().map_err(S3Error::from)?;
         let copied = self.copy_hashing(&src, &tmp, &mut md5, &mut hasher).await;
@@ -1394,24 +1495,32 @@ impl S3 for Backend {
         req: S3Request<dto::CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<dto::CreateMultipartUploadOutput>> {
         let i = req.input;
+        // The upload keeps the name it was given (upper-cased), known to S3 or not.
         let algorithm = i
             .checksum_algorithm
             .as_ref()
             .map(|a| a.as_str().to_ascii_uppercase());
+        let known = algorithm.as_deref().and_then(ChecksumAlgorithm::parse);
         let checksum_type = match (&algorithm, &i.checksum_type) {
             (_, Some(t)) => Some(t.as_str().to_owned()),
-            (Some(a), None) if a == "CRC64NVME" => Some("FULL_OBJECT".to_owned()),
-            (Some(_), None) => Some("COMPOSITE".to_owned()),
+            (Some(_), None) => Some(
+                known
+                    .map_or("COMPOSITE", ChecksumAlgorithm::default_type)
+                    .to_owned(),
+            ),
             (None, None) => None,
         };
-        if let (Some(a), Some(t)) = (&algorithm, &checksum_type)
-            && ((t == "FULL_OBJECT" && !["CRC32", "CRC32C", "CRC64NVME"].contains(&a.as_str()))
-                || (t == "COMPOSITE" && a == "CRC64NVME"))
-        {
-            return Err(S3Error::with_message(
-                S3ErrorCode::InvalidRequest,
-                format!("The {t} checksum type cannot be used with the {a} checksum algorithm."),
-            ));
+        if let (Some(a), Some(t)) = (&algorithm, &checksum_type) {
+            // A name outside S3's five is refused only for FULL_OBJECT.
+            let allowed = known.map_or(t != "FULL_OBJECT", |k| k.allows_type(t));
+            if !allowed {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    format!(
+                        "The {t} checksum type cannot be used with the {a} checksum algorithm."
+                    ),
+                ));
+            }
         }
         let meta = UploadMeta {
             bucket: i.bucket.clone(),
@@ -1457,7 +1566,7 @@ impl S3 for Backend {
         let store = self.store.clone();
         let (b, k, u) = (i.bucket.clone(), i.key.clone(), i.upload_id.clone());
         let upload = blocking(move || store.upload(&b, &k, &u)).await?;
-        let full_crc = full_crc_algorithm(&upload).map(|(a, _)| a);
+        let full_crc = full_crc_algorithm(&upload).and_then(ChecksumAlgorithm::crc);
         let expected = Expected {
             content_md5: i.content_md5,
             sums: Checksums {
@@ -1468,10 +1577,13 @@ impl S3 for Backend {
                 sha256: i.checksum_sha256,
             },
             trailer,
+            // The part's own algorithm, else the upload's.
             algorithm: i
                 .checksum_algorithm
-                .map(|a| a.as_str().to_owned())
-                .or(upload.checksum_algorithm),
+                .as_ref()
+                .map(dto::ChecksumAlgorithm::as_str)
+                .or(upload.checksum_algorithm.as_deref())
+                .and_then(ChecksumAlgorithm::parse),
             full_crc,
         };
         let r = self
@@ -1737,25 +1849,21 @@ impl S3 for Backend {
             })
             .collect();
         let size: u64 = chosen.iter().map(|p| p.size).sum();
-        let full_alg = full_crc_algorithm(&upload);
-        let full = full_alg.map(|(_, name)| name.to_owned());
-        let combined = full_alg.and_then(|(alg, name)| {
+        let full = full_crc_algorithm(&upload);
+        let combined = full.and_then(|alg| {
+            let crc_alg = alg.crc()?;
             let mut acc: Option<u64> = None;
             for p in &chosen {
                 let crc = p.full_crc?;
                 acc = Some(match acc {
                     None => crc,
-                    Some(a) => crc_fast::checksum_combine(alg, a, crc, p.size),
+                    Some(a) => crc_fast::checksum_combine(crc_alg, a, crc, p.size),
                 });
             }
-            Some((name, acc?))
+            Some((alg, acc?))
         });
         let expected = Expected {
-            algorithm: if combined.is_some() {
-                None
-            } else {
-                full.clone()
-            },
+            algorithm: if combined.is_some() { None } else { full },
             ..Default::default()
         };
         let mut hasher = expected.hasher(false);
@@ -1763,15 +1871,18 @@ impl S3 for Backend {
             self.hash_segments(&segments, &mut hasher).await?;
         }
         let etag_value = multipart_etag(&chosen, &i.upload_id)?;
-        let checksums = if let Some((name, crc)) = combined {
-            let b64 = |bytes: &[u8]| Some(B64.encode(bytes));
-            let narrow = |v: u64| u32::try_from(v).unwrap_or_default().to_be_bytes();
+        let checksums = if let Some((alg, crc)) = combined {
+            // CRC32 and CRC32C are 4 bytes, CRC64NVME 8.
+            let bytes = if alg == ChecksumAlgorithm::Crc64Nvme {
+                crc.to_be_bytes().to_vec()
+            } else {
+                u32::try_from(crc)
+                    .unwrap_or_default()
+                    .to_be_bytes()
+                    .to_vec()
+            };
             let mut c = Checksums::default();
-            match name {
-                "CRC32" => c.crc32 = b64(&narrow(crc)),
-                "CRC32C" => c.crc32c = b64(&narrow(crc)),
-                _ => c.crc64nvme = b64(&crc.to_be_bytes()),
-            }
+            *alg.slot(&mut c) = Some(B64.encode(bytes));
             c
         } else if full.is_some() {
             to_checksums(hasher.finalize())
@@ -1786,20 +1897,14 @@ impl S3 for Backend {
             sha1: i.checksum_sha1,
             sha256: i.checksum_sha256,
         };
-        let verify = if full.is_some() {
-            check_sum("CRC32", sent.crc32.as_ref(), checksums.crc32.as_ref())
-                .and_then(|()| check_sum("CRC32C", sent.crc32c.as_ref(), checksums.crc32c.as_ref()))
-                .and_then(|()| {
-                    check_sum(
-                        "CRC64NVME",
-                        sent.crc64nvme.as_ref(),
-                        checksums.crc64nvme.as_ref(),
-                    )
-                })
-        } else {
-            Ok(())
-        };
-        verify?;
+        if full.is_some() {
+            for alg in ChecksumAlgorithm::ALL
+                .into_iter()
+                .filter(|a| a.crc().is_some())
+            {
+                check_sum(alg, &sent, &checksums)?;
+            }
+        }
         let checksum_type = (checksums != Checksums::default()).then(|| {
             if full.is_some() {
                 "FULL_OBJECT"
@@ -1839,17 +1944,15 @@ impl S3 for Backend {
 }
 
 /// The CRC of an upload whose checksum is FULL_OBJECT (CRC64NVME when none was asked
-/// for, as S3 does), with its S3 name.
-fn full_crc_algorithm(upload: &UploadMeta) -> Option<(crc_fast::CrcAlgorithm, &'static str)> {
-    use crc_fast::CrcAlgorithm::{Crc32Iscsi, Crc32IsoHdlc, Crc64Nvme};
+/// for, as S3 does).
+fn full_crc_algorithm(upload: &UploadMeta) -> Option<ChecksumAlgorithm> {
     match upload.checksum_type.as_deref() {
-        Some("FULL_OBJECT") => match upload.checksum_algorithm.as_deref() {
-            Some("CRC32") => Some((Crc32IsoHdlc, "CRC32")),
-            Some("CRC32C") => Some((Crc32Iscsi, "CRC32C")),
-            Some("CRC64NVME") => Some((Crc64Nvme, "CRC64NVME")),
-            _ => None,
-        },
-        None => Some((Crc64Nvme, "CRC64NVME")),
+        Some("FULL_OBJECT") => upload
+            .checksum_algorithm
+            .as_deref()
+            .and_then(ChecksumAlgorithm::parse)
+            .filter(|a| a.crc().is_some()),
+        None => Some(ChecksumAlgorithm::Crc64Nvme),
         _ => None,
     }
 }
@@ -1939,41 +2042,30 @@ impl Backend {
 
 /// S3's COMPOSITE checksum: the checksum of the parts' raw checksums, then `-N`.
 fn composite(algorithm: Option<&str>, parts: &[PartMeta]) -> Checksums {
-    let n = parts.len();
-    let raw = |pick: fn(&Checksums) -> Option<&String>| -> Option<Vec<u8>> {
+    let mut c = Checksums::default();
+    let Some(alg) = algorithm
+        .and_then(ChecksumAlgorithm::parse)
+        .filter(|a| a.allows_type("COMPOSITE"))
+    else {
+        return c;
+    };
+    let raw = || -> Option<Vec<u8>> {
         let mut all = Vec::new();
         for p in parts {
-            all.extend(B64.decode(pick(&p.checksums)?).ok()?);
+            all.extend(B64.decode(alg.of(&p.checksums)?).ok()?);
         }
         Some(all)
     };
-    let fmt = |d: &[u8]| format!("{}-{n}", B64.encode(d));
-    let mut c = Checksums::default();
-    match algorithm {
-        Some("CRC32") => c.crc32 = raw(|c| c.crc32.as_ref()).map(|r| fmt(&Crc32::checksum(&r))),
-        Some("CRC32C") => c.crc32c = raw(|c| c.crc32c.as_ref()).map(|r| fmt(&Crc32c::checksum(&r))),
-        Some("SHA1") => c.sha1 = raw(|c| c.sha1.as_ref()).map(|r| fmt(Sha1::checksum(&r).as_ref())),
-        Some("SHA256") => {
-            c.sha256 = raw(|c| c.sha256.as_ref()).map(|r| fmt(Sha256::checksum(&r).as_ref()));
-        }
-        _ => {}
-    }
+    *alg.slot(&mut c) = raw().map(|r| format!("{}-{}", B64.encode(alg.checksum(&r)), parts.len()));
     c
 }
 
 fn checksum_algorithms(c: &Checksums) -> Option<Vec<dto::ChecksumAlgorithm>> {
-    let mut v = Vec::new();
-    for (present, name) in [
-        (c.crc32.is_some(), dto::ChecksumAlgorithm::CRC32),
-        (c.crc32c.is_some(), dto::ChecksumAlgorithm::CRC32C),
-        (c.crc64nvme.is_some(), dto::ChecksumAlgorithm::CRC64NVME),
-        (c.sha1.is_some(), dto::ChecksumAlgorithm::SHA1),
-        (c.sha256.is_some(), dto::ChecksumAlgorithm::SHA256),
-    ] {
-        if present {
-            v.push(dto::ChecksumAlgorithm::from_static(name));
-        }
-    }
+    let v: Vec<_> = ChecksumAlgorithm::ALL
+        .into_iter()
+        .filter(|a| a.of(c).is_some())
+        .map(|a| dto::ChecksumAlgorithm::from_static(a.as_str()))
+        .collect();
     (!v.is_empty()).then_some(v)
 }
 
@@ -2030,6 +2122,68 @@ mod tests {
             last_modified_ms: 0,
             checksums: Checksums::default(),
             full_crc: None,
+        }
+    }
+
+    #[test]
+    fn r15_checksum_algorithms_are_s3s_five_in_any_case() {
+        use ChecksumAlgorithm as A;
+        let names = [
+            dto::ChecksumAlgorithm::CRC32,
+            dto::ChecksumAlgorithm::CRC32C,
+            dto::ChecksumAlgorithm::CRC64NVME,
+            dto::ChecksumAlgorithm::SHA1,
+            dto::ChecksumAlgorithm::SHA256,
+        ];
+        for (a, name) in A::ALL.into_iter().zip(names) {
+            assert_eq!(a.as_str(), name);
+            assert_eq!(A::parse(name), Some(a));
+            assert_eq!(A::parse(&name.to_ascii_lowercase()), Some(a));
+            let header = format!("x-amz-checksum-{}", name.to_ascii_lowercase());
+            assert_eq!(a.header(), header);
+        }
+        assert_eq!(A::parse("Crc64Nvme"), Some(A::Crc64Nvme));
+        for unknown in ["MD5", "CRC64", "", " crc32"] {
+            assert_eq!(A::parse(unknown), None, "{unknown:?}");
+        }
+        // FULL_OBJECT takes the CRCs, COMPOSITE all but CRC64NVME, which defaults to
+        // FULL_OBJECT; other types are not checked here.
+        let allowing =
+            |t: &str| -> Vec<A> { A::ALL.into_iter().filter(|a| a.allows_type(t)).collect() };
+        assert_eq!(allowing("FULL_OBJECT"), [A::Crc32, A::Crc32c, A::Crc64Nvme]);
+        assert_eq!(
+            allowing("COMPOSITE"),
+            [A::Crc32, A::Crc32c, A::Sha1, A::Sha256]
+        );
+        assert_eq!(allowing("OTHER"), A::ALL);
+        for a in A::ALL {
+            let want = if a == A::Crc64Nvme {
+                "FULL_OBJECT"
+            } else {
+                "COMPOSITE"
+            };
+            assert_eq!(a.default_type(), want);
+        }
+    }
+
+    #[test]
+    fn r15_composite_checksum_of_the_parts_checksums() {
+        let with = |crc32: &[u8]| PartMeta {
+            checksums: Checksums {
+                crc32: Some(B64.encode(crc32)),
+                ..Checksums::default()
+            },
+            ..part("0cc175b9c0f1b6a831c399e269772661")
+        };
+        let parts = [with(&[1, 2, 3, 4]), with(&[5, 6, 7, 8])];
+        let want = format!(
+            "{}-2",
+            B64.encode(Crc32::checksum(&[1, 2, 3, 4, 5, 6, 7, 8]))
+        );
+        assert_eq!(composite(Some("CRC32"), &parts).crc32, Some(want));
+        // CRC64NVME has no composite form; no algorithm or an unknown one gives none.
+        for alg in [Some("CRC64NVME"), Some("MD5"), None] {
+            assert_eq!(composite(alg, &parts), Checksums::default(), "{alg:?}");
         }
     }
 
