@@ -99,6 +99,9 @@ pub enum Error {
     /// A cancelled multipart upload could not be aborted; its parts stay (and cost) until
     /// aborted.
     AbortFailed { upload_id: String, reason: String },
+    /// The driver could not read the file's bytes (moved, deleted, a disk unplugged); the
+    /// parts S3 stored stay for a retry.
+    ReadFailed { detail: String },
     // ---- checksum ---------------------------------------------------------------------
     /// S3 (or the driver) saw different bytes from the ones checksummed: the stored
     /// object's checksum differs from the one computed while reading the file.
@@ -203,6 +206,12 @@ impl fmt::Display for Error {
                 "the multipart upload {upload_id} could not be aborted ({reason}); its parts \
                  stay stored until it is: run `updraft uploads abort` or set a lifecycle rule \
                  that aborts incomplete multipart uploads"
+            ),
+            Error::ReadFailed { detail } => write!(
+                f,
+                "the file could not be read ({detail}); the parts already stored are kept: \
+                 make the file readable again (put it back, reconnect its disk) and retry, \
+                 or add it again to continue"
             ),
             Error::ChecksumMismatch {
                 key,

@@ -603,3 +603,72 @@ fn r15_progress_never_goes_back_while_parts_succeed() {
     );
     assert_eq!(last.0, 40 * 1024 * 1024);
 }
+
+/// A file that cannot be read any more (moved, its disk unplugged) fails with a message
+/// saying so, and its multipart upload stays: no AbortMultipartUpload is sent, the resume
+/// record still names the upload and its stored part, and `retry` continues it with
+/// ListParts. Before the fix the drivers could only `cancel`, which aborted the upload and
+/// threw the stored parts away.
+#[test]
+fn r15_a_read_error_fails_the_file_and_keeps_its_parts() {
+    let mut e = Engine::new(
+        EngineConfig {
+            concurrency: 1,
+            ..config()
+        },
+        1,
+    );
+    e.set_credentials(Credentials::new("AKID", "secret"), NOW);
+    let file = e.add(spec("big.bin", 20 * 1024 * 1024)).unwrap();
+    let mut at = NOW;
+    let (id, _, _) = next_send(&mut e, &mut at);
+    e.handle_response(
+        id,
+        Ok(ok(
+            &[],
+            "<InitiateMultipartUploadResult><UploadId>u1</UploadId></InitiateMultipartUploadResult>",
+        )),
+        at,
+    );
+    let (id, url, _) = next_send(&mut e, &mut at);
+    assert!(url.contains("partNumber=1"), "{url}");
+    e.handle_response(id, Ok(ok(&[("etag", "\"e1\"")], "")), at);
+    // Part 2's bytes cannot be read.
+    let (id, url, _) = next_send(&mut e, &mut at);
+    assert!(url.contains("partNumber=2"), "{url}");
+    events(&mut e);
+    e.handle_read_error(file, "No such file or directory (os error 2)".into());
+    let evs = events(&mut e);
+    let text = evs
+        .iter()
+        .find_map(|ev| match ev {
+            Event::Failed { error, .. } => Some(error.to_string()),
+            _ => None,
+        })
+        .expect("the file fails");
+    assert!(
+        text.contains("big.bin") && text.contains("could not be read") && text.contains("retry"),
+        "{text}"
+    );
+    assert_eq!(e.status(file), Some(FileStatus::Failed));
+    // Its request is stopped, and nothing aborts the upload.
+    let mut cancelled = Vec::new();
+    while let Some(a) = e.poll_action(at) {
+        match a {
+            Action::Cancel { id } => cancelled.push(id),
+            Action::Send { request, .. } => panic!("sent {} {}", request.method, request.url()),
+            _ => {}
+        }
+    }
+    assert_eq!(cancelled, [id]);
+    let record = e.resume_record(file).expect("a record to resume from");
+    assert_eq!(record.upload_id, "u1");
+    assert_eq!(record.parts.len(), 1);
+    // Once the file can be read again, retry continues the same upload.
+    e.retry(file);
+    let (_, url, _) = next_send(&mut e, &mut at);
+    assert!(
+        url.contains("uploadId=u1") && !url.contains("partNumber"),
+        "ListParts expected: {url}"
+    );
+}

@@ -1,14 +1,18 @@
 //! The engine's credential cache: which keys sign the next request, and when to ask
 //! the driver for new ones.
 //!
+//! Two parts: the keys (`current`, `None` until the first arrive) and where a refresh
+//! stands (`Refresh`):
 //! ```text
-//!            set_credentials                 refresh due / ExpiredToken
-//!  Missing ─────────────────▶ Valid ──────────────────────────────▶ Refreshing
-//!     │                         ▲                                      │  │
-//!     │ poll: RefreshCredentials│ set_credentials                      │  │ sign-in expired
-//!     └──────────▶ Refreshing ──┘◀─────────────────────────────────────┘  ▼
-//!                                                                   Unavailable
-//!                                                    (CredentialsExpired; waits for the user)
+//!           poll_refresh: RefreshCredentials                set_credentials
+//!   Idle ─────────────────────────────────────▶ Requested ─────────────────▶ Idle
+//!    ▲   (no keys, refresh due, or ExpiredToken       │  │
+//!    │    rejected the keys)                           │  │ Transient failure
+//!    │                                                 │  ▼
+//!    │  set_credentials                                │ RetryAt(t) ──(t comes)──▶ Requested
+//!    └──────────────── Unavailable ◀───────────────────┘
+//!                 (CredentialsExpired;            SignInExpired failure
+//!                  waits for the user)
 //! ```
 //! One refresh at a time: while one is asked for, no second one is. Temporary keys are
 //! still used until shortly before they expire, so requests do not stall during a
