@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use updraft_core::checksum::{ChecksumAlgorithm, Crc32c, Crc64Nvme};
 use updraft_core::engine::{
-    Action, Engine, EngineConfig, Event, FileId, FileSpec, RefreshFailure, RequestId,
+    Action, Engine, EngineConfig, Event, FileId, FileSpec, FileStatus, RefreshFailure, RequestId,
 };
 use updraft_core::http::{Body, Request, Response};
 use updraft_core::s3::{Origin, PutOptions};
@@ -81,10 +81,58 @@ fn now_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
+/// Bytes read ahead for a part (to checksum it), kept until the part is sent or its file
+/// ends: what bounds the CLI's memory to concurrency × part size plus the look-ahead.
+#[derive(Default)]
+struct Prefetched {
+    parts: HashMap<(FileId, u64), Bytes>,
+}
+
+impl Prefetched {
+    fn keep(&mut self, file: FileId, start: u64, bytes: Bytes) {
+        self.parts.insert((file, start), bytes);
+    }
+
+    fn take(&mut self, file: FileId, start: u64) -> Option<Bytes> {
+        self.parts.remove(&(file, start))
+    }
+
+    /// Drops the look-ahead of a file that ended (completed, failed, cancelled): its
+    /// parts will not be sent, or will be read again if it is retried (issue 15).
+    fn on_event(&mut self, event: &Event) {
+        if let Event::StatusChanged { file, status } = event
+            && matches!(
+                status,
+                FileStatus::Completed | FileStatus::Failed | FileStatus::Cancelled
+            )
+        {
+            self.parts.retain(|(f, _), _| f != file);
+        }
+    }
+
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        self.parts.values().map(Bytes::len).sum()
+    }
+}
+
+/// What a failed read says: the path, and the system's reason.
+fn read_detail(sources: &BTreeMap<FileId, Source>, file: FileId, error: &str) -> String {
+    match sources.get(&file) {
+        Some(s) => format!("reading {} failed: {error}", s.planned.path.display()),
+        None => format!("reading the file failed: {error}"),
+    }
+}
+
 fn read_range(file: &File, start: u64, end: u64) -> Result<Bytes, String> {
     let mut buf = vec![0u8; (end - start) as usize];
     file.read_exact_at(&mut buf, start)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => format!(
+                "the file ends before byte {end}: it is shorter than when the upload started"
+            ),
+            _ => e.to_string(),
+        })?;
     Ok(Bytes::from(buf))
 }
 
@@ -164,9 +212,10 @@ pub async fn run(
         return summary;
     }
 
-    let mut prefetched: HashMap<(FileId, u64), Bytes> = HashMap::new();
+    let mut prefetched = Prefetched::default();
     let mut in_flight: HashMap<RequestId, JoinHandle<()>> = HashMap::new();
-    let mut waiting_body: HashMap<RequestId, Request> = HashMap::new();
+    // Requests waiting for their body to be read, and the file it is read from.
+    let mut waiting_body: HashMap<RequestId, (FileId, Request)> = HashMap::new();
     let mut last_saved: HashMap<FileId, u64> = HashMap::new();
     let mut refresh_failures = 0u32;
     let mut cancelling = false;
@@ -195,7 +244,7 @@ pub async fn run(
                             in_flight.insert(id, handle);
                         }
                         Some((start, end)) => {
-                            if let Some(bytes) = prefetched.remove(&(file, start)) {
+                            if let Some(bytes) = prefetched.take(file, start) {
                                 let handle =
                                     spawn_send(&client, request, Some(bytes), id, tx.clone());
                                 in_flight.insert(id, handle);
@@ -203,7 +252,7 @@ pub async fn run(
                                 // Read the range off the async threads, then send.
                                 let f = src.file.clone();
                                 let tx2 = tx.clone();
-                                waiting_body.insert(id, request);
+                                waiting_body.insert(id, (file, request));
                                 tokio::task::spawn_blocking(move || {
                                     let _ = tx2.send(Msg::Body(id, read_range(&f, start, end)));
                                 });
@@ -286,7 +335,7 @@ pub async fn run(
                     summary.failed.push((key, error.to_string()));
                 }
                 Event::StatusChanged {
-                    status: updraft_core::engine::FileStatus::Cancelled,
+                    status: FileStatus::Cancelled,
                     ..
                 } => {
                     summary.cancelled += 1;
@@ -294,6 +343,7 @@ pub async fn run(
                 Event::AllComplete { .. } => all_done = true,
                 _ => {}
             }
+            prefetched.on_event(&event);
             output.event(&event);
         }
         if all_done && in_flight.is_empty() {
@@ -314,23 +364,21 @@ pub async fn run(
                     }
                     Msg::Progress(id, sent) => engine.handle_progress(id, sent, now),
                     Msg::Checksum(file, part, start, Ok((crc, bytes))) => {
-                        prefetched.insert((file, start), bytes);
+                        prefetched.keep(file, start, bytes);
                         engine.handle_checksum(file, part, crc);
                     }
-                    Msg::Checksum(file, _, _, Err(e)) => {
-                        let key = sources.get(&file).map(|s| s.planned.key.clone()).unwrap_or_default();
-                        summary.failed.push((key, format!("reading the file failed: {e}")));
-                        engine.cancel(file);
-                    }
+                    // The file fails and its upload stays for a rerun to resume (issue 15).
+                    Msg::Checksum(file, _, _, Err(e)) => engine.handle_read_error(file, read_detail(&sources, file, &e)),
                     Msg::Body(id, Ok(bytes)) => {
-                        if let Some(request) = waiting_body.remove(&id) {
+                        if let Some((_, request)) = waiting_body.remove(&id) {
                             let handle = spawn_send(&client, request, Some(bytes), id, tx.clone());
                             in_flight.insert(id, handle);
                         }
                     }
                     Msg::Body(id, Err(e)) => {
-                        waiting_body.remove(&id);
-                        engine.handle_response(id, Err(Error::Network { detail: format!("reading the file failed: {e}") }), now);
+                        if let Some((file, _)) = waiting_body.remove(&id) {
+                            engine.handle_read_error(file, read_detail(&sources, file, &e));
+                        }
                     }
                     Msg::Credentials(Ok(c)) => {
                         refresh_failures = 0;
@@ -569,4 +617,41 @@ pub async fn fetch_credentials(
 pub async fn send_once(client: &reqwest::Client, request: Request) -> Result<Response, Error> {
     let (tx, _rx) = mpsc::unbounded_channel();
     send(client, request, None, RequestId(u64::MAX), &tx).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The look-ahead of a file that ended is dropped at once; before the fix it stayed
+    /// until the run ended, so a failed or cancelled file's parts broke the memory bound.
+    #[test]
+    fn r15_a_finished_files_look_ahead_is_dropped() {
+        let mut p = Prefetched::default();
+        let part = || Bytes::from(vec![0u8; 1024]);
+        for f in 0..4 {
+            p.keep(FileId(f), 0, part());
+            p.keep(FileId(f), 1024, part());
+        }
+        for (f, status) in [
+            (0, FileStatus::Failed),
+            (1, FileStatus::Cancelled),
+            (2, FileStatus::Completed),
+        ] {
+            p.on_event(&Event::StatusChanged {
+                file: FileId(f),
+                status,
+            });
+        }
+        // Paused or uploading again: kept, it is about to be sent.
+        for status in [FileStatus::Paused, FileStatus::Uploading] {
+            p.on_event(&Event::StatusChanged {
+                file: FileId(3),
+                status,
+            });
+        }
+        assert_eq!(p.bytes(), 2048);
+        assert!(p.take(FileId(3), 1024).is_some());
+        assert!(p.take(FileId(0), 0).is_none());
+    }
 }

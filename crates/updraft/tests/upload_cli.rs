@@ -457,3 +457,71 @@ fn r7_a_request_that_stalls_is_abandoned_and_sent_again() {
     );
     assert_eq!(stored(&dev, "stall.bin"), bytes);
 }
+
+/// A file that cannot be read any more mid-upload (here: truncated, as when it is
+/// replaced or its disk goes) fails with a message naming it, and its multipart upload
+/// stays open with the stored parts; once the file is back, a rerun resumes it and sends
+/// only the parts S3 lacks. Before the fix the CLI cancelled the file, which aborted the
+/// upload and threw the stored parts away.
+#[test]
+fn r15_a_read_error_keeps_the_upload_and_a_rerun_resumes_it() {
+    let dir = TempDir::new("cli-read-error");
+    let work = TempDir::new("cli-read-error-work");
+    let dev = start(&dir.0, false);
+    let file = work.0.join("big.bin");
+    let bytes = data(120 * MIB, 5);
+    std::fs::write(&file, &bytes).unwrap();
+    let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
+    let path = file.display().to_string();
+    let args = upload_args(
+        &[&path],
+        &["--json", "--concurrency", "1", "--key", "big.bin"],
+    );
+
+    let first = updraft(&dev, &work.0, &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !stored_parts(&dev, &work.0, "big.bin").is_some_and(|(_, n)| n >= 2) {
+        assert!(Instant::now() < deadline, "no parts stored after 60 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let out = first.wait_with_output().unwrap();
+    assert!(!out.status.success(), "{}", text(&out));
+    let all = text(&out);
+    assert!(
+        all.contains("could not be read") && all.contains("big.bin") && all.contains("shorter"),
+        "{all}"
+    );
+    let (upload_id, kept) = stored_parts(&dev, &work.0, "big.bin").expect("the upload stays");
+    assert!((2..24).contains(&kept), "{kept} parts stored");
+
+    // The file is back as it was: the rerun continues the same upload.
+    std::fs::write(&file, &bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    let out = updraft(&dev, &work.0, &args).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let s = summary(&out);
+    assert!(
+        s["partsSent"].as_u64().unwrap() <= 24 - kept as u64,
+        "kept {kept}: {s}"
+    );
+    assert!(stored(&dev, "big.bin") == bytes);
+    assert!(
+        stored_parts(&dev, &work.0, "big.bin").is_none(),
+        "{upload_id} is complete"
+    );
+}
