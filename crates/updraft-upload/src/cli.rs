@@ -8,7 +8,8 @@ use updraft_core::engine::{EngineConfig, STALL_TIMEOUT_MS};
 use updraft_core::plan::PlanConfig;
 use updraft_core::s3::{Addressing, Endpoint, PutOptions};
 
-use crate::config::{ConfigError, CredentialSource, Environment, Overrides, Resolved, resolve};
+use crate::Error;
+use crate::config::{CredentialSource, Environment, Overrides, Resolved, resolve};
 use crate::driver::{Job, Summary, run};
 use crate::files::plan;
 use crate::output::{Mode, Output};
@@ -152,8 +153,10 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
 /// Builds the job `args` describe.
 ///
 /// # Errors
-/// [`ConfigError`] for missing credentials, unreadable paths and the like.
-pub fn job(args: &UploadArgs, env: &Environment) -> Result<Job, ConfigError> {
+/// A usage or configuration [`Error`] (its [`Error::exit_code`] is [`EXIT_USAGE`]) for
+/// missing credentials, unreadable paths, a `--dev` stack that is not running and the
+/// like.
+pub fn job(args: &UploadArgs, env: &Environment) -> Result<Job, Error> {
     let (resolved, bucket, prefix) = match &args.dev {
         Some(dir) => {
             let user = args
@@ -183,7 +186,10 @@ pub fn job(args: &UploadArgs, env: &Environment) -> Result<Job, ConfigError> {
         plan_config.multipart_threshold = p;
     }
     if args.concurrency == 0 {
-        return Err(ConfigError("--concurrency must be at least 1".into()));
+        return Err(Error::InvalidArgument {
+            argument: "--concurrency",
+            problem: "must be at least 1".into(),
+        });
     }
     let engine = EngineConfig {
         bucket,
@@ -222,31 +228,36 @@ pub fn job(args: &UploadArgs, env: &Environment) -> Result<Job, ConfigError> {
 
 /// The local stack described by `<dir>/stack.json`: where to send, and its bucket;
 /// credentials from its STS with a token of `updraft dev token --sub USER`.
-fn dev_stack(dir: &std::path::Path, user: &str) -> Result<(Resolved, String), ConfigError> {
+fn dev_stack(dir: &std::path::Path, user: &str) -> Result<(Resolved, String), Error> {
     let path = dir.join("stack.json");
-    let text = std::fs::read_to_string(&path).map_err(|_| {
-        ConfigError(format!(
-            "{} is not there: start the local stack first (`cargo xtask dev`, or `updraft dev \
-             --data-dir {}`)",
-            path.display(),
-            dir.display()
-        ))
+    let text = std::fs::read_to_string(&path).map_err(|_| Error::DevStackMissing {
+        data_dir: dir.to_path_buf(),
     })?;
-    let stack: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| ConfigError(format!("{} cannot be read: {e}", path.display())))?;
-    let field = |k: &str| {
-        stack[k].as_str().map(str::to_owned).ok_or_else(|| {
-            ConfigError(format!(
-                "{} has no {k:?}: the stack is older than this command; restart it",
-                path.display()
-            ))
-        })
+    let stack: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::ConfigFile {
+        path: path.clone(),
+        detail: e.to_string(),
+    })?;
+    let field = |field: &'static str| {
+        stack[field]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| Error::DevStackOutdated {
+                path: path.clone(),
+                field,
+            })
     };
     let region = field("region")?;
-    let endpoint = Endpoint::custom(&field("s3_endpoint")?, &region, Addressing::Auto)
-        .map_err(|e| ConfigError(e.to_string()))?;
-    let program = std::env::current_exe()
-        .map_err(|e| ConfigError(format!("cannot find this program to run `dev token`: {e}")))?;
+    let endpoint =
+        Endpoint::custom(&field("s3_endpoint")?, &region, Addressing::Auto).map_err(|source| {
+            Error::InvalidEndpoint {
+                setting: format!(
+                    "\"s3_endpoint\" in {}, or restart the stack",
+                    path.display()
+                ),
+                source,
+            }
+        })?;
+    let program = std::env::current_exe().map_err(|source| Error::CurrentExe { source })?;
     let credentials = CredentialSource::WebIdentityCommand {
         program,
         args: vec![
@@ -276,20 +287,14 @@ fn dev_stack(dir: &std::path::Path, user: &str) -> Result<(Resolved, String), Co
 pub fn upload(args: &UploadArgs) -> u8 {
     let job = match job(args, &Environment::current()) {
         Ok(j) => j,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
+        Err(e) => return fail(&e),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return EXIT_USAGE;
-        }
+        Err(source) => return fail(&Error::Runtime { source }),
     };
     let mode = if args.json {
         Mode::Json
@@ -307,7 +312,7 @@ pub fn upload(args: &UploadArgs) -> u8 {
         let failed: Vec<_> = summary
             .failed
             .iter()
-            .map(|(key, reason)| serde_json::json!({ "key": key, "reason": reason }))
+            .map(|(key, error)| serde_json::json!({ "key": key, "reason": error.to_string() }))
             .collect();
         println!(
             "{}",
@@ -327,13 +332,19 @@ pub fn upload(args: &UploadArgs) -> u8 {
     report(&summary)
 }
 
+/// Prints `error` and returns the status to exit with.
+pub(crate) fn fail(error: &Error) -> u8 {
+    eprintln!("error: {error}");
+    error.exit_code()
+}
+
 /// Prints the outcome and returns the exit status.
 pub fn report(summary: &Summary) -> u8 {
-    for (key, reason) in &summary.failed {
+    for (key, error) in &summary.failed {
         if key.is_empty() {
-            eprintln!("failed: {reason}");
+            eprintln!("failed: {error}");
         } else {
-            eprintln!("failed: {key}: {reason}");
+            eprintln!("failed: {key}: {error}");
         }
     }
     if summary.interrupted {

@@ -10,6 +10,8 @@ use ini::Ini;
 use updraft_core::Credentials;
 use updraft_core::s3::{Addressing, Endpoint};
 
+use crate::Error;
+
 /// The region used when nothing names one.
 pub const DEFAULT_REGION: &str = "us-east-1";
 
@@ -59,18 +61,6 @@ pub struct Overrides {
     pub session_duration: Option<u32>,
 }
 
-/// A configuration problem: the user must change something.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ConfigError(pub String);
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 /// The environment as the resolver sees it: variables and the home directory.
 #[derive(Clone, Debug, Default)]
 pub struct Environment {
@@ -104,7 +94,7 @@ impl Environment {
 
 /// One profile's settings, merged from `config` (`[profile NAME]`, or `[default]`) and
 /// `credentials` (`[NAME]`).
-fn profile(env: &Environment, name: &str) -> Result<BTreeMap<String, String>, ConfigError> {
+fn profile(env: &Environment, name: &str) -> Result<BTreeMap<String, String>, Error> {
     let mut out = BTreeMap::new();
     let sections = [
         (
@@ -124,11 +114,9 @@ fn profile(env: &Environment, name: &str) -> Result<BTreeMap<String, String>, Co
         let Some(file) = file.filter(|f| f.exists()) else {
             continue;
         };
-        let ini = Ini::load_from_file(&file).map_err(|e| {
-            ConfigError(format!(
-                "{} cannot be read ({e}); fix or move it",
-                file.display()
-            ))
+        let ini = Ini::load_from_file(&file).map_err(|e| Error::ConfigFile {
+            path: file.clone(),
+            detail: e.to_string(),
         })?;
         if let Some(props) = ini.section(Some(section.as_str())) {
             for (k, v) in props.iter() {
@@ -142,9 +130,11 @@ fn profile(env: &Environment, name: &str) -> Result<BTreeMap<String, String>, Co
 /// Resolves region, endpoint and credentials.
 ///
 /// # Errors
-/// [`ConfigError`] when no credentials are found, a file cannot be read or an endpoint
-/// URL is unusable; the message says what to set.
-pub fn resolve(env: &Environment, flags: &Overrides) -> Result<Resolved, ConfigError> {
+/// [`Error::NoCredentials`] when no credentials are found, [`Error::ProfileNotFound`]
+/// for a `--profile` neither file has, [`Error::ConfigFile`] when a file cannot be read
+/// and [`Error::InvalidEndpoint`] when an endpoint URL is unusable; the message says
+/// what to set.
+pub fn resolve(env: &Environment, flags: &Overrides) -> Result<Resolved, Error> {
     let profile_name = flags
         .profile
         .clone()
@@ -153,9 +143,9 @@ pub fn resolve(env: &Environment, flags: &Overrides) -> Result<Resolved, ConfigE
     let prof = profile(env, &profile_name)?;
     let p = |k: &str| prof.get(k).map(String::as_str).filter(|v| !v.is_empty());
     if flags.profile.is_some() && prof.is_empty() {
-        return Err(ConfigError(format!(
-            "profile {profile_name:?} is not in ~/.aws/config or ~/.aws/credentials"
-        )));
+        return Err(Error::ProfileNotFound {
+            profile: profile_name,
+        });
     }
 
     let region = flags
@@ -182,9 +172,12 @@ pub fn resolve(env: &Environment, flags: &Overrides) -> Result<Resolved, ConfigE
         Addressing::Auto
     };
     let mut endpoint = match &s3_url {
-        Some(url) => Endpoint::custom(url, &region, addressing).map_err(|e| {
-            ConfigError(format!("{e}; check --endpoint-url or AWS_ENDPOINT_URL_S3"))
-        })?,
+        Some(url) => {
+            Endpoint::custom(url, &region, addressing).map_err(|source| Error::InvalidEndpoint {
+                setting: "--endpoint-url or AWS_ENDPOINT_URL_S3".into(),
+                source,
+            })?
+        }
         None => Endpoint::aws(&region),
     };
     endpoint.addressing = addressing;
@@ -227,11 +220,9 @@ pub fn resolve(env: &Environment, flags: &Overrides) -> Result<Resolved, ConfigE
     } else if let (Some(file), Some(role)) = (p("web_identity_token_file"), p("role_arn")) {
         web_identity(file, role, p("role_session_name"))
     } else {
-        return Err(ConfigError(format!(
-            "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or \
-             AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, or add them to profile \
-             {profile_name:?} in ~/.aws/credentials"
-        )));
+        return Err(Error::NoCredentials {
+            profile: profile_name,
+        });
     };
     Ok(Resolved {
         region,
@@ -243,20 +234,18 @@ pub fn resolve(env: &Environment, flags: &Overrides) -> Result<Resolved, ConfigE
 /// Reads a web identity token file (trimmed).
 ///
 /// # Errors
-/// A message naming the file when it cannot be read or is empty.
-pub fn read_token(path: &Path) -> Result<String, String> {
-    let token = std::fs::read_to_string(path).map_err(|e| {
-        format!(
-            "the web identity token file {} cannot be read: {e}",
-            path.display()
-        )
+/// [`Error::TokenFileUnreadable`] when it cannot be read, [`Error::TokenFileEmpty`] when
+/// it holds no token.
+pub fn read_token(path: &Path) -> Result<String, Error> {
+    let token = std::fs::read_to_string(path).map_err(|source| Error::TokenFileUnreadable {
+        path: path.to_path_buf(),
+        source,
     })?;
     let token = token.trim().to_owned();
     if token.is_empty() {
-        return Err(format!(
-            "the web identity token file {} is empty",
-            path.display()
-        ));
+        return Err(Error::TokenFileEmpty {
+            path: path.to_path_buf(),
+        });
     }
     Ok(token)
 }
@@ -352,7 +341,7 @@ mod tests {
     #[test]
     fn nothing_found_says_what_to_set() {
         let err = resolve(&env(&[], None), &Overrides::default()).unwrap_err();
-        assert!(err.0.contains("AWS_ACCESS_KEY_ID"), "{err}");
+        assert!(err.to_string().contains("AWS_ACCESS_KEY_ID"), "{err}");
         let err = resolve(
             &env(&[], None),
             &Overrides {
@@ -361,6 +350,6 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert!(err.0.contains("\"nope\""), "{err}");
+        assert!(err.to_string().contains("\"nope\""), "{err}");
     }
 }

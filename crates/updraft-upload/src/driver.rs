@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -20,8 +21,9 @@ use updraft_core::engine::{
 use updraft_core::http::{Body, Request, Response};
 use updraft_core::s3::{Origin, PutOptions};
 use updraft_core::sts::AssumeRoleWithWebIdentity;
-use updraft_core::{Credentials, Error, Secret};
+use updraft_core::{Credentials, Error as WireError, Secret};
 
+use crate::Error;
 use crate::config::{CredentialSource, read_token};
 use crate::files::Planned;
 use crate::output::Output;
@@ -49,8 +51,9 @@ pub struct Job {
 pub struct Summary {
     pub completed: usize,
     pub cancelled: usize,
-    /// Each failed file's key and reason.
-    pub failed: Vec<(String, String)>,
+    /// Each failed file's key and error; the key is empty for a failure of the whole run
+    /// ([`Error::CredentialsGaveUp`]).
+    pub failed: Vec<(String, Error)>,
     pub bytes: u64,
     /// Requests sent, for tests and benchmarks.
     pub requests: u64,
@@ -62,11 +65,11 @@ pub struct Summary {
 }
 
 enum Msg {
-    Answer(RequestId, Result<Response, Error>),
+    Answer(RequestId, Result<Response, WireError>),
     Progress(RequestId, u64),
-    Checksum(FileId, u32, u64, Result<(u64, Bytes), String>),
-    Body(RequestId, Result<Bytes, String>),
-    Credentials(Result<Credentials, String>),
+    Checksum(FileId, u32, u64, Result<(u64, Bytes), Error>),
+    Body(RequestId, Result<Bytes, Error>),
+    Credentials(Result<Credentials, Error>),
 }
 
 struct Source {
@@ -116,22 +119,19 @@ impl Prefetched {
     }
 }
 
-/// What a failed read says: the path, and the system's reason.
-fn read_detail(sources: &BTreeMap<FileId, Source>, file: FileId, error: &str) -> String {
-    match sources.get(&file) {
-        Some(s) => format!("reading {} failed: {error}", s.planned.path.display()),
-        None => format!("reading the file failed: {error}"),
-    }
-}
-
-fn read_range(file: &File, start: u64, end: u64) -> Result<Bytes, String> {
+/// Bytes `start..end` of `file`, read from `path`.
+fn read_range(file: &File, path: &Path, start: u64, end: u64) -> Result<Bytes, Error> {
     let mut buf = vec![0u8; (end - start) as usize];
     file.read_exact_at(&mut buf, start)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::UnexpectedEof => format!(
-                "the file ends before byte {end}: it is shorter than when the upload started"
-            ),
-            _ => e.to_string(),
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::UnexpectedEof => Error::FileShrank {
+                path: path.to_path_buf(),
+                end,
+            },
+            _ => Error::FileReadFailed {
+                path: path.to_path_buf(),
+                source,
+            },
         })?;
     Ok(Bytes::from(buf))
 }
@@ -156,10 +156,13 @@ pub async fn run(
     for planned in &job.files {
         let file = match File::open(&planned.path) {
             Ok(f) => Arc::new(f),
-            Err(e) => {
+            Err(source) => {
                 summary.failed.push((
                     planned.key.clone(),
-                    format!("{} cannot be read: {e}", planned.path.display()),
+                    Error::FileUnreadable {
+                        path: planned.path.clone(),
+                        source,
+                    },
                 ));
                 continue;
             }
@@ -205,7 +208,7 @@ pub async fn run(
                     },
                 );
             }
-            Err(e) => summary.failed.push((planned.key.clone(), e.to_string())),
+            Err(e) => summary.failed.push((planned.key.clone(), Error::Wire(e))),
         }
     }
     if sources.is_empty() {
@@ -250,11 +253,12 @@ pub async fn run(
                                 in_flight.insert(id, handle);
                             } else {
                                 // Read the range off the async threads, then send.
-                                let f = src.file.clone();
+                                let (f, path) = (src.file.clone(), src.planned.path.clone());
                                 let tx2 = tx.clone();
                                 waiting_body.insert(id, (file, request));
                                 tokio::task::spawn_blocking(move || {
-                                    let _ = tx2.send(Msg::Body(id, read_range(&f, start, end)));
+                                    let bytes = read_range(&f, &path, start, end);
+                                    let _ = tx2.send(Msg::Body(id, bytes));
                                 });
                             }
                         }
@@ -269,10 +273,10 @@ pub async fn run(
                     let Some(src) = sources.get(&file) else {
                         continue;
                     };
-                    let f = src.file.clone();
+                    let (f, path) = (src.file.clone(), src.planned.path.clone());
                     let tx2 = tx.clone();
                     tokio::task::spawn_blocking(move || {
-                        let result = read_range(&f, range.0, range.1).map(|bytes| {
+                        let result = read_range(&f, &path, range.0, range.1).map(|bytes| {
                             let crc = match algorithm {
                                 ChecksumAlgorithm::Crc32c => u64::from(Crc32c::checksum(&bytes)),
                                 ChecksumAlgorithm::Crc64Nvme => Crc64Nvme::checksum(&bytes),
@@ -286,7 +290,7 @@ pub async fn run(
                     // The CLI leaves `post_max_size` at 0: PUT costs no preflight here.
                     engine.handle_response(
                         id,
-                        Err(Error::Network {
+                        Err(WireError::Network {
                             detail: "POST forms are a browser's upload path; the CLI sends PUTs"
                                 .into(),
                         }),
@@ -332,7 +336,9 @@ pub async fn run(
                         .get(file)
                         .map(|s| s.planned.key.clone())
                         .unwrap_or_default();
-                    summary.failed.push((key, error.to_string()));
+                    summary
+                        .failed
+                        .push((key, Error::Upload(Box::new(error.clone()))));
                 }
                 Event::StatusChanged {
                     status: FileStatus::Cancelled,
@@ -368,7 +374,7 @@ pub async fn run(
                         engine.handle_checksum(file, part, crc);
                     }
                     // The file fails and its upload stays for a rerun to resume (issue 15).
-                    Msg::Checksum(file, _, _, Err(e)) => engine.handle_read_error(file, read_detail(&sources, file, &e)),
+                    Msg::Checksum(file, _, _, Err(e)) => engine.handle_read_error(file, e.to_string()),
                     Msg::Body(id, Ok(bytes)) => {
                         if let Some((_, request)) = waiting_body.remove(&id) {
                             let handle = spawn_send(&client, request, Some(bytes), id, tx.clone());
@@ -377,7 +383,7 @@ pub async fn run(
                     }
                     Msg::Body(id, Err(e)) => {
                         if let Some((file, _)) = waiting_body.remove(&id) {
-                            engine.handle_read_error(file, read_detail(&sources, file, &e));
+                            engine.handle_read_error(file, e.to_string());
                         }
                     }
                     Msg::Credentials(Ok(c)) => {
@@ -392,7 +398,10 @@ pub async fn run(
                             for f in sources.keys() {
                                 engine.cancel(*f);
                             }
-                            summary.failed.push((String::new(), format!("no credentials: {e}")));
+                            summary.failed.push((String::new(), Error::CredentialsGaveUp {
+                                attempts: refresh_failures,
+                                source: Box::new(e),
+                            }));
                         } else {
                             engine.handle_credentials_failure(RefreshFailure::Transient, now);
                         }
@@ -445,9 +454,9 @@ async fn send(
     body: Option<Bytes>,
     id: RequestId,
     tx: &mpsc::UnboundedSender<Msg>,
-) -> Result<Response, Error> {
+) -> Result<Response, WireError> {
     let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes()).map_err(|e| {
-        Error::Network {
+        WireError::Network {
             detail: e.to_string(),
         }
     })?;
@@ -477,7 +486,7 @@ async fn send(
         }
         _ => rb.body(Bytes::new()),
     };
-    let resp = rb.send().await.map_err(|e| Error::Network {
+    let resp = rb.send().await.map_err(|e| WireError::Network {
         detail: network_detail(&e),
     })?;
     let status = resp.status().as_u16();
@@ -494,7 +503,7 @@ async fn send(
     let body = resp
         .bytes()
         .await
-        .map_err(|e| Error::Network {
+        .map_err(|e| WireError::Network {
             detail: network_detail(&e),
         })?
         .to_vec();
@@ -541,11 +550,14 @@ fn spawn_credentials(
 /// the token file read afresh.
 ///
 /// # Errors
-/// A message naming the token file or STS's refusal (never the token itself).
+/// [`Error::TokenFileUnreadable`] or [`Error::TokenFileEmpty`] for the token file,
+/// [`Error::TokenCommandNotRun`] or [`Error::TokenCommandFailed`] for the token command,
+/// [`Error::Network`] when STS does not answer and [`Error::Credentials`] when it refuses
+/// (never with the token itself).
 pub async fn fetch_credentials(
     client: &reqwest::Client,
     source: &CredentialSource,
-) -> Result<Credentials, String> {
+) -> Result<Credentials, Error> {
     let (token, role_arn, session_name, sts_endpoint, duration_seconds) = match source {
         CredentialSource::Static(c) => return Ok(c.clone()),
         CredentialSource::WebIdentity {
@@ -573,14 +585,15 @@ pub async fn fetch_credentials(
                 .args(args)
                 .output()
                 .await
-                .map_err(|e| format!("{} could not run: {e}", program.display()))?;
+                .map_err(|source| Error::TokenCommandNotRun {
+                    program: program.clone(),
+                    source,
+                })?;
             if !out.status.success() {
-                return Err(format!(
-                    "`{} {}` failed: {}",
-                    program.display(),
-                    args.join(" "),
-                    String::from_utf8_lossy(&out.stderr).trim()
-                ));
+                return Err(Error::TokenCommandFailed {
+                    command: format!("{} {}", program.display(), args.join(" ")),
+                    stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+                });
             }
             let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
             (
@@ -592,7 +605,11 @@ pub async fn fetch_credentials(
             )
         }
     };
-    let origin = Origin::parse(sts_endpoint).map_err(|e| e.to_string())?;
+    let refused = |source| Error::Credentials {
+        sts_endpoint: sts_endpoint.clone(),
+        source,
+    };
+    let origin = Origin::parse(sts_endpoint).map_err(refused)?;
     let op = AssumeRoleWithWebIdentity {
         role_arn: role_arn.clone(),
         role_session_name: session_name.clone(),
@@ -601,13 +618,8 @@ pub async fn fetch_credentials(
         duration_seconds,
         policy: None,
     };
-    let (tx, _rx) = mpsc::unbounded_channel();
-    let response = send(client, op.request(&origin), None, RequestId(u64::MAX), &tx)
-        .await
-        .map_err(|e| e.to_string())?;
-    op.parse(&response)
-        .map(|o| o.credentials)
-        .map_err(|e| e.to_string())
+    let response = send_once(client, op.request(&origin)).await?;
+    op.parse(&response).map(|o| o.credentials).map_err(refused)
 }
 
 /// Sends one request and reads the whole answer.
@@ -615,8 +627,14 @@ pub async fn fetch_credentials(
 /// # Errors
 /// [`Error::Network`] when no answer arrives.
 pub async fn send_once(client: &reqwest::Client, request: Request) -> Result<Response, Error> {
+    let host = request.host.clone();
     let (tx, _rx) = mpsc::unbounded_channel();
-    send(client, request, None, RequestId(u64::MAX), &tx).await
+    send(client, request, None, RequestId(u64::MAX), &tx)
+        .await
+        .map_err(|e| match e {
+            WireError::Network { detail } => Error::Network { host, detail },
+            other => Error::Wire(other),
+        })
 }
 
 #[cfg(test)]

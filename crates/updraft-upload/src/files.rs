@@ -1,9 +1,10 @@
 //! Which files go to which keys: a file goes to `PREFIX` + its name; a directory keeps its
 //! own name under the prefix, as `cp -r` does.
 
+use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::config::ConfigError;
+use crate::Error;
 
 /// A file to upload and the key it goes to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,18 +16,38 @@ pub struct Planned {
     pub modified: u64,
 }
 
-fn utf8(p: &Path) -> Result<&str, ConfigError> {
-    p.to_str().ok_or_else(|| {
-        ConfigError(format!(
-            "{} is not valid UTF-8, and S3 keys must be: rename it",
-            p.display()
-        ))
+fn utf8(p: &Path) -> Result<&str, Error> {
+    p.to_str().ok_or_else(|| Error::NotUtf8 {
+        path: p.to_path_buf(),
     })
 }
 
-fn planned(path: &Path, key: String) -> Result<Planned, ConfigError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| ConfigError(format!("{} cannot be read: {e}", path.display())))?;
+fn metadata(path: &Path) -> Result<std::fs::Metadata, Error> {
+    std::fs::metadata(path).map_err(|source| Error::FileUnreadable {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A failed step of the walk under `root`: the path it failed on, and why.
+fn walk_error(root: &Path, e: walkdir::Error) -> Error {
+    let path = e.path().unwrap_or(root).to_path_buf();
+    if e.loop_ancestor().is_some() {
+        // A symbolic link to a directory it is in: walkdir's message names both.
+        return Error::FileUnreadable {
+            path,
+            source: io::Error::other(e),
+        };
+    }
+    // Any other walk error is an io::Error.
+    let source = e
+        .into_io_error()
+        .unwrap_or_else(|| io::Error::other("the directory cannot be walked"));
+    Error::FileUnreadable { path, source }
+}
+
+fn planned(path: &Path, key: String) -> Result<Planned, Error> {
+    let meta = metadata(path)?;
     let modified = meta
         .modified()
         .ok()
@@ -43,23 +64,22 @@ fn planned(path: &Path, key: String) -> Result<Planned, ConfigError> {
 /// Expands `paths` into files and keys. `key` names the object when one file is given.
 ///
 /// # Errors
-/// [`ConfigError`] for a path that does not exist or cannot be read, a name that is not
-/// UTF-8, or `--key` with more than one file.
-pub fn plan(
-    paths: &[PathBuf],
-    prefix: &str,
-    key: Option<&str>,
-) -> Result<Vec<Planned>, ConfigError> {
+/// [`Error::FileUnreadable`] for a path that does not exist or cannot be read,
+/// [`Error::NotUtf8`] for a name that is not UTF-8, [`Error::InvalidArgument`] for
+/// `--key` with more than one file.
+pub fn plan(paths: &[PathBuf], prefix: &str, key: Option<&str>) -> Result<Vec<Planned>, Error> {
     let mut out = Vec::new();
     for path in paths {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| ConfigError(format!("{} cannot be read: {e}", path.display())))?;
+        let meta = metadata(path)?;
         if meta.is_dir() {
             if key.is_some() {
-                return Err(ConfigError(format!(
-                    "--key names one object, but {} is a directory; use --prefix",
-                    path.display()
-                )));
+                return Err(Error::InvalidArgument {
+                    argument: "--key",
+                    problem: format!(
+                        "names one object, but {} is a directory; use --prefix",
+                        path.display()
+                    ),
+                });
             }
             let base = path
                 .file_name()
@@ -70,7 +90,7 @@ pub fn plan(
                 .follow_links(true)
                 .sort_by_file_name();
             for entry in walk {
-                let entry = entry.map_err(|e| ConfigError(format!("{e}")))?;
+                let entry = entry.map_err(|e| walk_error(path, e))?;
                 if !entry.file_type().is_file() {
                     continue;
                 }
@@ -100,9 +120,10 @@ pub fn plan(
         }
     }
     if key.is_some() && out.len() > 1 {
-        return Err(ConfigError(
-            "--key names one object, but several files were given; use --prefix".into(),
-        ));
+        return Err(Error::InvalidArgument {
+            argument: "--key",
+            problem: "names one object, but several files were given; use --prefix".into(),
+        });
     }
     Ok(out)
 }
@@ -136,6 +157,6 @@ mod tests {
         assert_eq!(got[0].key, "x/y");
         assert!(plan(&[d.path().to_path_buf()], "", Some("k")).is_err());
         let err = plan(&[d.path().join("missing")], "", None).unwrap_err();
-        assert!(err.0.contains("missing"), "{err}");
+        assert!(err.to_string().contains("missing"), "{err}");
     }
 }

@@ -5,8 +5,8 @@
 //! # In scope
 //! The [`driver`] loop, the [`config`] resolution of credentials and endpoints, the
 //! [`files`] to keys mapping, [`output`] and [`resume`] records, and the command's
-//! flags in [`cli`]. The binary (`updraft upload`) only parses flags and calls
-//! [`cli::upload`].
+//! flags in [`cli`]; every failure is one [`Error`]. The binary (`updraft upload`) only
+//! parses flags and calls [`cli::upload`].
 //!
 //! # Out of scope
 //! Anything the engine decides (planning, retries, checksums, credentials timing).
@@ -14,7 +14,10 @@
 pub mod cli;
 pub mod config;
 pub mod driver;
+mod error;
 pub mod files;
 pub mod output;
 pub mod resume;
 pub mod uploads;
+
+pub use error::Error;

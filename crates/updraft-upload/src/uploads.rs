@@ -7,7 +7,8 @@ use updraft_core::http::Request;
 use updraft_core::s3::{AbortMultipartUpload, ListMultipartUploads, MultipartUpload};
 use updraft_core::sigv4::{Signer, SigningParams};
 
-use crate::cli::{ConnectionArgs, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::Error;
+use crate::cli::{ConnectionArgs, EXIT_OK, fail};
 use crate::config::{Environment, Resolved, resolve};
 use crate::driver::{fetch_credentials, send_once};
 
@@ -57,7 +58,7 @@ struct Client {
 }
 
 impl Client {
-    async fn call(&mut self, mut request: Request) -> Result<updraft_core::http::Response, String> {
+    async fn call(&mut self, mut request: Request) -> Result<updraft_core::http::Response, Error> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
@@ -68,13 +69,24 @@ impl Client {
         );
         self.signer
             .sign(&mut request, &params)
-            .map_err(|e| e.to_string())?;
-        send_once(&self.http, request)
-            .await
-            .map_err(|e| e.to_string())
+            .map_err(Error::Wire)?;
+        send_once(&self.http, request).await
     }
 
-    async fn list(&mut self, bucket: &str, prefix: &str) -> Result<Vec<MultipartUpload>, String> {
+    async fn list(&mut self, bucket: &str, prefix: &str) -> Result<Vec<MultipartUpload>, Error> {
+        self.list_pages(bucket, prefix)
+            .await
+            .map_err(|e| Error::ListFailed {
+                bucket: bucket.to_owned(),
+                source: Box::new(e),
+            })
+    }
+
+    async fn list_pages(
+        &mut self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<MultipartUpload>, Error> {
         let mut op = ListMultipartUploads {
             bucket: bucket.to_owned(),
             prefix: (!prefix.is_empty()).then(|| prefix.to_owned()),
@@ -85,7 +97,7 @@ impl Client {
         let mut all = Vec::new();
         loop {
             let response = self.call(op.request(&self.resolved.endpoint)).await?;
-            let page = op.parse(&response).map_err(|e| e.to_string())?;
+            let page = op.parse(&response).map_err(Error::Wire)?;
             all.extend(page.uploads);
             match (
                 page.is_truncated,
@@ -101,24 +113,21 @@ impl Client {
         }
     }
 
-    async fn abort(&mut self, bucket: &str, key: &str, upload_id: &str) -> Result<(), String> {
+    async fn abort(&mut self, bucket: &str, key: &str, upload_id: &str) -> Result<(), Error> {
         let op = AbortMultipartUpload {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
             upload_id: upload_id.to_owned(),
         };
         let response = self.call(op.request(&self.resolved.endpoint)).await?;
-        op.parse(&response).map_err(|e| e.to_string())
+        op.parse(&response).map_err(Error::Wire)
     }
 }
 
-async fn connect(connection: &ConnectionArgs) -> Result<Client, (u8, String)> {
-    let resolved = resolve(&Environment::current(), &connection.overrides())
-        .map_err(|e| (EXIT_USAGE, e.to_string()))?;
+async fn connect(connection: &ConnectionArgs) -> Result<Client, Error> {
+    let resolved = resolve(&Environment::current(), &connection.overrides())?;
     let http = reqwest::Client::new();
-    let credentials = fetch_credentials(&http, &resolved.credentials)
-        .await
-        .map_err(|e| (EXIT_FAILED, e))?;
+    let credentials = fetch_credentials(&http, &resolved.credentials).await?;
     Ok(Client {
         http,
         resolved,
@@ -127,7 +136,7 @@ async fn connect(connection: &ConnectionArgs) -> Result<Client, (u8, String)> {
     })
 }
 
-async fn run(args: &UploadsArgs) -> Result<(), (u8, String)> {
+async fn run(args: &UploadsArgs) -> Result<(), Error> {
     match &args.action {
         UploadsAction::List {
             bucket,
@@ -135,11 +144,7 @@ async fn run(args: &UploadsArgs) -> Result<(), (u8, String)> {
             connection,
         } => {
             let mut client = connect(connection).await?;
-            for u in client
-                .list(bucket, prefix)
-                .await
-                .map_err(|e| (EXIT_FAILED, e))?
-            {
+            for u in client.list(bucket, prefix).await? {
                 let started = u.initiated.map(|t| t.iso8601_millis()).unwrap_or_default();
                 println!("{}\t{}\t{started}", u.key, u.upload_id);
             }
@@ -158,16 +163,17 @@ async fn run(args: &UploadsArgs) -> Result<(), (u8, String)> {
                 (Some(k), Some(id), false) => vec![(k.clone(), id.clone())],
                 (None, None, true) => client
                     .list(bucket, prefix)
-                    .await
-                    .map_err(|e| (EXIT_FAILED, e))?
+                    .await?
                     .into_iter()
                     .map(|u| (u.key, u.upload_id))
                     .collect(),
                 _ => {
-                    return Err((
-                        EXIT_USAGE,
-                        "give --key and --upload-id, or --all (with --prefix to narrow it)".into(),
-                    ));
+                    return Err(Error::InvalidArgument {
+                        argument: "updraft uploads abort",
+                        problem:
+                            "give --key and --upload-id, or --all (with --prefix to narrow it)"
+                                .into(),
+                    });
                 }
             };
             let mut failed = 0;
@@ -181,10 +187,10 @@ async fn run(args: &UploadsArgs) -> Result<(), (u8, String)> {
                 }
             }
             if failed > 0 {
-                return Err((
-                    EXIT_FAILED,
-                    format!("{failed} of {} could not be aborted", targets.len()),
-                ));
+                return Err(Error::AbortFailed {
+                    failed,
+                    total: targets.len(),
+                });
             }
             Ok(())
         }
@@ -198,16 +204,10 @@ pub fn uploads(args: &UploadsArgs) -> u8 {
         .build()
     {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return EXIT_USAGE;
-        }
+        Err(source) => return fail(&Error::Runtime { source }),
     };
     match runtime.block_on(run(args)) {
         Ok(()) => EXIT_OK,
-        Err((code, message)) => {
-            eprintln!("error: {message}");
-            code
-        }
+        Err(e) => fail(&e),
     }
 }
