@@ -132,7 +132,8 @@ export class Uploader {
   retry(id?: number): void;
   remove(id?: number): void;
   status(id: number): Status | undefined;
-  resumable(): ResumableUpload[];
+  /** Uploads stored by earlier pages that continue when their file is added again. */
+  resumable(): Promise<ResumableUpload[]>;
   refreshCredentials(): Promise<void>;
 }
 

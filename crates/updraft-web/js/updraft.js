@@ -2,7 +2,7 @@
 // The engine (planning, signing, retries, resume) is WebAssembly (./core_bg.wasm, built
 // from crates/updraft-web); this module does the browser's part: XHR, Blob.slice,
 // timers, localStorage, online/offline, and the credentials providers' HTTP calls.
-import init, { Core, crcUpdate } from "./core.js";
+import init, { Core, crcUpdate, resumable } from "./core.js";
 
 let wasm;
 const load = () => (wasm ??= init());
@@ -200,17 +200,14 @@ export class Uploader {
   status(id) { return this.#status.get(id); }
 
   /** Uploads stored by an earlier page (reload, crash) that continue when their file is added again. */
-  resumable() {
-    const out = [];
+  async resumable() {
+    await this.#ready;
+    const entries = [];
     for (let i = 0; i < localStorage.length; i++) {
       const k = localStorage.key(i);
-      if (!k?.startsWith(PREFIX)) continue;
-      try {
-        const r = JSON.parse(localStorage.getItem(k));
-        if (r.bucket != null) out.push({ name: decodeURIComponent(k.slice(PREFIX.length).split("|")[0]), key: r.key, bucket: r.bucket, size: r.size, partsDone: r.parts.length, partSize: r.partSize });
-      } catch {}
+      if (k?.startsWith(PREFIX)) entries.push([k, localStorage.getItem(k)]);
     }
-    return out;
+    return JSON.parse(resumable(JSON.stringify(entries)));
   }
 
   /** Asks the credentials provider again: call it after the user signed in again. */
@@ -280,9 +277,13 @@ export class Uploader {
         core.response(id, x.status, x.getAllResponseHeaders(), x.responseText, now());
         this.#schedule();
       };
-      x.onerror = x.ontimeout = () => {
+      x.onerror = x.ontimeout = async () => {
         this.#xhrs.delete(id);
-        core.networkError(id, `no answer from ${new URL(a.url).origin} (the network failed, or the bucket's CORS rules do not admit ${location.origin})`, now());
+        // A body the browser can no longer read (the file changed or went) fails the
+        // same way as the network: tell them apart by reading a byte of it.
+        const unread = a.range && await file.slice(a.range[0], a.range[0] + 1).arrayBuffer().then(() => null, (e) => e);
+        if (unread) core.readFailed(a.file, `reading ${file.name} failed: ${unread.message}`);
+        else core.networkError(id, `no answer from ${new URL(a.url).origin} (the network failed, or the bucket's CORS rules do not admit ${location.origin})`, now());
         this.#schedule();
       };
       let body = a.body == null ? null : new Blob([a.body]); // no type: no unsigned Content-Type
@@ -307,10 +308,8 @@ export class Uploader {
       const file = this.#files.get(a.file);
       checksum(file.slice(a.range[0], a.range[1]), a.algorithm).then(
         (crc) => core.checksum(a.file, a.part, crc),
-        (e) => {
-          this.#emit("error", { id: a.file, name: file.name, message: `reading ${file.name} failed: ${e.message}; add the file again` });
-          core.cancel(a.file);
-        },
+        // The file fails; its upload stays, so adding the file again continues it.
+        (e) => core.readFailed(a.file, `reading ${file.name} failed: ${e.message}`),
       ).finally(() => this.#schedule());
     } else if (a.type == "cancel") {
       this.#xhrs.get(a.id)?.abort();

@@ -749,6 +749,14 @@ impl Core {
             .handle_checksum(FileId(u64::from(file)), part, crc);
     }
 
+    /// Reading the file's bytes failed (`detail` says why): the file fails, and its
+    /// multipart upload stays for a retry or a resume once the file is added again.
+    #[wasm_bindgen(js_name = readFailed)]
+    pub fn read_failed(&mut self, file: u32, detail: &str) {
+        self.engine
+            .handle_read_error(FileId(u64::from(file)), detail.to_owned());
+    }
+
     pub fn pause(&mut self, file: u32) {
         self.engine.pause(FileId(u64::from(file)));
     }
@@ -967,6 +975,55 @@ fn parse_logins(logins: &str) -> Result<Logins, JsError> {
     Ok(map.into_iter().map(|(p, t)| (p, Secret::new(t))).collect())
 }
 
+/// The file name a storage key ([`Core::storage_key`]) begins with, its `%25` and `%7C`
+/// decoded.
+fn stored_name(storage_key: &str) -> Option<String> {
+    let encoded = storage_key.strip_prefix("updraft:")?.split('|').next()?;
+    let mut name = String::with_capacity(encoded.len());
+    let mut rest = encoded;
+    while let Some(i) = rest.find('%') {
+        name.push_str(&rest[..i]);
+        let (c, skip) = match rest.get(i..i + 3) {
+            Some("%25") => ('%', 3),
+            Some("%7C") => ('|', 3),
+            _ => ('%', 1),
+        };
+        name.push(c);
+        rest = &rest[i + skip..];
+    }
+    name.push_str(rest);
+    Some(name)
+}
+
+/// The uploads earlier pages stored that can continue when their file is added again:
+/// `entries` is a JSON array of `[storageKey, record]` pairs from `localStorage`; the
+/// answer a JSON array of `{name, key, bucket, size, partsDone, partSize}`. The one
+/// reader of stored records ([`ResumeRecord::from_json`]), as [`Core::add`] uses it; an
+/// entry that is not a record is left out.
+#[wasm_bindgen]
+pub fn resumable(entries: &str) -> String {
+    let list = match json::parse(entries) {
+        Ok(Value::Array(list)) => list,
+        _ => Vec::new(),
+    };
+    let found = list.iter().filter_map(|entry| {
+        let Value::Array(pair) = entry else {
+            return None;
+        };
+        let name = stored_name(pair.first()?.as_str()?)?;
+        let r = ResumeRecord::from_json(pair.get(1)?.as_str()?).ok()?;
+        Some(object([
+            ("name", name.into()),
+            ("key", r.key.into()),
+            ("bucket", r.bucket.into()),
+            ("size", r.size.into()),
+            ("partsDone", (r.parts.len() as u64).into()),
+            ("partSize", r.part_size.into()),
+        ]))
+    });
+    Value::Array(found.collect()).to_json()
+}
+
 /// Folds `bytes` into a running checksum `state` (0 to start) of `algorithm`
 /// (`CRC64NVME` or `CRC32C`): what the Web Worker computes for a part, chunk by chunk.
 #[wasm_bindgen(js_name = crcUpdate)]
@@ -1106,6 +1163,69 @@ mod tests {
         ] {
             assert!(Options::from_json(bad).is_err(), "{bad}");
         }
+    }
+
+    /// `resumable` reads the names `storageKey` wrote, whatever `|` and `%` they hold
+    /// (the JS reader cut `a|b.txt` at its `|`), through the one record reader; what is
+    /// not a record is left out.
+    #[test]
+    fn r15_resumable_reads_back_every_name_through_the_one_reader() {
+        let core = Core::new(r#"{"bucket":"b"}"#, 1.0).unwrap();
+        let record = |key: &str| {
+            ResumeRecord {
+                bucket: "b".into(),
+                key: key.into(),
+                upload_id: "u1".into(),
+                size: 20 << 20,
+                part_size: 8 << 20,
+                fingerprint: String::new(),
+                checksum_algorithm: None,
+                parts: vec![updraft_core::engine::RecordedPart {
+                    number: 1,
+                    etag: "\"e\"".into(),
+                    crc: None,
+                }],
+            }
+            .to_json()
+        };
+        let names = ["a|b.txt", "x%7Cy.bin", "100%.bin", "%25|%", "plain.mov"];
+        let mut entries: Vec<Value> = names
+            .iter()
+            .map(|n| {
+                Value::Array(vec![
+                    core.storage_key(n, 1.0, 2.0).into(),
+                    record(&format!("k/{n}")).into(),
+                ])
+            })
+            .collect();
+        entries.push(Value::Array(vec!["updraft:broken|1|2".into(), "{".into()]));
+        entries.push(Value::Array(vec![
+            "updraft:half".into(),
+            r#"{"bucket":"b"}"#.into(),
+        ]));
+        let out = json::parse(&resumable(&Value::Array(entries).to_json())).unwrap();
+        let Value::Array(found) = out else {
+            panic!("an array")
+        };
+        let got: Vec<(&str, &str)> = found
+            .iter()
+            .map(|r| {
+                (
+                    r.get("name").unwrap().as_str().unwrap(),
+                    r.get("key").unwrap().as_str().unwrap(),
+                )
+            })
+            .collect();
+        let want: Vec<(&str, String)> = names.iter().map(|n| (*n, format!("k/{n}"))).collect();
+        assert_eq!(
+            got,
+            want.iter()
+                .map(|(n, k)| (*n, k.as_str()))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(found[0].get("partsDone").unwrap().as_u64(), Some(1));
+        assert_eq!(found[0].get("partSize").unwrap().as_u64(), Some(8 << 20));
+        assert_eq!(resumable("not json"), "[]");
     }
 
     #[test]

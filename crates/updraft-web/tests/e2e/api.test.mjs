@@ -156,6 +156,32 @@ test("cancel aborts the multipart upload: none is left (ListMultipartUploads)", 
   }
 });
 
+test("r15: a file that cannot be read any more fails, naming it, and its multipart upload stays for a resume", async () => {
+  const path = file("read-error.bin", 64 * MiB, 12);
+  const cdp = await throttle(page, 16 * MiB);
+  try {
+    await page.evaluate(() => T.make("unread", { partSize: 5 * 1024 * 1024, concurrency: 2, key: "{sub}/unread/{name}" }));
+    const [id] = await addFiles(page, "unread", [path]);
+    await page.waitForFunction(() => T.u.unread.events.some((e) => e.type == "progress" && e.sent > 8 * 1024 * 1024), null, { polling: 50 });
+    // The file changes on disk: Chromium refuses to read the File it picked (NotReadableError).
+    writeFileSync(path, bytes(MiB, 13));
+    await waitFor(page, "unread", "statusChange", (e) => e.status == "failed");
+    const ev = await events(page, "unread");
+    const error = ev.find((e) => e.type == "error");
+    assert.match(error?.message ?? "", /read-error\.bin.*could not be read/s, JSON.stringify(ev));
+    assert.equal(ev.filter((e) => e.type == "statusChange" && e.status == "cancelled").length, 0, "not cancelled");
+    const left = aws(dev, ["s3api", "list-multipart-uploads", "--bucket", dev.bucket, "--prefix", "alice/unread/"]);
+    assert.equal(left?.Uploads?.length, 1, `the upload stays: ${JSON.stringify(left)}`);
+    const listed = await page.evaluate(() => T.u.unread.up.resumable());
+    assert.ok(listed.some((r) => r.name == "read-error.bin" && r.partsDone >= 1), JSON.stringify(listed));
+    await page.evaluate((id) => T.u.unread.up.cancel(id), id);
+    await waitFor(page, "unread", "statusChange", (e) => e.status == "cancelled");
+  } finally {
+    await throttle(page, -1);
+    await cdp.detach();
+  }
+});
+
 test("reload mid-upload, sign in again, add the file again: only the missing parts are sent (r15: a name with | and %)", async () => {
   // `|` separates the fields of the record's storage key: resumable() used to cut the
   // name at it (issue 15).
