@@ -394,14 +394,14 @@ pub async fn run(
                         refresh_failures += 1;
                         output.message(&format!("getting credentials failed: {e}"));
                         if refresh_failures >= 5 {
-                            // A CLI has no one to sign in again: give up on every file.
-                            for f in sources.keys() {
-                                engine.cancel(*f);
-                            }
+                            // A CLI has no one to sign in again: stop, keeping the uploads
+                            // (and their records) for a rerun. Cancelling would need keys
+                            // to sign the aborts with (issue 15).
                             summary.failed.push((String::new(), Error::CredentialsGaveUp {
                                 attempts: refresh_failures,
                                 source: Box::new(e),
                             }));
+                            break;
                         } else {
                             engine.handle_credentials_failure(RefreshFailure::Transient, now);
                         }

@@ -213,8 +213,8 @@ impl fmt::Display for Error {
             } => write!(f, "{source} (STS at {sts_endpoint})"),
             Error::CredentialsGaveUp { attempts, source } => write!(
                 f,
-                "no credentials after {attempts} tries, so every unfinished file was stopped: \
-                 {source}"
+                "no credentials after {attempts} tries, so the run stopped; the unfinished \
+                 uploads stay, and running the same command again resumes them: {source}"
             ),
             Error::Upload(e) => fmt::Display::fmt(e, f),
             Error::Wire(e) => fmt::Display::fmt(e, f),
