@@ -15,13 +15,27 @@ use anyhow::{Context, Result, bail};
 use crate::tools::{self, NPM_WEB, ensure_npm};
 use crate::{cargo, root};
 
-/// The headless API's budget: every file a page may load for it, gzip -9 (issue 7).
-pub(crate) const BUDGET_GZIP_BYTES: u64 = 30 * 1024;
+/// The headless API's budget: what one page loads for it ([`ONE_PAGE`]), gzip -9
+/// (issue 16; issue 7's 30 KB for every file was withdrawn there).
+pub(crate) const BUDGET_GZIP_BYTES: u64 = 64 * 1024;
 
-/// What `cargo xtask test` holds the package to while the budget above is not met: its
-/// size when this was set (96,146 B gzip, std built for size) plus 6 %, so it can only
-/// shrink from here.
-pub(crate) const CEILING_GZIP_BYTES: u64 = 100 * 1024;
+/// What `cargo xtask test` holds one page's load to while the budget is not met: the
+/// figure when it was last lowered (96,085 B gzip -9, issue 16: std built with
+/// `optimize_for_size`, the content-type table as one string, hex without `core::fmt`)
+/// plus under 0.5 %, so the package can only shrink. Lower it as the figure falls.
+pub(crate) const CEILING_GZIP_BYTES: u64 = 96_256;
+
+/// The files of the package one page loads for the headless API: the entry module, the
+/// wasm glue, the wasm, the checksum worker, and one sign-in adapter — the largest
+/// (`oidc.js`), so the figure holds for any of them. The other adapters are in the
+/// package for pages that pick them instead.
+pub(crate) const ONE_PAGE: &[&str] = &[
+    "updraft.js",
+    "core.js",
+    "core_bg.wasm",
+    "worker.js",
+    "oidc.js",
+];
 
 pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
@@ -294,7 +308,36 @@ fn gzip_size(path: &Path) -> Result<u64> {
     Ok(out.stdout.len() as u64)
 }
 
-/// The files a page may load for the headless API, with their raw and gzip -9 sizes.
+/// Bytes of `path` after brotli at its highest quality (11), by Node's zlib.
+fn brotli_size(path: &Path) -> Result<u64> {
+    let out = Command::new("node")
+        .args([
+            "-e",
+            "const z = require('zlib'); process.stdout.write(String(z.brotliCompressSync(\
+             require('fs').readFileSync(process.argv[1]), { params: { \
+             [z.constants.BROTLI_PARAM_QUALITY]: 11 } }).length))",
+        ])
+        .arg(path)
+        .output()
+        .context("`node` could not run")?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .with_context(|| format!("brotli size of {}", path.display()))
+}
+
+/// What one page loads ([`ONE_PAGE`]): gzip -9 and brotli bytes, summed.
+pub(crate) fn one_page(pkg: &Path) -> Result<(u64, u64)> {
+    let (mut gz, mut br) = (0, 0);
+    for name in ONE_PAGE {
+        let path = pkg.join(name);
+        gz += gzip_size(&path)?;
+        br += brotli_size(&path)?;
+    }
+    Ok((gz, br))
+}
+
+/// Every file of the package a page may load, with its raw and gzip -9 sizes.
 pub(crate) fn sizes(pkg: &Path) -> Result<Vec<(String, u64, u64)>> {
     let mut out = Vec::new();
     let mut names: Vec<_> = std::fs::read_dir(pkg)?
@@ -315,23 +358,33 @@ pub(crate) fn sizes(pkg: &Path) -> Result<Vec<(String, u64, u64)>> {
 
 fn print_sizes(pkg: &Path) -> Result<u64> {
     let sizes = sizes(pkg)?;
-    println!("xtask: {} (gzip -9)", pkg.display());
+    println!("xtask: {} (gzip -9; * what one page loads)", pkg.display());
     let mut total = 0;
     for (name, raw, gz) in &sizes {
-        println!("  {name:<16} {raw:>8} B  {gz:>7} B gzip");
+        let mark = if ONE_PAGE.contains(&name.as_str()) {
+            '*'
+        } else {
+            ' '
+        };
+        println!("  {mark}{name:<16} {raw:>8} B  {gz:>7} B gzip");
         total += gz;
     }
-    let met = if total <= BUDGET_GZIP_BYTES {
+    let (page, brotli) = one_page(pkg)?;
+    let met = if page <= BUDGET_GZIP_BYTES {
         "met"
     } else {
         "NOT met"
     };
     println!(
-        "  {:<16} {:>8}    {total:>7} B gzip (budget {BUDGET_GZIP_BYTES} B: {met}; \
-         ceiling {CEILING_GZIP_BYTES} B)",
-        "total", ""
+        "   {:<16} {:>8}    {total:>7} B gzip, every file",
+        "package", ""
     );
-    Ok(total)
+    println!(
+        "   {:<16} {:>8}    {page:>7} B gzip, {brotli} B brotli (budget \
+         {BUDGET_GZIP_BYTES} B: {met}; ceiling {CEILING_GZIP_BYTES} B)",
+        "one page", ""
+    );
+    Ok(page)
 }
 
 /// Runs the end-to-end tests (`crates/updraft-web/tests/e2e/*.test.mjs`, node's test
@@ -490,7 +543,7 @@ pub(crate) const SIZE_PEERS: &[SizePeer] = &[
 /// gzip -9. Figures, not checks (the budget check is in `cargo xtask test`).
 pub(crate) fn bench_size() -> Result<std::process::ExitCode> {
     let pkg = build()?;
-    let ours: u64 = sizes(&pkg)?.iter().map(|(_, _, gz)| gz).sum();
+    let (ours, ours_br) = one_page(&pkg)?;
     let mut packages: Vec<(&str, &str)> = NPM_WEB.to_vec();
     for peer in SIZE_PEERS {
         packages.extend_from_slice(peer.npm);
@@ -500,25 +553,31 @@ pub(crate) fn bench_size() -> Result<std::process::ExitCode> {
     let out = target_dir().join("web/bench/size");
     std::fs::create_dir_all(&out)?;
     let mut rows = vec![(
-        "updraft: every file of the package (wasm, JS, worker, 4 adapters)".to_owned(),
+        format!("updraft: what one page loads ({})", ONE_PAGE.join(", ")),
         ours,
+        ours_br,
     )];
     for SizePeer { entry, what, .. } in SIZE_PEERS {
         let bundled = out.join(entry);
         bundle(&modules, &dir.join(entry), &bundled)?;
-        rows.push(((*what).to_owned(), gzip_size(&bundled)?));
+        rows.push((
+            (*what).to_owned(),
+            gzip_size(&bundled)?,
+            brotli_size(&bundled)?,
+        ));
     }
-    println!("\n| what a page loads | KiB gzip -9 | updraft ÷ this |");
-    println!("|---|---:|---:|");
-    for (what, bytes) in &rows {
+    println!("\n| what a page loads | KiB gzip -9 | KiB brotli | updraft ÷ this (gzip) |");
+    println!("|---|---:|---:|---:|");
+    for (what, gz, br) in &rows {
         println!(
-            "| {what} | {:.1} | {:.2}× |",
-            *bytes as f64 / 1024.0,
-            ours as f64 / *bytes as f64
+            "| {what} | {:.1} | {:.1} | {:.2}× |",
+            *gz as f64 / 1024.0,
+            *br as f64 / 1024.0,
+            ours as f64 / *gz as f64
         );
     }
     println!(
-        "\nbudget: {:.1} KiB (issue 7); updraft is {:.1} KiB",
+        "\nbudget: {:.1} KiB gzip -9 for one page (issue 16); updraft is {:.1} KiB",
         BUDGET_GZIP_BYTES as f64 / 1024.0,
         ours as f64 / 1024.0
     );
