@@ -171,6 +171,129 @@ impl Value {
     }
 }
 
+/// A JSON object written as text member by member: for what crosses the wasm boundary
+/// many times a second (actions, events), without building a tree of [`Value`]s first,
+/// whose code costs wasm size (issue 16). Member names are written as given: pass
+/// plain ASCII names (the callers' are literals).
+///
+/// ```
+/// use updraft_core::json::ObjectWriter;
+/// let mut w = ObjectWriter::new();
+/// w.str("type", "cancel").num("id", 7).opt_str("note", None);
+/// assert_eq!(w.finish(), r#"{"type":"cancel","id":7,"note":null}"#);
+/// ```
+#[derive(Debug)]
+pub struct ObjectWriter {
+    out: String,
+}
+
+impl Default for ObjectWriter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ObjectWriter {
+    pub fn new() -> Self {
+        ObjectWriter {
+            out: String::from("{"),
+        }
+    }
+
+    fn name(&mut self, name: &str) -> &mut String {
+        if self.out.len() > 1 {
+            self.out.push(',');
+        }
+        self.out.push('"');
+        self.out.push_str(name);
+        self.out.push_str("\":");
+        &mut self.out
+    }
+
+    pub fn str(&mut self, name: &str, value: &str) -> &mut Self {
+        write_str(self.name(name), value);
+        self
+    }
+
+    /// `value`, or `null`.
+    pub fn opt_str(&mut self, name: &str, value: Option<&str>) -> &mut Self {
+        match value {
+            Some(v) => self.str(name, v),
+            None => self.raw(name, "null"),
+        }
+    }
+
+    pub fn num(&mut self, name: &str, value: u64) -> &mut Self {
+        write_u64(self.name(name), value);
+        self
+    }
+
+    /// `value`, or `null`.
+    pub fn opt_num(&mut self, name: &str, value: Option<u64>) -> &mut Self {
+        match value {
+            Some(v) => self.num(name, v),
+            None => self.raw(name, "null"),
+        }
+    }
+
+    pub fn bool(&mut self, name: &str, value: bool) -> &mut Self {
+        self.raw(name, if value { "true" } else { "false" })
+    }
+
+    /// `json`, which must be JSON text already (a number, an array, an object).
+    pub fn raw(&mut self, name: &str, json: &str) -> &mut Self {
+        self.name(name).push_str(json);
+        self
+    }
+
+    pub fn finish(&mut self) -> String {
+        let mut out = std::mem::take(&mut self.out);
+        out.push('}');
+        out
+    }
+}
+
+/// Appends `n` in decimal to `out` (without `core::fmt`, whose call costs wasm size).
+pub fn write_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
+/// `[[name, value], …]` of `pairs`, as JSON text.
+pub fn pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::from("[");
+    for (i, (n, v)) in pairs.enumerate() {
+        out.push_str(if i > 0 { ",[" } else { "[" });
+        write_str(&mut out, n);
+        out.push(',');
+        write_str(&mut out, v);
+        out.push(']');
+    }
+    out.push(']');
+    out
+}
+
+/// `[start, end]` as JSON text.
+pub fn range(start: u64, end: u64) -> String {
+    let mut out = String::from("[");
+    write_u64(&mut out, start);
+    out.push(',');
+    write_u64(&mut out, end);
+    out.push(']');
+    out
+}
+
 /// An object from `(name, value)` pairs.
 pub fn object<const N: usize>(members: [(&str, Value); N]) -> Value {
     Value::Object(
@@ -424,6 +547,42 @@ impl Parser<'_> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// The writer's text is what the value tree writes, escapes and numbers included.
+    #[test]
+    fn the_writer_writes_what_values_write() {
+        for n in [0, 7, 10, 1_048_576, u64::MAX] {
+            let mut s = String::new();
+            write_u64(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+        let text = "q\"b\\s\n\u{1}é";
+        let written = ObjectWriter::new()
+            .str("a", text)
+            .num("n", u64::MAX)
+            .opt_num("none", None)
+            .bool("t", true)
+            .raw("pairs", &pairs([("k", "v\""), ("x", "")].into_iter()))
+            .raw("range", &range(3, 9))
+            .finish();
+        let tree = object([
+            ("a", text.into()),
+            ("n", u64::MAX.into()),
+            ("none", Value::Null),
+            ("t", true.into()),
+            (
+                "pairs",
+                Value::Array(vec![
+                    Value::Array(vec!["k".into(), "v\"".into()]),
+                    Value::Array(vec!["x".into(), "".into()]),
+                ]),
+            ),
+            ("range", Value::Array(vec![3u64.into(), 9u64.into()])),
+        ]);
+        assert_eq!(written, tree.to_json());
+        assert_eq!(parse(&written).unwrap(), tree);
+        assert_eq!(ObjectWriter::new().finish(), "{}");
+    }
 
     #[test]
     fn reads_what_serde_json_reads() {

@@ -191,7 +191,7 @@ export class Uploader {
 
   #call(what, id) {
     this.#ready.then(() => {
-      for (const f of id == null ? this.#files.keys() : [id]) this.#core[what](f);
+      for (const f of id == null ? this.#files.keys() : [id]) this.#core.command(what, f);
       this.#schedule();
     });
   }
@@ -228,11 +228,11 @@ export class Uploader {
   #network(online) {
     this.#ready.then(() => {
       if (online) {
-        for (const id of this.#offline) this.#core.resume(id);
+        for (const id of this.#offline) this.#core.command("resume", id);
         this.#offline.clear();
       } else {
         for (const [id, s] of this.#status) {
-          if (s == "queued" || s == "uploading") { this.#offline.add(id); this.#core.pause(id); }
+          if (s == "queued" || s == "uploading") { this.#offline.add(id); this.#core.command("pause", id); }
         }
       }
       this.#schedule();
@@ -257,10 +257,8 @@ export class Uploader {
     clearTimeout(this.#timer);
     const t = core.nextTimeout();
     if (t >= 0) {
-      this.#timer = setTimeout(() => {
-        core.timeout(now());
-        this.#schedule();
-      }, Math.min(2 ** 31 - 1, Math.max(0, t - now()))); // setTimeout's longest wait
+      // Polling fires what is due (retries, stalled requests, refreshes).
+      this.#timer = setTimeout(() => this.#schedule(), Math.min(2 ** 31 - 1, Math.max(0, t - now()))); // setTimeout's longest wait
     }
   }
 

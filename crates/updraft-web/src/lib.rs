@@ -23,7 +23,7 @@ use updraft_core::engine::{
     RequestId, ResumeRecord, Validation,
 };
 use updraft_core::http::{Body, Request, Response};
-use updraft_core::json::{self, Value, object};
+use updraft_core::json::{self, ObjectWriter, Value, object};
 use updraft_core::object::{
     CannedAcl, KeyContext, KeyTemplate, Metadata, StorageClass, content_type_for, uuid_v4,
 };
@@ -244,9 +244,11 @@ fn validation(v: &Value) -> Result<Validation, String> {
 
 /// A number of JSON for `x`: three decimals at most, `null` when not finite (as
 /// serde_json writes it), without the float formatting of `core::fmt`.
-fn decimal(x: f64) -> Value {
+/// `x` with at most three decimals, as JSON text (`null` when not finite), without
+/// `core::fmt`'s float formatting.
+fn decimal(x: f64) -> String {
     if !x.is_finite() {
-        return Value::Null;
+        return "null".into();
     }
     // `as` saturates: no value can panic here.
     let m = (x.abs() * 1000.0 + 0.5) as u64;
@@ -254,23 +256,24 @@ fn decimal(x: f64) -> Value {
     if x < 0.0 && m > 0 {
         s.push('-');
     }
-    s.push_str(&(m / 1000).to_string());
+    json::write_u64(&mut s, m / 1000);
     let frac = m % 1000;
     if frac > 0 {
-        let f = (frac + 1000).to_string();
+        let mut f = String::new();
+        json::write_u64(&mut f, frac + 1000);
         s.push('.');
         s.push_str(f[1..].trim_end_matches('0'));
     }
-    Value::Number(s)
+    s
 }
 
-fn progress_json(p: &Progress) -> Value {
-    object([
-        ("sent", p.sent.into()),
-        ("total", p.total.into()),
-        ("rate", decimal(p.rate)),
-        ("etaMs", p.eta_ms.into()),
-    ])
+fn progress_json(p: &Progress) -> String {
+    ObjectWriter::new()
+        .num("sent", p.sent)
+        .num("total", p.total)
+        .raw("rate", &decimal(p.rate))
+        .opt_num("etaMs", p.eta_ms)
+        .finish()
 }
 
 fn status_name(s: FileStatus) -> &'static str {
@@ -286,69 +289,59 @@ fn status_name(s: FileStatus) -> &'static str {
 
 /// An event as JSON in the form of its serde `Serialize` (`type` tag, camelCase variant
 /// names), except the two [`Core::event`] writes itself.
-fn event_json(event: &Event) -> Value {
+fn event_json(event: &Event) -> String {
+    let mut w = ObjectWriter::new();
     match event {
-        Event::Submitted { file } => {
-            object([("type", "submitted".into()), ("file", file.0.into())])
-        }
-        Event::StatusChanged { file, status } => object([
-            ("type", "statusChanged".into()),
-            ("file", file.0.into()),
-            ("status", status_name(*status).into()),
-        ]),
+        Event::Submitted { file } => w.str("type", "submitted").num("file", file.0),
+        Event::StatusChanged { file, status } => w
+            .str("type", "statusChanged")
+            .num("file", file.0)
+            .str("status", status_name(*status)),
         Event::Progress {
             file,
             file_progress,
             total,
-        } => object([
-            ("type", "progress".into()),
-            ("file", file.0.into()),
-            ("file_progress", progress_json(file_progress)),
-            ("total", progress_json(total)),
-        ]),
-        Event::ResumeRecordChanged { file } => object([
-            ("type", "resumeRecordChanged".into()),
-            ("file", file.0.into()),
-        ]),
-        Event::Completed { file, completed: c } => object([
-            ("type", "completed".into()),
-            ("file", file.0.into()),
-            (
+        } => w
+            .str("type", "progress")
+            .num("file", file.0)
+            .raw("file_progress", &progress_json(file_progress))
+            .raw("total", &progress_json(total)),
+        Event::ResumeRecordChanged { file } => {
+            w.str("type", "resumeRecordChanged").num("file", file.0)
+        }
+        Event::Completed { file, completed: c } => {
+            w.str("type", "completed").num("file", file.0).raw(
                 "completed",
-                object([
-                    ("bucket", c.bucket.as_str().into()),
-                    ("key", c.key.as_str().into()),
-                    ("location", c.location.as_str().into()),
-                    ("etag", c.etag.as_str().into()),
-                    ("checksum", c.checksum.as_deref().into()),
-                ]),
-            ),
-        ]),
-        Event::Failed { file, error } => object([
-            ("type", "failed".into()),
-            ("file", file.0.into()),
-            (
-                "error",
-                object([
-                    ("name", error.name.as_str().into()),
-                    ("bucket", error.bucket.as_str().into()),
-                    ("key", error.key.as_str().into()),
-                    ("error", error.error.to_string().into()),
-                ]),
-            ),
-        ]),
-        Event::CredentialsExpired => object([("type", "credentialsExpired".into())]),
+                &ObjectWriter::new()
+                    .str("bucket", &c.bucket)
+                    .str("key", &c.key)
+                    .str("location", &c.location)
+                    .str("etag", &c.etag)
+                    .opt_str("checksum", c.checksum.as_deref())
+                    .finish(),
+            )
+        }
+        Event::Failed { file, error } => w.str("type", "failed").num("file", file.0).raw(
+            "error",
+            &ObjectWriter::new()
+                .str("name", &error.name)
+                .str("bucket", &error.bucket)
+                .str("key", &error.key)
+                .str("error", &error.error.to_string())
+                .finish(),
+        ),
+        Event::CredentialsExpired => w.str("type", "credentialsExpired"),
         Event::AllComplete {
             completed,
             failed,
             cancelled,
-        } => object([
-            ("type", "allComplete".into()),
-            ("completed", u64::from(*completed).into()),
-            ("failed", u64::from(*failed).into()),
-            ("cancelled", u64::from(*cancelled).into()),
-        ]),
-    }
+        } => w
+            .str("type", "allComplete")
+            .num("completed", u64::from(*completed))
+            .num("failed", u64::from(*failed))
+            .num("cancelled", u64::from(*cancelled)),
+    };
+    w.finish()
 }
 
 /// One uploader's engine, its options and its user.
@@ -466,34 +459,34 @@ fn request_json(
     file: Option<u64>,
     range: Option<(u64, u64)>,
 ) -> String {
-    let headers = request
-        .headers
-        .iter()
-        // The browser sets these itself (to the same values the signature covers) and
-        // refuses a page that tries.
-        .filter(|(n, _)| n != "host" && n != "content-length")
-        .map(|(n, v)| Value::Array(vec![n.as_str().into(), v.as_str().into()]))
-        .collect();
+    let headers = json::pairs(
+        request
+            .headers
+            .iter()
+            // The browser sets these itself (to the same values the signature covers) and
+            // refuses a page that tries.
+            .filter(|(n, _)| n != "host" && n != "content-length")
+            .map(|(n, v)| (n.as_str(), v.as_str())),
+    );
     let body = match &request.body {
         // The core writes its bodies (XML, JSON, forms) as UTF-8 text; `from_utf8` and
         // not `from_utf8_lossy`, whose chunking is 1.1 KB of wasm.
-        Body::Bytes(b) => std::str::from_utf8(b).ok().map(str::to_owned),
+        Body::Bytes(b) => std::str::from_utf8(b).ok(),
         _ => None,
     };
-    object([
-        ("type", "send".into()),
-        ("id", id.into()),
-        ("file", file.into()),
-        ("method", request.method.as_str().into()),
-        ("url", request.url().into()),
-        ("headers", Value::Array(headers)),
-        ("body", body.into()),
-        (
+    ObjectWriter::new()
+        .str("type", "send")
+        .opt_num("id", id)
+        .opt_num("file", file)
+        .str("method", request.method.as_str())
+        .str("url", &request.url())
+        .raw("headers", &headers)
+        .opt_str("body", body)
+        .raw(
             "range",
-            range.map_or(Value::Null, |(s, e)| Value::Array(vec![s.into(), e.into()])),
-        ),
-    ])
-    .to_json()
+            &range.map_or("null".into(), |(s, e)| json::range(s, e)),
+        )
+        .finish()
 }
 
 fn sign_in_needed(e: &Error) -> bool {
@@ -625,7 +618,8 @@ impl Core {
     /// The next action as JSON (`send`, `checksum`, `cancel`, `refresh`), or nothing.
     pub fn poll(&mut self, now: f64) -> Option<String> {
         let action = self.engine.poll_action(ms(now))?;
-        let value = match action {
+        let mut w = ObjectWriter::new();
+        match action {
             Action::Send {
                 id,
                 file,
@@ -637,83 +631,72 @@ impl Core {
                 part,
                 range,
                 algorithm,
-            } => object([
-                ("type", "checksum".into()),
-                ("file", file.0.into()),
-                ("part", u64::from(part).into()),
-                ("range", Value::Array(vec![range.0.into(), range.1.into()])),
-                ("algorithm", algorithm.as_str().into()),
-            ]),
+            } => w
+                .str("type", "checksum")
+                .num("file", file.0)
+                .num("part", u64::from(part))
+                .raw("range", &json::range(range.0, range.1))
+                .str("algorithm", algorithm.as_str()),
             Action::Post {
                 id,
                 file,
                 url,
                 fields,
                 body,
-            } => object([
-                ("type", "post".into()),
-                ("id", id.0.into()),
-                ("file", file.0.into()),
-                ("url", url.as_str().into()),
-                (
+            } => w
+                .str("type", "post")
+                .num("id", id.0)
+                .num("file", file.0)
+                .str("url", &url)
+                .raw(
                     "fields",
-                    Value::Array(
-                        fields
-                            .iter()
-                            .map(|(n, v)| Value::Array(vec![n.as_str().into(), v.as_str().into()]))
-                            .collect(),
-                    ),
-                ),
-                ("range", Value::Array(vec![body.0.into(), body.1.into()])),
-            ]),
-            Action::Cancel { id } => object([("type", "cancel".into()), ("id", id.0.into())]),
-            Action::RefreshCredentials => object([("type", "refresh".into())]),
+                    &json::pairs(fields.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
+                )
+                .raw("range", &json::range(body.0, body.1)),
+            Action::Cancel { id } => w.str("type", "cancel").num("id", id.0),
+            Action::RefreshCredentials => w.str("type", "refresh"),
         };
-        Some(value.to_json())
+        Some(w.finish())
     }
 
     /// The next event as JSON, or nothing. A `resumeRecordChanged` event carries the
     /// record to store (`record`, JSON, or `null` to delete) under `storageKey`.
     pub fn event(&mut self) -> Option<String> {
         let event = self.engine.poll_event()?;
-        let value = match &event {
-            Event::ResumeRecordChanged { file } => object([
-                ("type", "resumeRecordChanged".into()),
-                ("file", file.0.into()),
-                (
+        Some(match &event {
+            Event::ResumeRecordChanged { file } => ObjectWriter::new()
+                .str("type", "resumeRecordChanged")
+                .num("file", file.0)
+                .opt_str(
                     "storageKey",
                     self.storage_keys
                         .iter()
                         .find(|(f, _)| f == file)
-                        .map(|(_, k)| k.as_str())
-                        .into(),
-                ),
-                (
+                        .map(|(_, k)| k.as_str()),
+                )
+                .opt_str(
                     "record",
-                    self.engine.resume_record(*file).map(|r| r.to_json()).into(),
-                ),
-            ]),
-            Event::Failed { file, error } => object([
-                ("type", "failed".into()),
-                ("file", file.0.into()),
-                ("key", error.key.as_str().into()),
-                ("message", error.to_string().into()),
-                ("signIn", sign_in_needed(&error.error).into()),
-            ]),
+                    self.engine
+                        .resume_record(*file)
+                        .map(|r| r.to_json())
+                        .as_deref(),
+                )
+                .finish(),
+            Event::Failed { file, error } => ObjectWriter::new()
+                .str("type", "failed")
+                .num("file", file.0)
+                .str("key", &error.key)
+                .str("message", &error.to_string())
+                .bool("signIn", sign_in_needed(&error.error))
+                .finish(),
             other => event_json(other),
-        };
-        Some(value.to_json())
+        })
     }
 
-    /// When to call [`Core::timeout`] next (ms since the epoch), or -1 for never.
+    /// When to poll next for what waits (ms since the epoch), or -1 for never.
     #[wasm_bindgen(js_name = nextTimeout)]
     pub fn next_timeout(&self) -> f64 {
         self.engine.poll_timeout().map_or(-1.0, |t| t as f64)
-    }
-
-    /// The time from [`Core::next_timeout`] came.
-    pub fn timeout(&mut self, now: f64) {
-        self.engine.handle_timeout(ms(now));
     }
 
     /// An answer to request `id`: status, `getAllResponseHeaders()` and the body text.
@@ -757,26 +740,22 @@ impl Core {
             .handle_read_error(FileId(u64::from(file)), detail.to_owned());
     }
 
-    pub fn pause(&mut self, file: u32) {
-        self.engine.pause(FileId(u64::from(file)));
-    }
-
-    pub fn resume(&mut self, file: u32) {
-        self.engine.resume(FileId(u64::from(file)));
-    }
-
-    pub fn cancel(&mut self, file: u32) {
-        self.engine.cancel(FileId(u64::from(file)));
-    }
-
-    pub fn retry(&mut self, file: u32) {
-        self.engine.retry(FileId(u64::from(file)));
-    }
-
-    pub fn remove(&mut self, file: u32) {
-        self.engine.remove(FileId(u64::from(file)));
-        self.storage_keys
-            .retain(|(f, _)| *f != FileId(u64::from(file)));
+    /// The user's command `what` (`pause`, `resume`, `cancel`, `retry`, `remove`) for
+    /// `file`. One export for the five: each export costs a shim in the wasm and in the
+    /// glue (issue 16). The module passes only these names.
+    pub fn command(&mut self, what: &str, file: u32) {
+        let file = FileId(u64::from(file));
+        match what {
+            "pause" => self.engine.pause(file),
+            "resume" => self.engine.resume(file),
+            "cancel" => self.engine.cancel(file),
+            "retry" => self.engine.retry(file),
+            "remove" => {
+                self.engine.remove(file);
+                self.storage_keys.retain(|(f, _)| *f != file);
+            }
+            _ => debug_assert!(false, "unknown command {what}"),
+        }
     }
 
     /// Keys given by the page (`staticCredentials`): expiration in seconds since the
@@ -1043,8 +1022,8 @@ mod tests {
 
     use super::*;
 
-    fn same(ours: &Value, theirs: serde_json::Value) {
-        let ours: serde_json::Value = serde_json::from_str(&ours.to_json()).unwrap();
+    fn same(ours: &str, theirs: serde_json::Value) {
+        let ours: serde_json::Value = serde_json::from_str(ours).unwrap();
         assert_eq!(ours, theirs);
     }
 
@@ -1117,7 +1096,7 @@ mod tests {
 
     #[test]
     fn decimals() {
-        let d = |x: f64| decimal(x).to_json();
+        let d = decimal;
         assert_eq!(d(0.0), "0");
         assert_eq!(d(1_048_576.0), "1048576");
         assert_eq!(d(2.5), "2.5");
