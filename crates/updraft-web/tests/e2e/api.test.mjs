@@ -162,7 +162,8 @@ test("r15: a file that cannot be read any more fails, naming it, and its multipa
   try {
     await page.evaluate(() => T.make("unread", { partSize: 5 * 1024 * 1024, concurrency: 2, key: "{sub}/unread/{name}" }));
     const [id] = await addFiles(page, "unread", [path]);
-    await page.waitForFunction(() => T.u.unread.events.some((e) => e.type == "progress" && e.sent > 8 * 1024 * 1024), null, { polling: 50 });
+    // Two 5 MiB parts at most are in flight: past 11 MiB at least one part is stored.
+    await page.waitForFunction(() => T.u.unread.events.some((e) => e.type == "progress" && e.sent > 11 * 1024 * 1024), null, { polling: 50 });
     // The file changes on disk: Chromium refuses to read the File it picked (NotReadableError).
     writeFileSync(path, bytes(MiB, 13));
     await waitFor(page, "unread", "statusChange", (e) => e.status == "failed");
