@@ -121,6 +121,10 @@ impl Tally {
 }
 
 /// Runs `cmd`, echoing its output; counts it as one check.
+/// Seconds each fuzz target runs in `cargo xtask test`: a smoke run, not a search (a
+/// long run: `RUSTC_BOOTSTRAP=1 cargo fuzz run <target> -- -max_total_time=600`).
+const FUZZ_SMOKE_SECS: u64 = 20;
+
 fn run_check(tally: &mut Tally, name: &str, cmd: &mut Command) {
     println!("xtask: ----  {name}");
     let ok = cmd.status().is_ok_and(|s| s.success());
@@ -352,10 +356,11 @@ fn test() -> Result<ExitCode> {
         ]),
     );
     if let Some(cargo_fuzz) = cargo_fuzz {
-        // Built, not run: `RUSTC_BOOTSTRAP=1 cargo fuzz run <target>` runs one (README).
+        // Built, then each run briefly below; `RUSTC_BOOTSTRAP=1 cargo fuzz run <target>`
+        // runs one for as long as wanted (README).
         // The pinned cargo-fuzz by path, as `cargo fuzz` would run it (cargo looks in
         // ~/.cargo/bin before PATH for a subcommand).
-        let mut cmd = tool(cargo_fuzz);
+        let mut cmd = tool(&cargo_fuzz);
         cmd.current_dir(&fuzz_dir)
             .env("RUSTC_BOOTSTRAP", "1")
             .args(["fuzz", "build"]);
@@ -363,6 +368,42 @@ fn test() -> Result<ExitCode> {
             cmd.env("CARGO_TARGET_DIR", PathBuf::from(dir).join("fuzz"));
         }
         run_check(&mut t, "fuzz targets build", &mut cmd);
+        // A smoke run of each target (issue 18): a crash on the parsers' common paths
+        // shows here. Corpus and crash artifacts go under the target directory, not the
+        // source tree.
+        let smoke = env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(
+                || fuzz_dir.join("target"),
+                |d| PathBuf::from(d).join("fuzz"),
+            )
+            .join("smoke");
+        let mut targets: Vec<String> = std::fs::read_dir(fuzz_dir.join("fuzz_targets"))?
+            .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(str::to_owned))
+            .collect();
+        targets.sort();
+        for target in targets {
+            let corpus = smoke.join(&target).join("corpus");
+            let artifacts = smoke.join(&target).join("artifacts");
+            std::fs::create_dir_all(&corpus)?;
+            std::fs::create_dir_all(&artifacts)?;
+            let mut cmd = tool(&cargo_fuzz);
+            cmd.current_dir(&fuzz_dir)
+                .env("RUSTC_BOOTSTRAP", "1")
+                .args(["fuzz", "run", &target])
+                .arg(&corpus)
+                .arg("--")
+                .arg(format!("-max_total_time={FUZZ_SMOKE_SECS}"))
+                .arg(format!("-artifact_prefix={}/", artifacts.display()))
+                .arg("-print_final_stats=1");
+            if let Some(dir) = env::var_os("CARGO_TARGET_DIR") {
+                cmd.env("CARGO_TARGET_DIR", PathBuf::from(dir).join("fuzz"));
+            }
+            run_check(
+                &mut t,
+                &format!("fuzz {target} for {FUZZ_SMOKE_SECS} s: no crash"),
+                &mut cmd,
+            );
+        }
     }
 
     for f in &t.failures {
