@@ -525,12 +525,16 @@ fn network_detail(e: &reqwest::Error) -> String {
         detail.push_str(&err.to_string());
         source = err.source();
     }
-    // reqwest names the URL in its message; a presigned one would carry a signature.
-    detail
-        .split(" for url (")
-        .next()
-        .unwrap_or_default()
-        .to_owned()
+    // reqwest names the URL in its message; a presigned one would carry a signature. The
+    // URL goes, the causes after it ("tcp connect error: Connection refused") stay.
+    if let Some(url) = e.url() {
+        detail = detail.replace(&format!(" for url ({url})"), "");
+    }
+    match detail.find(" for url (") {
+        // A URL written some other way: cut there rather than risk showing it.
+        Some(i) => detail[..i].to_owned(),
+        None => detail,
+    }
 }
 
 fn spawn_credentials(
@@ -596,6 +600,13 @@ pub async fn fetch_credentials(
                 });
             }
             let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            if token.is_empty() {
+                // Sent on, STS would answer a vaguer error about a malformed token.
+                return Err(Error::TokenCommandFailed {
+                    command: format!("{} {}", program.display(), args.join(" ")),
+                    stderr: "it succeeded but printed no token on standard output".into(),
+                });
+            }
             (
                 token,
                 role_arn,
@@ -640,6 +651,50 @@ pub async fn send_once(client: &reqwest::Client, request: Request) -> Result<Res
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A token command that prints nothing is an error naming it, before anything goes
+    /// to STS (before, the empty token was sent on).
+    #[tokio::test]
+    async fn r15_a_token_command_that_prints_nothing_is_an_error() {
+        let source = CredentialSource::WebIdentityCommand {
+            program: "true".into(),
+            args: vec!["--quiet".into()],
+            role_arn: "arn:aws:iam::000000000000:role/r".into(),
+            session_name: "s".into(),
+            // Nothing listens there: reaching it would be a network error instead.
+            sts_endpoint: "http://127.0.0.1:9".into(),
+            duration_seconds: None,
+        };
+        let e = fetch_credentials(&reqwest::Client::new(), &source)
+            .await
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, Error::TokenCommandFailed { .. }), "{text}");
+        assert!(
+            text.contains("true --quiet") && text.contains("printed no token"),
+            "{text}"
+        );
+    }
+
+    /// A refused connection says so (before, the cause was cut off with the URL, leaving
+    /// "error sending request"), and the URL with its query never shows.
+    #[tokio::test]
+    async fn r15_a_network_error_keeps_its_cause_and_drops_the_url() {
+        // A port nothing listens on: bound, then closed.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}/k?X-Amz-Signature=s3cr3t");
+        let e = reqwest::Client::new().get(&url).send().await.unwrap_err();
+        let detail = network_detail(&e);
+        assert!(detail.contains("onnection refused"), "{detail}");
+        assert!(
+            !detail.contains("s3cr3t") && !detail.contains("for url"),
+            "{detail}"
+        );
+    }
 
     /// The look-ahead of a file that ended is dropped at once; before the fix it stayed
     /// until the run ended, so a failed or cancelled file's parts broke the memory bound.
