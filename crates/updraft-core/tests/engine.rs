@@ -672,3 +672,51 @@ fn r15_a_read_error_fails_the_file_and_keeps_its_parts() {
         "ListParts expected: {url}"
     );
 }
+
+#[test]
+fn requests_of_the_drivers_own_are_signed_with_the_engines_keys_r13() {
+    use updraft_core::s3::{DeleteObject, ListObjectsV2};
+    let mut e = Engine::new(config(), 1);
+    let endpoint = e.config().endpoint.clone();
+    let mut list = ListObjectsV2 {
+        bucket: "uploads".into(),
+        prefix: Some("alice/".into()),
+        ..ListObjectsV2::default()
+    }
+    .request(&endpoint);
+    assert!(e.sign_own(&mut list, None, NOW).is_none(), "no keys yet");
+    e.set_credentials(
+        Credentials::new("AKID", "secret").with_session_token("tok"),
+        NOW,
+    );
+    e.sign_own(&mut list, None, NOW).unwrap().unwrap();
+    let auth = list.header("authorization").unwrap();
+    assert!(
+        auth.starts_with("AWS4-HMAC-SHA256 Credential=AKID/20231114/us-east-1/s3/aws4_request"),
+        "{auth}"
+    );
+    assert_eq!(list.header("x-amz-security-token"), Some("tok"));
+
+    let mut link = DeleteObject {
+        bucket: "uploads".into(),
+        key: "alice/a b.txt".into(),
+    }
+    .request(&endpoint);
+    link.method = updraft_core::http::Method::Get;
+    e.sign_own(&mut link, Some(600), NOW).unwrap().unwrap();
+    let url = link.url();
+    assert!(
+        url.contains("X-Amz-Expires=600") && url.contains("X-Amz-Signature="),
+        "{url}"
+    );
+    assert!(url.contains("/uploads/alice/a%20b.txt?"), "{url}");
+    assert!(link.header("authorization").is_none());
+    let mut too_long = link.clone();
+    too_long.query.clear();
+    assert!(
+        e.sign_own(&mut too_long, Some(8 * 86_400), NOW)
+            .unwrap()
+            .is_err(),
+        "over seven days"
+    );
+}

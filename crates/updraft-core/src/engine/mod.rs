@@ -538,6 +538,31 @@ impl Engine {
         }
     }
 
+    /// Signs a request of the driver's own — a listing, a delete — with the engine's
+    /// credentials and corrected clock, as its uploads are signed; with `presign_secs`
+    /// it becomes a presigned URL valid that long (a link to an object) instead.
+    ///
+    /// `None` when there are no usable credentials: refresh them
+    /// ([`Action::RefreshCredentials`]) and ask again.
+    ///
+    /// # Errors
+    /// As [`Signer::sign`] and [`Signer::presign`] (an expiry out of range).
+    pub fn sign_own(
+        &mut self,
+        request: &mut Request,
+        presign_secs: Option<u32>,
+        now: u64,
+    ) -> Option<Result<(), Error>> {
+        let server_now = self.server_now(now);
+        let creds = self.credentials.usable(server_now)?;
+        let time = crate::Timestamp::from_unix((server_now / 1000) as i64);
+        let params = crate::sigv4::SigningParams::s3(creds, &self.config.endpoint.region, time);
+        Some(match presign_secs {
+            Some(secs) => self.signer.presign(request, &params, secs).map(drop),
+            None => self.signer.sign(request, &params).map(drop),
+        })
+    }
+
     // ---- polling ---------------------------------------------------------------------
 
     /// The next event, if any.

@@ -168,6 +168,26 @@ impl KeyTemplate {
         &self.source
     }
 
+    /// The folder every key of user `sub` lies in: the template rendered up to its first
+    /// part that differs per file (`{uuid}`, `{name}`, `{ext}`, `{date}`), cut back to
+    /// its last `/`. `{sub}/{uuid}/{name}` gives `alice/`; `guest/{sub}/{name}` gives
+    /// `guest/alice/`; `{date}/{sub}/{name}` gives the empty prefix (the whole bucket).
+    ///
+    /// # Errors
+    /// [`Error::InvalidKeyPart`] for a `sub` that [`render`](Self::render) refuses.
+    pub fn user_prefix(&self, sub: &str) -> Result<String, Error> {
+        let mut prefix = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => prefix.push_str(text),
+                Part::Sub => prefix.push_str(checked_part("sub", sub)?),
+                _ => break,
+            }
+        }
+        prefix.truncate(prefix.rfind('/').map_or(0, |i| i + 1));
+        Ok(prefix)
+    }
+
     /// The object key for one file.
     ///
     /// # Errors
@@ -358,6 +378,21 @@ mod tests {
 
     fn render(template: &str, name: &str) -> Result<String, Error> {
         KeyTemplate::parse(template).unwrap().render(&ctx(name))
+    }
+
+    #[test]
+    fn a_users_prefix_is_the_folder_before_the_first_per_file_part_r13() {
+        let prefix = |t: &str, sub: &str| KeyTemplate::parse(t).unwrap().user_prefix(sub);
+        assert_eq!(prefix(KeyTemplate::DEFAULT, "alice").unwrap(), "alice/");
+        assert_eq!(
+            prefix("guest/{sub}/{name}", "eu-1:x").unwrap(),
+            "guest/eu-1:x/"
+        );
+        assert_eq!(prefix("u/{sub}-{uuid}", "alice").unwrap(), "u/");
+        assert_eq!(prefix("{date}/{sub}/{name}", "alice").unwrap(), "");
+        assert_eq!(prefix("static/{sub}/", "alice").unwrap(), "static/alice/");
+        assert!(prefix(KeyTemplate::DEFAULT, "../bob").is_err());
+        assert!(prefix(KeyTemplate::DEFAULT, "").is_err());
     }
 
     #[test]

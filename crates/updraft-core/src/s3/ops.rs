@@ -696,6 +696,23 @@ impl ListObjectsV2 {
         req
     }
 
+    /// Only the error check of [`parse`](Self::parse): for a driver that reads the
+    /// listing itself (the browser package, with the browser's own XML parser).
+    ///
+    /// # Errors
+    /// [`Error::S3`] for an error answer.
+    pub fn check(&self, response: &Response) -> Result<(), Error> {
+        check(
+            response,
+            Target {
+                operation: "ListObjectsV2",
+                bucket: &self.bucket,
+                key: None,
+                upload_id: None,
+            },
+        )
+    }
+
     /// Reads the `<ListBucketResult>`.
     ///
     /// # Errors
