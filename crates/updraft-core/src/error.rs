@@ -28,6 +28,19 @@ impl fmt::Display for Quoted<'_> {
     }
 }
 
+/// `items` with `sep` between them: `[T]::join` without std's specialised copy loop,
+/// which is about 1 KB of wasm for each item type it is used with (twiggy).
+pub(crate) fn join<S: AsRef<str>>(items: &[S], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(item.as_ref());
+    }
+    out
+}
+
 /// Everything the wire layer can reject.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -94,7 +94,7 @@ impl AssumeRoleWithWebIdentity {
             .iter()
             .map(|(k, v)| format!("{k}={}", uri_encode(v, true)))
             .collect();
-        req.body = Body::Bytes(form.join("&").into_bytes());
+        req.body = Body::Bytes(crate::error::join(&form, "&").into_bytes());
         req
     }
 

@@ -68,7 +68,7 @@ impl Validation {
                 return reject(format!(
                     "its extension {} is not one of: {}",
                     crate::error::Quoted(ext),
-                    self.allowed_extensions.join(", ")
+                    crate::error::join(&self.allowed_extensions, ", ")
                 ));
             }
         }
@@ -85,7 +85,7 @@ impl Validation {
                 return reject(format!(
                     "its type {} is not one of: {}",
                     crate::error::Quoted(&ty),
-                    self.allowed_types.join(", ")
+                    crate::error::join(&self.allowed_types, ", ")
                 ));
             }
         }

@@ -334,16 +334,17 @@ fn neutralize_dot_segments(key: String) -> String {
     if !key.split('/').any(|s| s == "." || s == "..") {
         return key;
     }
-    key.split('/')
-        .map(|s| {
-            if s == "." || s == ".." {
-                format!("_{s}")
-            } else {
-                s.to_owned()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut out = String::with_capacity(key.len() + 2);
+    for (i, s) in key.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        if s == "." || s == ".." {
+            out.push('_');
+        }
+        out.push_str(s);
+    }
+    out
 }
 
 /// At most `max` bytes of `s`, cut at a character boundary.
