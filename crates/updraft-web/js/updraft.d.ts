@@ -121,6 +121,21 @@ export interface ResumableUpload {
   partSize: number;
 }
 
+/** An object as a listing shows it. */
+export interface StoredObject {
+  key: string;
+  size: number;
+  lastModified: Date;
+  /** As S3 gives it, in double quotes. */
+  etag: string;
+}
+
+export interface ObjectPage {
+  objects: StoredObject[];
+  /** Pass as `next` to `list()` for the following page; absent on the last. */
+  next?: string;
+}
+
 export class Uploader {
   constructor(options: UploaderOptions);
   on<K extends keyof Events>(type: K, handler: (detail: Events[K]) => void): () => void;
@@ -135,6 +150,22 @@ export class Uploader {
   /** Uploads stored by earlier pages that continue when their file is added again. */
   resumable(): Promise<ResumableUpload[]>;
   refreshCredentials(): Promise<void>;
+  /**
+   * The signed-in user's folder: the key template up to its first per-file part, cut
+   * back to the last `/` (`alice/` for `{sub}/{uuid}/{name}`; `""`, the whole bucket, for
+   * a template that starts with `{date}`).
+   */
+  prefix(): Promise<string>;
+  /** One page (up to 1000) of the objects under `prefix`, default `prefix()`. */
+  list(options?: { prefix?: string; next?: string }): Promise<ObjectPage>;
+  /** Deletes an object; resolves also when there was none (S3 answers the same). */
+  delete(key: string): Promise<void>;
+  /**
+   * A presigned GET URL for the object, signed with the uploads' credentials: it works
+   * for private objects, until `expiresIn` seconds pass (default 3600; 1 to 604800) or
+   * the session the credentials came from ends, whichever is first.
+   */
+  link(key: string, options?: { expiresIn?: number }): Promise<string>;
 }
 
 /** CRC of a Blob (`CRC64NVME` or `CRC32C`) as S3 computes it. */

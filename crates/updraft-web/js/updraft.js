@@ -19,11 +19,11 @@ export const webIdentity = (o) => ({
       token = null;
     }
     if (!token) return failed(core, true, "sign-in:the sign-in token is missing or expired; sign in again");
-    const req = core.stsRequest(
+    const sts = (status, body) => core.sts(
       o.stsEndpoint ?? `https://sts.${region}.amazonaws.com`, o.roleArn,
-      o.sessionName ?? "updraft", token, o.providerId, o.durationSeconds ?? 0);
-    const r = await http(req);
-    return r ? core.stsResponse(o.roleArn, r.status, r.body, now()) : failed(core, false, `STS at ${o.stsEndpoint} did not answer`);
+      o.sessionName ?? "updraft", token, o.providerId, o.durationSeconds ?? 0, status, body, now());
+    const r = await http(sts(0, ""));
+    return r ? sts(r.status, r.body) : failed(core, false, `STS at ${o.stsEndpoint} did not answer`);
   },
 });
 
@@ -36,17 +36,19 @@ export const cognitoIdentityPool = (o) => {
       const endpoint = o.endpoint ?? `https://cognito-identity.${o.region ?? region}.amazonaws.com`;
       if (logins != seen) id = undefined;
       seen = logins;
+      // GetId (once per sign-in), then GetCredentialsForIdentity.
+      const call = (keys, id) => http(core.cognito(keys, endpoint, id, logins, 0, "", 0));
       if (!id) {
-        const r = await http(core.cognitoGetId(endpoint, o.identityPoolId, logins));
+        const r = await call(false, o.identityPoolId);
         if (!r) return failed(core, false, `Cognito at ${endpoint} did not answer`);
         try {
-          id = core.cognitoIdentity(r.status, r.body);
+          id = core.cognito(false, endpoint, o.identityPoolId, logins, r.status, r.body, 0);
         } catch (e) {
           return failed(core, r.status == 400, e.message);
         }
       }
-      const r = await http(core.cognitoGetCredentials(endpoint, id, logins));
-      return r ? core.cognitoCredentials(id, r.status, r.body, now()) : failed(core, false, `Cognito at ${endpoint} did not answer`);
+      const r = await call(true, id);
+      return r ? core.cognito(true, endpoint, id, logins, r.status, r.body, now()) : failed(core, false, `Cognito at ${endpoint} did not answer`);
     },
   };
 };
@@ -208,6 +210,53 @@ export class Uploader {
       if (k?.startsWith(PREFIX)) entries.push([k, localStorage.getItem(k)]);
     }
     return JSON.parse(resumable(JSON.stringify(entries)));
+  }
+
+  /** The signed-in user's folder (e.g. `alice/`), where `list()` looks by default. */
+  async prefix() {
+    await this.#ready;
+    if (this.#core.sub == null) await this.refreshCredentials();
+    return this.#core.own("prefix", "", "", 0, 0, "", now());
+  }
+
+  /** One page of the objects under `prefix` (default: the user's folder); `next` is the page after. */
+  async list({ prefix, next } = {}) {
+    prefix ??= await this.prefix();
+    const x = new DOMParser().parseFromString(await this.#own("list", prefix, next), "application/xml");
+    const text = (e, n) => e.getElementsByTagName(n)[0]?.textContent;
+    if (x.getElementsByTagName("parsererror").length) throw new Error(`the listing of ${prefix} could not be read: the server may not be S3-compatible`);
+    return {
+      objects: [...x.getElementsByTagName("Contents")].map((c) => ({
+        key: text(c, "Key"), size: +text(c, "Size"), lastModified: new Date(text(c, "LastModified")), etag: text(c, "ETag"),
+      })),
+      next: text(x.documentElement, "NextContinuationToken"),
+    };
+  }
+
+  /** Deletes the object `key`. */
+  async delete(key) { await this.#own("delete", key); }
+
+  /** A presigned GET URL for `key`, valid `expiresIn` seconds (at most 7 days). */
+  link(key, { expiresIn = 3600 } = {}) { return this.#own("link", key, "", expiresIn); }
+
+  // One of the page's own S3 calls: the engine builds and signs it with the uploads' keys
+  // (refreshing them when there are none), fetch sends it, the engine checks the answer.
+  async #own(op, key, token = "", expires = 0) {
+    await this.#ready;
+    let r;
+    for (let i = 0; i < 2 && !(r = this.#core.own(op, key, token, expires, 0, "", now())); i++) await this.refreshCredentials();
+    if (!r) throw new Error(`${op} ${key}: no credentials (${this.#why || "the provider gave none"}); sign in, then try again`);
+    if (op == "link") return r;
+    const a = JSON.parse(r);
+    let res;
+    try {
+      res = await fetch(a.url, { method: a.method, headers: a.headers });
+    } catch {
+      throw new Error(`${op} ${key}: no answer from ${new URL(a.url).origin} (the network failed, or the bucket's CORS rules do not admit ${location.origin} or ${a.method})`);
+    }
+    const body = await res.text();
+    this.#core.own(op, key, token, expires, res.status, body, now());
+    return body;
   }
 
   /** Asks the credentials provider again: call it after the user signed in again. */

@@ -22,12 +22,12 @@ use updraft_core::engine::{
     Action, Engine, EngineConfig, Event, FileId, FileSpec, FileStatus, Progress, RefreshFailure,
     RequestId, ResumeRecord, Validation,
 };
-use updraft_core::http::{Body, Request, Response};
+use updraft_core::http::{Body, Method, Request, Response};
 use updraft_core::json::{self, ObjectWriter, Value, object};
 use updraft_core::object::{
     CannedAcl, KeyContext, KeyTemplate, Metadata, StorageClass, content_type_for, uuid_v4,
 };
-use updraft_core::s3::{Addressing, Endpoint, Origin, PutOptions};
+use updraft_core::s3::{Addressing, DeleteObject, Endpoint, ListObjectsV2, Origin, PutOptions};
 use updraft_core::sts::AssumeRoleWithWebIdentity;
 use updraft_core::{Credentials, Error, Secret, Timestamp};
 use wasm_bindgen::prelude::*;
@@ -252,8 +252,6 @@ fn validation(v: &Value) -> Result<Validation, String> {
     Ok(out)
 }
 
-/// A number of JSON for `x`: three decimals at most, `null` when not finite (as
-/// serde_json writes it), without the float formatting of `core::fmt`.
 /// `x` with at most three decimals, as JSON text (`null` when not finite), without
 /// `core::fmt`'s float formatting.
 fn decimal(x: f64) -> String {
@@ -448,6 +446,15 @@ fn ms(now: f64) -> u64 {
         now as u64
     } else {
         0
+    }
+}
+
+/// An answer read with `fetch` (STS, Cognito, the page's own calls): no header is needed.
+fn answer(status: u16, body: &str) -> Response {
+    Response {
+        status,
+        headers: Vec::new(),
+        body: body.as_bytes().to_vec(),
     }
 }
 
@@ -703,6 +710,77 @@ impl Core {
         })
     }
 
+    /// The page's own S3 calls besides uploads (issue 13), signed with the uploads'
+    /// credentials and clock, in one export to keep the glue small. `op` is:
+    /// - `prefix`: the signed-in user's folder (the key template up to its first
+    ///   per-file part, e.g. `alice/`);
+    /// - `list`: a ListObjectsV2 request for the keys under `key` (a prefix), page
+    ///   `token` (empty: the first);
+    /// - `delete`: a DeleteObject request for `key`;
+    /// - `link`: a presigned GET URL for `key`, valid `expires` seconds.
+    ///
+    /// With `status` 0 it returns what the op makes (the request as a `send` action's
+    /// JSON, the URL or the prefix); for a request or URL, `""` when there are no usable
+    /// credentials yet (refresh them and ask again). With S3's answer (`status`, `body`) to a `list` or
+    /// `delete` it checks it and returns `""`; the page reads the listing itself.
+    ///
+    /// # Errors
+    /// S3's refusal (naming the bucket and key), an expiry out of range, no user.
+    #[allow(clippy::too_many_arguments)]
+    pub fn own(
+        &mut self,
+        op: &str,
+        key: &str,
+        token: &str,
+        expires: f64,
+        status: u16,
+        body: &str,
+        now: f64,
+    ) -> Result<String, JsError> {
+        let c = self.engine.config();
+        let bucket = c.bucket.clone();
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        let list = ListObjectsV2 {
+            bucket: bucket.clone(),
+            prefix: some(key),
+            continuation_token: some(token),
+            ..ListObjectsV2::default()
+        };
+        let delete = DeleteObject {
+            bucket: bucket.clone(),
+            key: key.to_owned(),
+        };
+        if status > 0 {
+            let response = answer(status, body);
+            return match op {
+                "list" => list.check(&response),
+                _ => delete.parse(&response),
+            }
+            .map(|()| String::new())
+            .map_err(js_error);
+        }
+        let (mut request, presign) = match op {
+            "prefix" => {
+                let Some(sub) = &self.sub else {
+                    return Err(js_error("updraft: no user is signed in; sign in first"));
+                };
+                return self.template.user_prefix(sub).map_err(js_error);
+            }
+            "list" => (list.request(&c.endpoint), None),
+            "delete" => (delete.request(&c.endpoint), None),
+            _ => (
+                c.endpoint.request(Method::Get, &bucket, Some(key)),
+                Some(ms(expires).min(u64::from(u32::MAX)) as u32),
+            ),
+        };
+        match self.engine.sign_own(&mut request, presign, ms(now)) {
+            None => Ok(String::new()),
+            Some(Err(e)) => Err(js_error(e)),
+            Some(Ok(())) if presign.is_some() => Ok(request.url()),
+            Some(Ok(())) => Ok(request_json(&request, None, None, None)),
+        }
+    }
+
     /// When to poll next for what waits (ms since the epoch), or -1 for never.
     #[wasm_bindgen(js_name = nextTimeout)]
     pub fn next_timeout(&self) -> f64 {
@@ -801,39 +879,34 @@ impl Core {
         self.engine.handle_credentials_failure(failure, ms(now));
     }
 
-    /// The `AssumeRoleWithWebIdentity` request (JSON, as [`Core::poll`]'s `send`) for
-    /// `token`; `provider_id` only for OAuth 2.0 providers, `duration` 0 for STS's default.
+    /// STS `AssumeRoleWithWebIdentity`, in one export. With `status` 0: the request
+    /// (JSON, as [`Core::poll`]'s `send`) for `token`; `provider_id` only for OAuth 2.0
+    /// providers, `duration` 0 for STS's default. With STS's answer (`status`, `body`):
+    /// on success the keys go straight to the engine (they never reach JS) and the
+    /// result is empty; on failure the engine is told and the result is a message,
+    /// prefixed `sign-in:` when only signing in again helps.
     ///
     /// # Errors
     /// The STS endpoint is not a URL.
-    #[wasm_bindgen(js_name = stsRequest)]
-    pub fn sts_request(
-        &self,
+    #[allow(clippy::too_many_arguments)]
+    pub fn sts(
+        &mut self,
         endpoint: &str,
         role_arn: &str,
         session_name: &str,
         token: &str,
         provider_id: Option<String>,
         duration: u32,
+        status: u16,
+        body: &str,
+        now: f64,
     ) -> Result<String, JsError> {
-        let origin = Origin::parse(endpoint).map_err(js_error)?;
         let op = web_identity(role_arn, session_name, token, provider_id, duration);
-        Ok(request_json(&op.request(&origin), None, None, None))
-    }
-
-    /// STS's answer to [`Core::sts_request`]: on success the keys go straight to the
-    /// engine (they never reach JS) and the result is empty; on failure the engine is
-    /// told and the result is a message, prefixed `sign-in:` when only signing in again
-    /// helps.
-    #[wasm_bindgen(js_name = stsResponse)]
-    pub fn sts_response(&mut self, role_arn: &str, status: u16, body: &str, now: f64) -> String {
-        let op = web_identity(role_arn, "", "", None, 0);
-        let response = Response {
-            status,
-            headers: Vec::new(),
-            body: body.as_bytes().to_vec(),
-        };
-        match op.parse(&response) {
+        if status == 0 {
+            let origin = Origin::parse(endpoint).map_err(js_error)?;
+            return Ok(request_json(&op.request(&origin), None, None, None));
+        }
+        Ok(match op.parse(&answer(status, body)) {
             Ok(out) => {
                 if let Some(sub) = out.subject_from_web_identity_token {
                     self.sub = Some(sub);
@@ -842,87 +915,63 @@ impl Core {
                 String::new()
             }
             Err(e) => self.refused(&e, now),
-        }
+        })
     }
 
-    /// Cognito `GetId` (JSON request): `logins` is a JSON object of provider → token,
-    /// `{}` for a guest.
+    /// Cognito Identity, in one export: `GetId` for the pool `id` (`credentials`
+    /// false), or `GetCredentialsForIdentity` for the identity `id`. `logins` is a JSON
+    /// object of provider → token, `{}` for a guest. With `status` 0: the request (JSON,
+    /// as [`Core::poll`]'s `send`). With Cognito's answer: `GetId`'s identity id; or, for
+    /// the credentials, as [`Core::sts`] (the identity id becomes `{sub}`).
     ///
     /// # Errors
-    /// The endpoint is not a URL or `logins` not an object of strings.
-    #[wasm_bindgen(js_name = cognitoGetId)]
-    pub fn cognito_get_id(
-        &self,
-        endpoint: &str,
-        pool: &str,
-        logins: &str,
-    ) -> Result<String, JsError> {
-        let origin = Origin::parse(endpoint).map_err(js_error)?;
-        let op = GetId {
-            identity_pool_id: pool.to_owned(),
-            logins: parse_logins(logins)?,
-            account_id: None,
-        };
-        Ok(request_json(&op.request(&origin), None, None, None))
-    }
-
-    /// The identity id in `GetId`'s answer.
-    ///
-    /// # Errors
-    /// Cognito's refusal, as a message.
-    #[wasm_bindgen(js_name = cognitoIdentity)]
-    pub fn cognito_identity(&self, status: u16, body: &str) -> Result<String, JsError> {
-        let response = Response {
-            status,
-            headers: Vec::new(),
-            body: body.as_bytes().to_vec(),
-        };
-        GetId::default().parse(&response).map_err(js_error)
-    }
-
-    /// Cognito `GetCredentialsForIdentity` (JSON request) for `identity`.
-    ///
-    /// # Errors
-    /// As [`Core::cognito_get_id`].
-    #[wasm_bindgen(js_name = cognitoGetCredentials)]
-    pub fn cognito_get_credentials(
-        &self,
-        endpoint: &str,
-        identity: &str,
-        logins: &str,
-    ) -> Result<String, JsError> {
-        let origin = Origin::parse(endpoint).map_err(js_error)?;
-        let op = GetCredentialsForIdentity {
-            identity_id: identity.to_owned(),
-            logins: parse_logins(logins)?,
-            custom_role_arn: None,
-        };
-        Ok(request_json(&op.request(&origin), None, None, None))
-    }
-
-    /// `GetCredentialsForIdentity`'s answer, as [`Core::sts_response`]; the identity id
-    /// becomes `{sub}`.
-    #[wasm_bindgen(js_name = cognitoCredentials)]
-    pub fn cognito_credentials(
+    /// The endpoint is not a URL or `logins` not an object of strings; Cognito refused
+    /// `GetId`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn cognito(
         &mut self,
-        identity: &str,
+        credentials: bool,
+        endpoint: &str,
+        id: &str,
+        logins: &str,
         status: u16,
         body: &str,
         now: f64,
-    ) -> String {
-        let response = Response {
-            status,
-            headers: Vec::new(),
-            body: body.as_bytes().to_vec(),
-        };
-        match GetCredentialsForIdentity::default().parse(&response) {
-            Ok(credentials) => {
-                self.sub = Some(identity.to_owned());
-                self.engine.set_credentials(credentials, ms(now));
-                String::new()
-            }
-            Err(e) => self.refused(&e, now),
+    ) -> Result<String, JsError> {
+        if status == 0 {
+            let origin = Origin::parse(endpoint).map_err(js_error)?;
+            let logins = parse_logins(logins)?;
+            let request = if credentials {
+                GetCredentialsForIdentity {
+                    identity_id: id.to_owned(),
+                    logins,
+                    custom_role_arn: None,
+                }
+                .request(&origin)
+            } else {
+                GetId {
+                    identity_pool_id: id.to_owned(),
+                    logins,
+                    account_id: None,
+                }
+                .request(&origin)
+            };
+            return Ok(request_json(&request, None, None, None));
         }
+        let response = answer(status, body);
+        if !credentials {
+            return GetId::default().parse(&response).map_err(js_error);
+        }
+        Ok(
+            match GetCredentialsForIdentity::default().parse(&response) {
+                Ok(keys) => {
+                    self.sub = Some(id.to_owned());
+                    self.engine.set_credentials(keys, ms(now));
+                    String::new()
+                }
+                Err(e) => self.refused(&e, now),
+            },
+        )
     }
 
     fn refused(&mut self, e: &Error, now: f64) -> String {
@@ -1316,7 +1365,17 @@ mod tests {
         assert!(strings(&json::parse("[]").unwrap(), "logins").is_err());
         let sts: serde_json::Value = serde_json::from_str(
             &core
-                .sts_request("https://sts.amazonaws.com", "arn:r", "s", "tok", None, 0)
+                .sts(
+                    "https://sts.amazonaws.com",
+                    "arn:r",
+                    "s",
+                    "tok",
+                    None,
+                    0,
+                    0,
+                    "",
+                    0.0,
+                )
                 .unwrap(),
         )
         .unwrap();

@@ -168,8 +168,9 @@ impl Endpoint {
         }
     }
 
-    /// An unsigned request for `key` in `bucket` (`None`: the bucket itself).
-    pub(crate) fn request(&self, method: Method, bucket: &str, key: Option<&str>) -> Request {
+    /// An unsigned request for `key` in `bucket` (`None`: the bucket itself), e.g. the
+    /// `GET` of an object that [`crate::engine::Engine::sign_own`] presigns as a link.
+    pub fn request(&self, method: Method, bucket: &str, key: Option<&str>) -> Request {
         let (host, path) = self.locate(bucket, key);
         Request::new(method, self.origin.scheme.as_str(), host, path)
     }

@@ -296,7 +296,10 @@ impl Signer {
         if let (Some(t), TokenPlacement::Signed) = (token, p.token_placement) {
             q.push(("X-Amz-Security-Token".into(), t.expose().to_owned()));
         }
-        q.push(("X-Amz-SignedHeaders".into(), crate::error::join(&names, ";")));
+        q.push((
+            "X-Amz-SignedHeaders".into(),
+            crate::error::join(&names, ";"),
+        ));
         let (canonical_request, _) =
             canonical::request(req, &req.query, p.path_rule, &payload_hash);
         let sig = self.finish(p, canonical_request);

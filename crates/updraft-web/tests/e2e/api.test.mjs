@@ -334,3 +334,59 @@ test("a bucket whose CORS hides ETag gives the error that says what to add; afte
   await waitFor(page, "etag", "complete");
   await sameBytes((await events(page, "etag")).find((e) => e.type == "complete").location, path);
 });
+
+test("r13 list, link and delete: a private upload is listed, read only through its link, and deleted as the store sees it", async () => {
+  const paths = [file("own-a.txt", 3000, 21), file("own-b.txt", 5000, 22)];
+  await page.evaluate(() => T.make("own", { acl: "private", postMaxSize: 0 }));
+  const ids = await addFiles(page, "own", paths);
+  await waitFor(page, "own", "allComplete");
+  const done = (await events(page, "own")).filter((e) => e.type == "complete");
+  const key = (i) => done.find((e) => e.id == ids[i]).key;
+  assert.equal(done.length, 2);
+
+  const seen = await page.evaluate(async (keys) => {
+    const up = T.u.own.up;
+    const page1 = await up.list();
+    return {
+      prefix: await up.prefix(),
+      mine: page1.objects.filter((o) => keys.includes(o.key)),
+      next: page1.next,
+      links: await Promise.all(keys.map((k) => up.link(k))),
+      short: await up.link(keys[0], { expiresIn: 60 }),
+    };
+  }, [key(0), key(1)]);
+  assert.equal(seen.prefix, "alice/");
+  assert.deepEqual(seen.mine.map((o) => [o.key, o.size]).sort(), [[key(0), 3000], [key(1), 5000]]);
+  assert.ok(seen.mine.every((o) => /^"[0-9a-f]{32}"$/.test(o.etag) && !isNaN(new Date(o.lastModified))), JSON.stringify(seen.mine));
+  assert.equal(seen.next, undefined, "all of alice's objects fit one page");
+  // Private: a plain GET is refused, the presigned link reads the bytes.
+  assert.equal((await get(`${dev.s3_endpoint}/${dev.bucket}/${key(0)}`)).status, 403);
+  await sameBytes(seen.links[0], paths[0]);
+  await sameBytes(seen.links[1], paths[1]);
+  assert.match(seen.short, /X-Amz-Expires=60&/);
+
+  await page.evaluate((k) => T.u.own.up.delete(k), key(0));
+  const stored = aws(dev, ["s3api", "list-objects-v2", "--bucket", dev.bucket, "--prefix", "alice/"]);
+  const storedKeys = (stored?.Contents ?? []).map((o) => o.Key);
+  assert.ok(!storedKeys.includes(key(0)), "the deleted object is gone from the store");
+  assert.ok(storedKeys.includes(key(1)), "the other stays");
+  assert.equal((await get(seen.links[0])).status, 404, "its link now finds nothing");
+
+  const refused = await page.evaluate(async () => {
+    const up = T.u.own.up, out = {};
+    for (const [name, f] of [["list", () => up.list({ prefix: "bob/" })], ["link", () => up.link("alice/x", { expiresIn: 0 })], ["delete", () => up.delete("bob/x.txt")]]) {
+      try {
+        await f();
+        out[name] = "no error";
+      } catch (e) {
+        out[name] = e.message;
+      }
+    }
+    return out;
+  });
+  assert.match(refused.list, /AccessDenied|denied/i);
+  assert.match(refused.list, new RegExp(dev.bucket));
+  assert.match(refused.link, /1 to 604800 seconds/);
+  assert.match(refused.delete, /AccessDenied|denied/i);
+  assert.match(refused.delete, /bob\/x\.txt/);
+});
