@@ -62,13 +62,15 @@ pub(crate) const AWS_CLI: PipPin = PipPin {
 const PIP: &[&PipPin] = &[&MOTO, &AWS_CLI];
 
 /// npm packages (name, exact version) the browser build and tests use: wasm-opt, the
-/// Chromium driver, the bundler the package is checked with, the dev issuer's peer.
+/// Chromium driver, the bundler the package is checked with, the dev issuer's peer, the
+/// accessibility checker the widget's tests run in the page.
 pub(crate) const NPM_WEB: &[(&str, &str)] = &[
     ("binaryen", "132.0.0"),
     ("playwright-core", "1.64.1"),
     ("vite", "7.3.1"),
     ("oidc-provider", "9.13.3"),
     ("esbuild", "0.27.7"),
+    ("axe-core", "4.14.1"),
 ];
 
 /// The AWS JS SDK v3, a client nobody here wrote, for the dev-store tests.

@@ -414,6 +414,7 @@ pub(crate) fn e2e(modules: &Path, aws_cli: Option<&Path>) -> Result<(u64, u64, V
         .env("UPDRAFT_BIN", target_dir().join("debug").join("updraft"))
         .env("UPDRAFT_NODE_MODULES", modules)
         .env("CHROMIUM", tools::CHROMIUM_BIN)
+        .env("UPDRAFT_SCREENSHOTS", target_dir().join("screenshots"))
         .stdout(Stdio::piped());
     if let Some(aws) = aws_cli {
         cmd.env("UPDRAFT_AWS_CLI", aws);

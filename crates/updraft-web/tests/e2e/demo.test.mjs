@@ -15,8 +15,8 @@ test("demo: sign in, choose two files, follow the links: the downloads equal the
     const small = join(dev.dir, "hello.txt"), big = join(dev.dir, "big.bin");
     writeFileSync(small, "hello, updraft\n");
     writeFileSync(big, bytes(9 * 1024 * 1024 + 7, 3));
-    await page.setInputFiles("#files", [small, big]);
-    const links = page.locator("#list a");
+    await page.setInputFiles("#updraft-files", [small, big]);
+    const links = page.locator("updraft-uploader li a");
     await links.nth(1).waitFor({ timeout: 60_000 });
     // Each link downloads the stored object (public-read in the demo): the same bytes.
     for (const [i, file] of [[0, small], [1, big]]) {
@@ -26,9 +26,10 @@ test("demo: sign in, choose two files, follow the links: the downloads equal the
       assert.equal(r.status, 200);
       assert.equal(Buffer.compare(r.bytes, readFileSync(file)), 0, `download of ${file} differs`);
     }
-    // And a person clicking the text file's link sees its text.
-    await Promise.all([page.waitForURL(/hello\.txt$/), links.nth(0).click()]);
-    assert.equal((await page.textContent("body")).trim(), "hello, updraft");
+    // And a person clicking the text file's link sees its text (in a new tab).
+    const [tab] = await Promise.all([page.context().waitForEvent("page"), links.nth(0).click()]);
+    await tab.waitForURL(/hello\.txt$/);
+    assert.equal((await tab.textContent("body")).trim(), "hello, updraft");
   } finally {
     await b.close();
     await dev.stop();

@@ -1,0 +1,258 @@
+// <updraft-uploader> on the demo page as a person uses it (issue 13), in headless Chromium
+// against `updraft dev`: sign in through the dev issuer's page, choose files and a folder,
+// pause, resume, cancel, follow the links, reload and see "your files", delete one. Also
+// the keyboard path, axe-core's WCAG 2.1 A/AA rules, a refusal, the credentials-expired
+// prompt, an old browser; screenshots of each state under UPDRAFT_SCREENSHOTS.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { startDev, browser, signIn, bytes, get, aws, setup, throttle, MODULES } from "./harness.mjs";
+
+const MiB = 1024 * 1024;
+const SHOTS = process.env.UPDRAFT_SCREENSHOTS ?? "target/screenshots";
+mkdirSync(SHOTS, { recursive: true });
+let dev, b;
+
+before(async () => {
+  dev = await startDev("min_session_seconds = 1");
+  b = await browser();
+});
+after(async () => {
+  await b?.close();
+  await dev?.stop();
+});
+
+const file = (name, size, seed) => {
+  const path = join(dev.dir, name);
+  writeFileSync(path, bytes(size, seed));
+  return path;
+};
+// A page at a phone's or a laptop's width, light or dark.
+async function newPage({ width = 1024, dark = false } = {}) {
+  const page = await b.newPage({ viewport: { width, height: 800 }, colorScheme: dark ? "dark" : "light" });
+  page.on("pageerror", (e) => console.log(`page error: ${e.message}`));
+  return page;
+}
+const shot = (page, name) => page.screenshot({ path: join(SHOTS, `widget-${name}.png`), fullPage: true });
+const rows = (page) => page.locator("updraft-uploader li");
+const row = (page, name) => rows(page).filter({ has: page.locator(".name", { hasText: name }) });
+const statusOf = (page, name) => row(page, name).getAttribute("data-status");
+async function waitStatus(page, name, status, timeout = 120_000) {
+  await row(page, name).and(page.locator(`[data-status=${status}]`)).waitFor({ timeout });
+}
+// axe-core in the page: the WCAG 2.1 A and AA violations, shadow DOM included.
+async function axe(page) {
+  if (!(await page.evaluate(() => !!globalThis.axe))) await page.addScriptTag({ path: join(MODULES, "axe-core", "axe.min.js") });
+  const r = await page.evaluate(() => axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] }));
+  return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+// A small PNG made by the browser's own canvas, for the thumbnail.
+async function png(page) {
+  const b64 = await page.evaluate(async () => {
+    const c = new OffscreenCanvas(320, 200), g = c.getContext("2d");
+    g.fillStyle = "#2a7de1"; g.fillRect(0, 0, 320, 200);
+    g.fillStyle = "#ffd23f"; g.beginPath(); g.arc(230, 70, 40, 0, 7); g.fill();
+    g.fillStyle = "#1b6e3a"; g.fillRect(0, 140, 320, 60);
+    const blob = await c.convertToBlob({ type: "image/png" });
+    return btoa(String.fromCharCode(...new Uint8Array(await blob.arrayBuffer())));
+  });
+  const path = join(dev.dir, "sky.png");
+  writeFileSync(path, Buffer.from(b64, "base64"));
+  return path;
+}
+
+test("widget: a person signs in, adds files and a folder, pauses, resumes, cancels, follows the links, reloads, deletes", async () => {
+  const page = await newPage();
+  await page.goto(`${dev.app_url}/`);
+  await shot(page, "signed-out");
+  await signIn(page, dev, "alice");
+  assert.deepEqual(await axe(page), [], "empty state");
+  await shot(page, "empty-light");
+
+  const text = join(dev.dir, "notes.txt");
+  writeFileSync(text, "hello from the widget\n");
+  const big = file("big.bin", 20 * MiB, 31), doomed = file("doomed.bin", 12 * MiB, 32);
+  const folder = join(dev.dir, "holiday");
+  mkdirSync(join(folder, "day 1"), { recursive: true });
+  writeFileSync(join(folder, "day 1", "a.txt"), "first day\n");
+  writeFileSync(join(folder, "b.txt"), "second\n");
+  const picture = await png(page);
+
+  // Slow enough to see the rows move, and to pause and cancel mid-upload.
+  const cdp = await throttle(page, 4 * MiB);
+  await page.setInputFiles("#updraft-files", [text, big, doomed, picture]);
+  await page.setInputFiles("#updraft-folder", folder);
+  await waitStatus(page, "big.bin", "uploading");
+  await waitStatus(page, "doomed.bin", "uploading");
+  await row(page, "big.bin").getByRole("button", { name: "Pause big.bin" }).click();
+  await waitStatus(page, "big.bin", "paused");
+  await page.waitForFunction(() => document.querySelector("updraft-uploader").shadowRoot.querySelector("canvas"));
+  await shot(page, "uploading-light");
+  assert.deepEqual(await axe(page), [], "uploading state");
+  const uploadId = () => (aws(dev, ["s3api", "list-multipart-uploads", "--bucket", dev.bucket])?.Uploads ?? []).filter((u) => u.Key.endsWith("/doomed.bin"));
+  await row(page, "doomed.bin").getByRole("button", { name: "Cancel doomed.bin" }).click();
+  await waitStatus(page, "doomed.bin", "cancelled");
+  await row(page, "big.bin").getByRole("button", { name: "Resume big.bin" }).click();
+  await throttle(page, -1);
+  await cdp.detach();
+  for (const name of ["notes.txt", "big.bin", "sky.png", "holiday/day 1/a.txt", "holiday/b.txt"]) await waitStatus(page, name, "completed");
+  assert.deepEqual(uploadId(), [], "the cancelled file left no multipart upload");
+  const total = await page.locator("updraft-uploader .total").textContent();
+  assert.match(total, /^5 of 5 files done · 1 cancelled · 21 MB of 21 MB$/);
+  assert.deepEqual(await axe(page), [], "done state");
+  await shot(page, "done-light");
+
+  // Each row's link downloads the stored object: the same bytes.
+  for (const [name, path] of [["notes.txt", text], ["big.bin", big], ["holiday/b.txt", join(folder, "b.txt")]]) {
+    const href = await row(page, name).getByRole("link", { name: `Open ${name}` }).getAttribute("href");
+    const r = await get(href);
+    assert.equal(r.status, 200, href);
+    assert.equal(Buffer.compare(r.bytes, readFileSync(path)), 0, `the download of ${name}`);
+  }
+  const sky = await get(await row(page, "sky.png").getByRole("link").getAttribute("href"));
+  assert.equal(Buffer.compare(sky.bytes, readFileSync(picture)), 0, "the picture");
+
+  // Reload (the sign-in lives in the page's memory only: sign in again): "your files"
+  // lists what is stored; delete one, and the store agrees.
+  await page.reload();
+  await signIn(page, dev, "alice");
+  await page.locator("#yours li").nth(4).waitFor();
+  const listed = await page.locator("#yours .key").allTextContents();
+  for (const name of ["notes.txt", "big.bin", "sky.png", "a.txt", "b.txt"]) assert.ok(listed.includes(name), `${name} in ${listed}`);
+  assert.ok(!listed.includes("doomed.bin"));
+  await shot(page, "your-files-light");
+  await page.getByRole("button", { name: "Delete notes.txt" }).click();
+  await page.locator("#yours .key", { hasText: "notes.txt" }).waitFor({ state: "detached" });
+  const keys = (aws(dev, ["s3api", "list-objects-v2", "--bucket", dev.bucket, "--prefix", "alice/"])?.Contents ?? []).map((o) => o.Key);
+  assert.ok(!keys.some((k) => k.endsWith("/notes.txt")), "notes.txt is gone from the store");
+  assert.ok(keys.some((k) => k.endsWith("/big.bin")));
+  await page.close();
+});
+
+test("widget: keyboard only — tab to the picker, choose, pause, resume, open the link", async () => {
+  const page = await newPage();
+  await signIn(page, dev, "alice");
+  // Text, so the link opens in a tab (a .bin would download and close it).
+  const path = join(dev.dir, "keys.txt");
+  writeFileSync(path, "keyboard\n".repeat(MiB));
+  const cdp = await throttle(page, 2 * MiB);
+  const focused = () => page.evaluate(() => {
+    let e = document.activeElement;
+    while (e?.shadowRoot?.activeElement) e = e.shadowRoot.activeElement;
+    return e?.getAttribute("aria-label") ?? e?.textContent;
+  });
+  const tabTo = async (label) => {
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press("Tab");
+      if ((await focused()) == label) return;
+    }
+    throw new Error(`Tab never reached ${label}`);
+  };
+  await tabTo("Choose files");
+  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Enter")]);
+  await chooser.setFiles([path]);
+  await waitStatus(page, "keys.txt", "uploading");
+  await tabTo("Pause keys.txt");
+  await page.keyboard.press("Enter");
+  await waitStatus(page, "keys.txt", "paused");
+  await tabTo("Resume keys.txt");
+  await page.keyboard.press("Enter");
+  await throttle(page, -1);
+  await cdp.detach();
+  await waitStatus(page, "keys.txt", "completed");
+  await tabTo("Open keys.txt");
+  const [tab] = await Promise.all([page.context().waitForEvent("page"), page.keyboard.press("Enter")]);
+  await tab.waitForURL(/keys\.txt$/, { waitUntil: "commit" });
+  assert.match(tab.url(), /\/alice\/[0-9a-f-]{36}\/keys\.txt$/);
+  await tab.close();
+  await page.close();
+});
+
+test("widget: a refused file says what the limit is; an expired sign-in prompts and the upload goes on after it", async () => {
+  const page = await newPage();
+  await signIn(page, dev, "alice");
+  await setup(page);
+  // An element of its own on an Uploader with a size limit, beside the demo's.
+  await page.evaluate(() => {
+    T.token = null;
+    T.make("limited", { validation: { maxSize: 1000 }, partSize: 5 * 1024 * 1024, durationSeconds: 2 });
+    const el = document.createElement("updraft-uploader");
+    el.id = "limited";
+    el.uploader = T.u.limited.up;
+    document.getElementById("uploader").replaceWith(el);
+  });
+  const large = file("large.txt", 5000, 34);
+  await page.setInputFiles("#limited >> #updraft-files", [large]);
+  const msg = page.locator("#limited .msg");
+  await msg.filter({ hasText: "large.txt" }).waitFor();
+  assert.match(await msg.textContent(), /large\.txt.*1000 bytes/);
+  await shot(page, "refused-light");
+
+  // Signed out mid-upload: the prompt shows, the upload waits, signing in again finishes it.
+  const slow = file("slow.bin", 12 * MiB, 35);
+  const cdp = await throttle(page, 3 * MiB);
+  await page.evaluate(async () => (T.token = await globalThis.updraftDemo.auth.token()));
+  await page.evaluate(() => {
+    T.make("expiring", { partSize: 5 * 1024 * 1024, durationSeconds: 2 });
+    document.getElementById("limited").uploader = T.u.expiring.up;
+  });
+  await page.setInputFiles("#limited >> #updraft-files", [slow]);
+  await waitStatus(page, "slow.bin", "uploading");
+  await page.evaluate(() => (T.token = ""));
+  const again = page.locator("#limited").getByRole("button", { name: "Sign in again" });
+  await again.waitFor({ timeout: 60_000 });
+  assert.match(await msg.textContent(), /sign-in has expired/);
+  assert.equal(await statusOf(page, "slow.bin"), "uploading", "the upload waits");
+  await shot(page, "expired-light");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await shot(page, "expired-dark");
+  await page.emulateMedia({ colorScheme: "light" });
+  await throttle(page, -1);
+  await cdp.detach();
+  // The element asks the page to sign in; the demo does it in a window.
+  const [popup] = await Promise.all([page.waitForEvent("popup"), again.click()]);
+  await popup.waitForURL(`${dev.issuer}/**`);
+  await popup.locator("input:visible").first().fill("alice");
+  await popup.keyboard.press("Enter");
+  await popup.waitForEvent("close");
+  await page.evaluate(() => {
+    T.token = null;
+    return T.u.expiring.up.refreshCredentials();
+  });
+  await waitStatus(page, "slow.bin", "completed");
+  await page.close();
+});
+
+test("widget: dark mode and a phone's width, uploading and done", async () => {
+  for (const [name, opts] of [["phone-light", { width: 360 }], ["phone-dark", { width: 360, dark: true }], ["dark", { dark: true }]]) {
+    const page = await newPage(opts);
+    await signIn(page, dev, "alice");
+    const cdp = await throttle(page, 1 * MiB);
+    await page.setInputFiles("#updraft-files", [file(`a-rather-long-file-name-for-a-small-screen-${name}.bin`, 6 * MiB, 36), await png(page)]);
+    await waitStatus(page, "sky.png", "completed");
+    await page.locator("updraft-uploader li[data-status=uploading] .meta", { hasText: "left" }).waitFor();
+    await shot(page, `uploading-${name}`);
+    assert.deepEqual(await axe(page), [], `uploading, ${name}`);
+    await throttle(page, -1);
+    await cdp.detach();
+    await page.locator("updraft-uploader li[data-status=uploading]").waitFor({ state: "detached" });
+    await page.locator("#yours .key", { hasText: `screen-${name}.bin` }).waitFor();
+    await shot(page, `done-${name}`);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= (opts.width ?? 1024), `nothing wider than the screen (${width} px)`);
+    await page.close();
+  }
+});
+
+test("widget: a browser without WebAssembly gets a plain message saying so", async () => {
+  const page = await newPage();
+  await page.addInitScript(() => delete globalThis.WebAssembly);
+  await page.goto(`${dev.app_url}/`);
+  const message = page.locator("updraft-uploader .unsupported");
+  await message.waitFor();
+  assert.match(await message.textContent(), /lacks WebAssembly/);
+  assert.equal(await page.locator("#sign-in").isVisible(), false);
+  await shot(page, "unsupported-light");
+  await page.close();
+});
