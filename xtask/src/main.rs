@@ -304,6 +304,16 @@ fn test() -> Result<ExitCode> {
                 ),
                 total <= web::CEILING_GZIP_BYTES,
             );
+            let widget = web::gzip_size(&pkg.join(web::WIDGET))?;
+            t.check(
+                &format!(
+                    "the widget ({}, its JS and CSS): {widget} B gzip -9, within its budget \
+                     of {} B",
+                    web::WIDGET,
+                    web::WIDGET_BUDGET_GZIP_BYTES
+                ),
+                widget <= web::WIDGET_BUDGET_GZIP_BYTES,
+            );
             run_tests(
                 &mut t,
                 "updraft-web's wasm tests in headless Chromium (wasm-bindgen-test)",

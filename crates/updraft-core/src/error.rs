@@ -160,7 +160,7 @@ impl fmt::Display for Error {
             Error::KeyTemplate { template, detail } => write!(
                 f,
                 "the key template {} cannot be used: {detail}; placeholders are \
-                 {{sub}}, {{uuid}}, {{name}}, {{ext}} and {{date}}",
+                 {{sub}}, {{uuid}}, {{name}}, {{path}}, {{ext}} and {{date}}",
                 Quoted(template)
             ),
             Error::InvalidKeyPart {

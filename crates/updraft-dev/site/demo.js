@@ -20,6 +20,7 @@ const up = new Uploader({
   endpoint: config.endpoint,
   pathStyle: config.pathStyle,
   acl: "public-read",
+  key: "{sub}/{uuid}/{path}", // a folder's files keep their folders
   credentials: webIdentity({ roleArn: config.roleArn, stsEndpoint: config.stsEndpoint, token: auth.token }),
 });
 globalThis.updraftDemo = { up, auth }; // for scripts driving the page
@@ -78,7 +79,7 @@ async function yours(more = false) {
 }
 function row(o) {
   const li = document.createElement("li");
-  const name = o.key.split("/").pop();
+  const name = o.key.split("/").slice(2).join("/"); // {sub}/{uuid}/ cut off
   const key = Object.assign(document.createElement("span"), { className: "key", textContent: name, title: o.key });
   const meta = Object.assign(document.createElement("span"), { className: "meta", textContent: `${bytes(o.size)} · ${o.lastModified.toLocaleString()}` });
   const open = Object.assign(document.createElement("a"), { className: "button", textContent: "Open", target: "_blank", rel: "noopener" });

@@ -63,7 +63,10 @@ export interface UploaderOptions {
   endpoint?: string;
   pathStyle?: boolean;
   credentials: CredentialsProvider;
-  /** Key template with `{sub}`, `{uuid}`, `{name}`, `{ext}`, `{date}`; default `{sub}/{uuid}/{name}`. */
+  /**
+   * Key template with `{sub}`, `{uuid}`, `{name}`, `{path}` (the file's path inside a
+   * dropped or picked folder, folders kept), `{ext}`, `{date}`; default `{sub}/{uuid}/{name}`.
+   */
   key?: string;
   /** A canned ACL, e.g. `public-read`. */
   acl?: string;

@@ -16,6 +16,11 @@
 //!   range U+0080–U+009F) become `_`; an empty name becomes `_`. Everything else is kept
 //!   byte for byte: unicode (no NFC), spaces, `+`, `%`, `#`, `?`, quotes. Those are
 //!   percent-encoded on the wire, never in the key.
+//! - `{path}` is the file's relative path as the driver names it (a file from a dropped
+//!   or picked folder: `holiday/day 1/a.jpg`), so keys keep the folders: its `/`- or
+//!   `\`-separated components are each cleaned as `{name}` is, empty ones dropped, and
+//!   joined with `/`; a `.` or `..` among them is neutralised as below. For a plain
+//!   file it is the same as `{name}`.
 //! - `{ext}` is the text after the last `.` of that cleaned name (kept as is, without the
 //!   dot), empty when there is none or the only dot leads (`.bashrc`).
 //! - `{date}` is the upload's date, `YYYY-MM-DD` (UTC), from the caller's clock.
@@ -43,6 +48,7 @@ enum Part {
     Sub,
     Uuid,
     Name,
+    Path,
     Ext,
     Date,
 }
@@ -133,6 +139,7 @@ impl KeyTemplate {
                         "sub" => Part::Sub,
                         "uuid" => Part::Uuid,
                         "name" => Part::Name,
+                        "path" => Part::Path,
                         "ext" => Part::Ext,
                         "date" => Part::Date,
                         other => return Err(err(format!("{{{other}}} is not a placeholder"))),
@@ -169,7 +176,7 @@ impl KeyTemplate {
     }
 
     /// The folder every key of user `sub` lies in: the template rendered up to its first
-    /// part that differs per file (`{uuid}`, `{name}`, `{ext}`, `{date}`), cut back to
+    /// part that differs per file (`{uuid}`, `{name}`, `{path}`, `{ext}`, `{date}`), cut back to
     /// its last `/`. `{sub}/{uuid}/{name}` gives `alice/`; `guest/{sub}/{name}` gives
     /// `guest/alice/`; `{date}/{sub}/{name}` gives the empty prefix (the whole bucket).
     ///
@@ -203,6 +210,7 @@ impl KeyTemplate {
                 Part::Sub => key.push_str(checked_part("sub", ctx.sub)?),
                 Part::Uuid => key.push_str(checked_part("uuid", ctx.uuid)?),
                 Part::Name => key.push_str(&name),
+                Part::Path => key.push_str(&clean_path(ctx.file_name)),
                 Part::Ext => key.push_str(extension(&name)),
                 Part::Date => {
                     let iso = ctx.date.iso8601_millis();
@@ -301,6 +309,18 @@ pub fn clean_file_name(file_name: &str) -> String {
     } else {
         cleaned
     }
+}
+
+/// A relative path as it goes into a key (`{path}`, see the module docs).
+fn clean_path(path: &str) -> String {
+    let mut out = String::new();
+    for part in path.split(['/', '\\']).filter(|p| !p.is_empty()) {
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(&clean_file_name(part));
+    }
+    if out.is_empty() { "_".to_owned() } else { out }
 }
 
 /// The extension of a cleaned name, without its dot.
@@ -407,6 +427,23 @@ mod tests {
             "uploads/2023-11-14/alice-gz"
         );
         assert_eq!(render("{name}", "noext").unwrap(), "noext");
+        // r13: a folder's file keeps its folders with `{path}`, never leaving the prefix.
+        assert_eq!(
+            render("{sub}/{path}", "holiday/day 1/a.jpg").unwrap(),
+            "alice/holiday/day 1/a.jpg"
+        );
+        assert_eq!(render("{sub}/{path}", "a.jpg").unwrap(), "alice/a.jpg");
+        assert_eq!(render("{sub}/{path}", "/x//y\\z").unwrap(), "alice/x/y/z");
+        assert_eq!(
+            render("{sub}/{path}", "../../bob/x").unwrap(),
+            "alice/_../_../bob/x"
+        );
+        assert_eq!(render("{sub}/{path}", "a\u{1}b/c").unwrap(), "alice/a_b/c");
+        assert_eq!(render("{sub}/{path}", "//").unwrap(), "alice/_");
+        assert_eq!(
+            render("{sub}/{path}.{ext}", "d/x.tar.gz").unwrap(),
+            "alice/d/x.tar.gz.gz"
+        );
         assert_eq!(render("{ext}|", "noext").unwrap(), "|");
         assert_eq!(render("{ext}|", ".bashrc").unwrap(), "|");
         assert_eq!(render("{ext}|", "a.").unwrap(), "|");

@@ -119,7 +119,7 @@ test("widget: a person signs in, adds files and a folder, pauses, resumes, cance
   await signIn(page, dev, "alice");
   await page.locator("#yours li").nth(4).waitFor();
   const listed = await page.locator("#yours .key").allTextContents();
-  for (const name of ["notes.txt", "big.bin", "sky.png", "a.txt", "b.txt"]) assert.ok(listed.includes(name), `${name} in ${listed}`);
+  for (const name of ["notes.txt", "big.bin", "sky.png", "holiday/day 1/a.txt", "holiday/b.txt"]) assert.ok(listed.includes(name), `${name} in ${listed}`);
   assert.ok(!listed.includes("doomed.bin"));
   await shot(page, "your-files-light");
   await page.getByRole("button", { name: "Delete notes.txt" }).click();
@@ -127,6 +127,7 @@ test("widget: a person signs in, adds files and a folder, pauses, resumes, cance
   const keys = (aws(dev, ["s3api", "list-objects-v2", "--bucket", dev.bucket, "--prefix", "alice/"])?.Contents ?? []).map((o) => o.Key);
   assert.ok(!keys.some((k) => k.endsWith("/notes.txt")), "notes.txt is gone from the store");
   assert.ok(keys.some((k) => k.endsWith("/big.bin")));
+  assert.ok(keys.some((k) => /^alice\/[0-9a-f-]{36}\/holiday\/day 1\/a\.txt$/.test(k)), `the folder's file keeps its folders: ${keys}`);
   await page.close();
 });
 
