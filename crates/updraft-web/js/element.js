@@ -23,7 +23,7 @@ input[type=file]{position:absolute;width:1px;height:1px;opacity:0;pointer-events
 .total{margin:.8rem 0 .3rem;color:var(--muted);font-variant-numeric:tabular-nums}
 .total:empty{display:none}
 ul{list-style:none;margin:0;padding:0;max-height:var(--updraft-rows-height,28rem);overflow:auto}
-li{display:grid;grid-template-columns:3rem 1fr auto;gap:.2rem .8rem;align-items:center;padding:.6rem 0;border-bottom:1px solid var(--line)}
+li{display:grid;grid-template-columns:3rem 1fr auto;gap:.2rem .8rem;align-items:center;padding:.6rem 0;border-bottom:1px solid var(--line);content-visibility:auto;contain-intrinsic-size:auto 4.2rem}
 .thumb{width:3rem;height:3rem;border-radius:6px;background:var(--zone);display:grid;place-items:center;color:var(--muted);font-size:.7rem;overflow:hidden}
 .thumb canvas{width:100%;height:100%;object-fit:cover}
 .name{font-weight:600;overflow-wrap:anywhere}
