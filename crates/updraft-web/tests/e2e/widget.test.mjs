@@ -246,6 +246,29 @@ test("widget: dark mode and a phone's width, uploading and done", async () => {
   }
 });
 
+test("widget: files dropped on the zone and pasted into it are added and stored", async () => {
+  const page = await newPage();
+  await signIn(page, dev, "alice");
+  // A drop and a paste as the page sees them: a DataTransfer holding files.
+  await page.evaluate(() => {
+    const el = document.querySelector("updraft-uploader");
+    const zone = el.shadowRoot.querySelector(".zone");
+    const dt = new DataTransfer();
+    dt.items.add(new File(["dropped\n"], "dropped.txt", { type: "text/plain" }));
+    zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    zone.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    const pasted = new DataTransfer();
+    pasted.items.add(new File(["pasted\n"], "pasted.txt", { type: "text/plain" }));
+    el.dispatchEvent(new ClipboardEvent("paste", { clipboardData: pasted, bubbles: true, cancelable: true }));
+  });
+  for (const name of ["dropped.txt", "pasted.txt"]) {
+    await waitStatus(page, name, "completed");
+    const r = await get(await row(page, name).getByRole("link").getAttribute("href"));
+    assert.equal(r.bytes.toString(), `${name.split(".")[0]}\n`);
+  }
+  await page.close();
+});
+
 test("widget: a browser without WebAssembly gets a plain message saying so", async () => {
   const page = await newPage();
   await page.addInitScript(() => delete globalThis.WebAssembly);
