@@ -6,7 +6,19 @@ import type { Uploader } from "./updraft.js";
  * resume / cancel / retry / remove and, when stored, a link and copy-link.
  *
  * Attributes: `accept` (as `<input type=file>`'s, for the picker), `links="presigned"`
- * (link to a presigned GET, for private objects; else the object's URL).
+ * (link to a presigned GET, for private objects; else the object's URL), `config` (see
+ * below).
+ *
+ * Two ways to run it. The page makes an `Uploader` and sets `uploader` (the page signs in).
+ * Or `config="config.json"` names a JSON file, the same the demo reads, and the element
+ * makes its Uploader and signs in itself: `bucket`, `region`, `endpoint`, `pathStyle`;
+ * `issuer` and `clientId` (and `redirectUri`, default this page) give a "Sign in" button
+ * for that OpenID Connect issuer (in a window; the redirect URI's page must load the
+ * element or call `oidc(...).handleRedirect()`), with `roleArn` and `stsEndpoint` for
+ * STS; `identityPoolId` (and `cognitoEndpoint`) a "Continue as a guest" button; `key`
+ * (default `{sub}/{uuid}/{path}`), `guestKey` (default `guest/{sub}/{uuid}/{path}`),
+ * `acl` (signed-in users only); `guestLinks: true` when the guest role may read what it
+ * wrote (else a guest's rows name the key, with no link that S3 would refuse). It fires `signedin` (`detail.uploader`) on each sign-in.
  * Events: `signin` (bubbles, composed) when the person asks to sign in again after
  * `credentialsExpired`: sign in, then call `uploader.refreshCredentials()`.
  * CSS: `--updraft-rows-height` caps the list's height (default 28rem).
@@ -14,6 +26,8 @@ import type { Uploader } from "./updraft.js";
 export class UpdraftUploader extends HTMLElement {
   /** The Uploader the element drives; set it before files are added. */
   uploader: Uploader | undefined;
+  /** With `config`: the OpenID Connect sign-in the element made (`oidc.d.ts`), else null. */
+  readonly auth: unknown;
   /** Adds files and starts them, as dropping them does. */
   add(files: FileList | File[]): Promise<void>;
 }

@@ -33,6 +33,9 @@ li{display:grid;grid-template-columns:3rem 1fr auto;gap:.2rem .8rem;align-items:
 progress{width:100%;height:.5rem;accent-color:var(--accent)}
 .actions{display:flex;gap:.3rem;flex-wrap:wrap;justify-content:flex-end}
 .actions button,.actions .button{padding:.15rem .55rem;font-size:.85rem}
+.resume{margin-top:.6rem}
+.resume li{border-bottom-style:dashed}
+.who{display:flex;gap:.5rem;align-items:center;flex-wrap:wrap;margin:0 0 .8rem}
 .unsupported{padding:1rem;border:1px solid var(--bad);border-radius:8px;color:var(--bad)}
 @media (max-width:30rem){li{grid-template-columns:2.5rem 1fr}.thumb{width:2.5rem;height:2.5rem}.actions{grid-column:1/-1;justify-content:flex-start}}
 `;
@@ -92,7 +95,7 @@ const LABEL = { queued: "Waiting", uploading: "Uploading", paused: "Paused", com
 
 export class UpdraftUploader extends HTMLElement {
   #up; #off = []; #rows = new Map(); #dirty = new Set(); #frame = 0; #all = null; #notes = []; #expired = false;
-  #shadow = this.attachShadow({ mode: "open" }); #els = {};
+  #shadow = this.attachShadow({ mode: "open" }); #els = {}; #auth = null; #linkless = false;
 
   connectedCallback() {
     if (this.#els.zone || this.#shadow.firstChild) return;
@@ -114,6 +117,7 @@ export class UpdraftUploader extends HTMLElement {
       h("p", {}, "Drop files or folders here, paste them, or"), choose, " ", chooseFolder, files, folder, msg);
     const total = h("p", { className: "total", "aria-live": "polite" });
     const list = h("ul", { "aria-label": "Uploads" });
+    const resume = h("ul", { className: "resume", "aria-label": "Unfinished uploads", hidden: true });
     files.onchange = () => { this.add([...files.files]); files.value = ""; };
     folder.onchange = () => { this.add(picked(folder)); folder.value = ""; };
     zone.ondragover = (e) => { e.preventDefault(); zone.classList.add("over"); };
@@ -127,9 +131,83 @@ export class UpdraftUploader extends HTMLElement {
       const f = [...(e.clipboardData?.files ?? [])];
       if (f.length) { e.preventDefault(); this.add(f); }
     });
-    this.#els = { zone, msg, total, list, choose };
-    this.#shadow.append(h("style", {}, CSS), zone, total, list);
+    this.#els = { zone, msg, total, list, choose, files, resume };
+    this.#shadow.append(h("style", {}, CSS), zone, resume, total, list);
     if (this.#up) this.#resumable();
+    else if (this.hasAttribute("config")) this.#configure(this.getAttribute("config"));
+  }
+
+  /** With `config`: the sign-in (`oidc.js`) the element made, else null. */
+  get auth() { return this.#auth; }
+
+  // `config="config.json"`: the element makes its Uploader and signs in itself, with the
+  // buttons the configuration enables — its OpenID Connect issuer (`issuer`, `clientId`,
+  // in a window), a Cognito guest (`identityPoolId`) — and a sign-out.
+  async #configure(url) {
+    const zone = this.#els.zone;
+    const who = h("span", {}, "Not signed in."), bar = h("p", { className: "who" }, who);
+    this.#shadow.insertBefore(bar, zone);
+    zone.hidden = true;
+    let c, m, o, auth;
+    try {
+      [c, m, o] = await Promise.all([
+        fetch(url).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${url} answered ${r.status}`)))),
+        import("./updraft.js"),
+        import("./oidc.js"),
+      ]);
+      if (c.issuer && c.clientId) {
+        auth = this.#auth = o.oidc({ issuer: c.issuer, clientId: c.clientId, redirectUri: c.redirectUri });
+        // In the sign-in window this hands the answer to the page that opened it.
+        await auth.handleRedirect();
+      }
+    } catch (e) {
+      return bar.replaceChildren(h("span", { className: "bad" }, `The uploader cannot start: ${e.message}`));
+    }
+    const button = (label, onclick, primary) => h("button", { type: "button", className: primary ? "primary" : "", onclick }, label);
+    const start = (name, credentials, guest) => {
+      // A guest may only write (the usual guest role): no link that would be refused.
+      this.#linkless = guest && !c.guestLinks;
+      this.uploader = new m.Uploader({
+        bucket: c.bucket, region: c.region, endpoint: c.endpoint, pathStyle: c.pathStyle, credentials,
+        key: guest ? c.guestKey ?? "guest/{sub}/{uuid}/{path}" : c.key ?? "{sub}/{uuid}/{path}",
+        ...(c.acl && !guest ? { acl: c.acl } : {}),
+      });
+      who.textContent = guest ? "Uploading as a guest." : `Signed in as ${name}.`;
+      bar.replaceChildren(who, " ", button("Sign out", () => {
+        auth?.signOut();
+        this.#up?.cancel();
+        this.#rows.clear();
+        this.#els.list.replaceChildren();
+        this.#paint();
+        zone.hidden = true;
+        this.#up = undefined;
+        signedOut();
+      }));
+      zone.hidden = false;
+      this.dispatchEvent(new CustomEvent("signedin", { detail: { uploader: this.#up } }));
+    };
+    const viaIssuer = () => start(auth.user.email ?? auth.user.sub,
+      m.webIdentity({ roleArn: c.roleArn, stsEndpoint: c.stsEndpoint, token: auth.token }));
+    const signIn = async () => {
+      try {
+        await auth.signIn({ popup: true });
+        if (this.#up) await this.#up.refreshCredentials();
+        else viaIssuer();
+      } catch (e) {
+        this.#say(e.message, true);
+      }
+    };
+    const signedOut = () => {
+      who.textContent = "Sign in to upload.";
+      bar.replaceChildren(who, " ",
+        ...(auth ? [button("Sign in", signIn, true), " "] : []),
+        ...(c.identityPoolId ? [button("Continue as a guest", () => start("",
+          m.cognitoIdentityPool({ identityPoolId: c.identityPoolId, endpoint: c.cognitoEndpoint }), true))] : []));
+    };
+    // After `credentialsExpired` the prompt's button signs in again here.
+    this.addEventListener("signin", signIn);
+    if (auth?.user) viaIssuer();
+    else signedOut();
   }
 
   /** The Uploader the element drives. */
@@ -171,6 +249,10 @@ export class UpdraftUploader extends HTMLElement {
       const [id] = await this.#up.add([file]);
       if (id === undefined) continue; // refused: its `error` event said why
       this.#rows.set(id, { file, status: "queued" });
+      for (const li of [...(this.#els.resume?.children ?? [])]) {
+        if (li.dataset.name == file.name && li.dataset.size == file.size) li.remove();
+      }
+      if (this.#els.resume) this.#els.resume.hidden = !this.#els.resume.children.length;
       this.#update(id, {});
       this.#thumb(id, file);
     }
@@ -191,12 +273,23 @@ export class UpdraftUploader extends HTMLElement {
     m.replaceChildren(text, ...(extra.length ? [" ", ...extra] : []));
   }
 
-  // Uploads an earlier page left unfinished: adding the same file again continues them.
+  // Uploads an earlier page left unfinished, a row each: adding the same file again
+  // continues it (the engine finds its record), and its row goes.
   async #resumable() {
     const left = await this.#up.resumable().catch(() => []);
-    if (left.length) {
-      this.#say(`Unfinished: ${left.map((r) => `${r.name} (${Math.round((100 * r.partsDone * r.partSize) / Math.max(r.size, 1))} % sent)`).join(", ")}. Add the same file${left.length > 1 ? "s" : ""} again to continue.`);
-    }
+    const list = this.#els.resume;
+    list.replaceChildren(...left.map((r) => {
+      const pct = Math.min(99, Math.floor((100 * r.partsDone * r.partSize) / Math.max(r.size, 1)));
+      const li = h("li", {},
+        h("div", { className: "thumb", "aria-hidden": "true" }, "…"),
+        h("div", {}, h("div", { className: "name" }, r.name),
+          h("span", { className: "meta" }, `${bytes(r.size)} · ${pct} % sent · add ${r.name} again to continue`)),
+        h("div", { className: "actions" }, h("button", { type: "button", "aria-label": `Choose again: ${r.name}`, onclick: () => this.#els.files.click() }, "Choose again")));
+      li.dataset.name = r.name;
+      li.dataset.size = r.size;
+      return li;
+    }));
+    list.hidden = !left.length;
   }
 
   // Row state changes are painted once per animation frame, however many arrive.
@@ -282,6 +375,11 @@ export class UpdraftUploader extends HTMLElement {
   // The stored object's link: its URL, or (attribute `links="presigned"`, for private
   // buckets) a presigned GET; and a button that copies it.
   async #links(id, r) {
+    const remove = h("button", { type: "button", "aria-label": `Remove ${r.file.name} from the list`, onclick: () => this.#remove(id) }, "Remove");
+    if (this.#linkless) {
+      r.meta.textContent = `${bytes(r.file.size)} · Stored as ${r.done.key}`;
+      return r.actions.replaceChildren(remove);
+    }
     let href = r.done.location;
     if (this.getAttribute("links") == "presigned") href = await this.#up.link(r.done.key).catch(() => null);
     if (!href) return;
@@ -291,7 +389,7 @@ export class UpdraftUploader extends HTMLElement {
       await navigator.clipboard.writeText(href).then(() => (copy.textContent = "Copied"), () => (copy.textContent = "Copy failed"));
       setTimeout(() => (copy.textContent = "Copy link"), 2000);
     };
-    r.actions.replaceChildren(open, copy, h("button", { type: "button", "aria-label": `Remove ${r.file.name} from the list`, onclick: () => this.#remove(id) }, "Remove"));
+    r.actions.replaceChildren(open, copy, remove);
   }
 
   // An image's thumbnail, decoded and scaled off the main thread (createImageBitmap).

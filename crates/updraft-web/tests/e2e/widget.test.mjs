@@ -34,6 +34,20 @@ async function newPage({ width = 1024, dark = false } = {}) {
   page.on("pageerror", (e) => console.log(`page error: ${e.message}`));
   return page;
 }
+// The file chooser the next action opens. Listening from the page's start: Playwright
+// turns on its interception asynchronously, so a `waitForEvent` set just before a key
+// press can miss the chooser (seen in CI).
+function choosers(page) {
+  const seen = [];
+  page.on("filechooser", (c) => seen.push(c));
+  return async (action) => {
+    const n = seen.length;
+    await action();
+    for (let i = 0; i < 300 && seen.length == n; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(seen.length > n, "a file chooser opened");
+    return seen[seen.length - 1];
+  };
+}
 const shot = (page, name) => page.screenshot({ path: join(SHOTS, `widget-${name}.png`), fullPage: true });
 const rows = (page) => page.locator("updraft-uploader li");
 const row = (page, name) => rows(page).filter({ has: page.locator(".name", { hasText: name }) });
@@ -133,6 +147,7 @@ test("widget: a person signs in, adds files and a folder, pauses, resumes, cance
 
 test("widget: keyboard only — tab to the picker, choose, pause, resume, open the link", async () => {
   const page = await newPage();
+  const chooser = choosers(page);
   await signIn(page, dev, "alice");
   // Text, so the link opens in a tab (a .bin would download and close it).
   const path = join(dev.dir, "keys.txt");
@@ -151,8 +166,7 @@ test("widget: keyboard only — tab to the picker, choose, pause, resume, open t
     throw new Error(`Tab never reached ${label}`);
   };
   await tabTo("Choose files");
-  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Enter")]);
-  await chooser.setFiles([path]);
+  await (await chooser(() => page.keyboard.press("Enter"))).setFiles([path]);
   await waitStatus(page, "keys.txt", "uploading");
   await tabTo("Pause keys.txt");
   await page.keyboard.press("Enter");
@@ -246,6 +260,42 @@ test("widget: dark mode and a phone's width, uploading and done", async () => {
   }
 });
 
+test("widget: after a reload mid-upload the unfinished file is listed; choosing it again sends only the missing parts", async () => {
+  const page = await newPage();
+  const chooser = choosers(page);
+  await signIn(page, dev, "alice");
+  const path = file("resumed.bin", 20 * MiB, 37);
+  const cdp = await throttle(page, 4 * MiB);
+  await page.setInputFiles("#updraft-files", [path]);
+  // Until a part is stored (the record counts it), then the page goes away.
+  await page.waitForFunction(() => Object.keys(localStorage).some((k) => k.startsWith("updraft:resumed.bin|") && JSON.parse(localStorage[k]).parts?.length > 0), null, { timeout: 60_000, polling: 100 });
+  const stored = await page.evaluate(() => {
+    const k = Object.keys(localStorage).find((k) => k.startsWith("updraft:resumed.bin|"));
+    return JSON.parse(localStorage[k]).parts.map((p) => p.number);
+  });
+  await throttle(page, -1);
+  await cdp.detach();
+  await page.reload();
+  await signIn(page, dev, "alice");
+  const unfinished = page.locator("updraft-uploader .resume li", { hasText: "resumed.bin" });
+  await unfinished.waitFor();
+  assert.match(await unfinished.textContent(), /21 MB · \d+ % sent · add resumed\.bin again to continue/);
+  assert.deepEqual(await axe(page), [], "with an unfinished upload listed");
+  await shot(page, "resume-light");
+  const parts = [];
+  page.on("request", (r) => {
+    const m = /[?&]partNumber=(\d+)/.exec(r.url());
+    if (m && r.method() == "PUT") parts.push(Number(m[1]));
+  });
+  await (await chooser(() => unfinished.getByRole("button", { name: "Choose again: resumed.bin" }).click())).setFiles([path]);
+  await unfinished.waitFor({ state: "detached" });
+  await waitStatus(page, "resumed.bin", "completed");
+  assert.ok(parts.length > 0 && parts.every((n) => !stored.includes(n)), `only the missing parts were sent again: ${parts}, stored before: ${stored}`);
+  const r = await get(await row(page, "resumed.bin").getByRole("link").getAttribute("href"));
+  assert.equal(Buffer.compare(r.bytes, readFileSync(path)), 0);
+  await page.close();
+});
+
 test("widget: files dropped on the zone and pasted into it are added and stored", async () => {
   const page = await newPage();
   await signIn(page, dev, "alice");
@@ -266,6 +316,51 @@ test("widget: files dropped on the zone and pasted into it are added and stored"
     const r = await get(await row(page, name).getByRole("link").getAttribute("href"));
     assert.equal(r.bytes.toString(), `${name.split(".")[0]}\n`);
   }
+  await page.close();
+});
+
+test("widget with config=: signs in itself (the issuer in a window, or a Cognito guest), uploads, signs out", async () => {
+  const page = await newPage();
+  await page.goto(`${dev.app_url}/`);
+  // A page holding only the element, on the origin the issuer redirects to.
+  await page.evaluate(() => {
+    document.body.replaceChildren();
+    const el = document.createElement("updraft-uploader");
+    el.setAttribute("config", "/config.json");
+    el.setAttribute("links", "presigned");
+    document.body.append(el);
+  });
+  const el = page.locator("updraft-uploader");
+  await el.getByRole("button", { name: "Continue as a guest" }).waitFor();
+  assert.equal(await page.locator("updraft-uploader .zone").isVisible(), false, "no drop zone before sign-in");
+  assert.deepEqual(await axe(page), [], "signed out, config mode");
+  await shot(page, "config-signed-out");
+  const [popup] = await Promise.all([page.waitForEvent("popup"), el.getByRole("button", { name: "Sign in" }).click()]);
+  await popup.waitForURL(`${dev.issuer}/**`);
+  await popup.locator("input:visible").first().fill("carol");
+  await popup.keyboard.press("Enter");
+  await el.getByText("Signed in as carol").waitFor();
+  const path = file("by-config.txt", 2000, 38);
+  await page.setInputFiles("#updraft-files", [path]);
+  await waitStatus(page, "by-config.txt", "completed");
+  const href = await row(page, "by-config.txt").getByRole("link").getAttribute("href");
+  assert.match(href, /\/carol\/[0-9a-f-]{36}\/by-config\.txt\?X-Amz-/, "a presigned link under carol's folder");
+  assert.equal(Buffer.compare((await get(href)).bytes, readFileSync(path)), 0);
+  await shot(page, "config-done");
+  // Sign out: no drop zone; a guest instead, whose keys go under guest/<identity id>/.
+  await el.getByRole("button", { name: "Sign out" }).click();
+  await el.getByRole("button", { name: "Continue as a guest" }).click();
+  await el.getByText("Uploading as a guest").waitFor();
+  await page.setInputFiles("#updraft-files", [path]);
+  await waitStatus(page, "by-config.txt", "completed");
+  // The guest role only writes: the row names the key and offers no link S3 would refuse.
+  const meta = await row(page, "by-config.txt").locator(".meta").textContent();
+  const key = /Stored as (guest\/[^/]+\/[0-9a-f-]{36}\/by-config\.txt)$/.exec(meta)?.[1];
+  assert.ok(key, meta);
+  assert.equal(await row(page, "by-config.txt").getByRole("link").count(), 0);
+  const stored = aws(dev, ["s3api", "head-object", "--bucket", dev.bucket, "--key", key]);
+  assert.equal(stored.ContentLength, 2000);
+  await shot(page, "config-guest");
   await page.close();
 });
 
