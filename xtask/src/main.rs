@@ -304,12 +304,15 @@ fn test() -> Result<ExitCode> {
                 ),
                 total <= web::CEILING_GZIP_BYTES,
             );
-            let widget = web::gzip_size(&pkg.join(web::WIDGET))?;
+            let mut widget = 0;
+            for name in web::WIDGET {
+                widget += web::gzip_size(&pkg.join(name))?;
+            }
             t.check(
                 &format!(
                     "the widget ({}, its JS and CSS): {widget} B gzip -9, within its budget \
                      of {} B",
-                    web::WIDGET,
+                    web::WIDGET.join(" + "),
                     web::WIDGET_BUDGET_GZIP_BYTES
                 ),
                 widget <= web::WIDGET_BUDGET_GZIP_BYTES,

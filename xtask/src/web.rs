@@ -32,8 +32,9 @@ pub(crate) const CEILING_GZIP_BYTES: u64 = 95_488;
 /// The widget's own weight, JS and CSS (its CSS lives in [`WIDGET`]), gzip -9 (issue 13).
 pub(crate) const WIDGET_BUDGET_GZIP_BYTES: u64 = 12 * 1024;
 
-/// The file of `<updraft-uploader>`; a page with the widget loads it beside [`ONE_PAGE`].
-pub(crate) const WIDGET: &str = "element.js";
+/// The files of `<updraft-uploader>` (the element, its image-resizing worker); a page with
+/// the widget loads them beside [`ONE_PAGE`].
+pub(crate) const WIDGET: &[&str] = &["element.js", "resize.js"];
 
 /// The files of the package one page loads for the headless API: the entry module, the
 /// wasm glue, the wasm, the checksum worker, and one sign-in adapter — the largest

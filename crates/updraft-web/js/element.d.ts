@@ -7,7 +7,10 @@ import type { Uploader } from "./updraft.js";
  *
  * Attributes: `accept` (as `<input type=file>`'s, for the picker), `links="presigned"`
  * (link to a presigned GET, for private objects; else the object's URL), `config` (see
- * below).
+ * below); `resize="N"` scales each JPEG, PNG or WebP larger than N pixels on its longest
+ * side to fit before it goes (in a worker, `resize.js`), `resize-quality` (0 to 1, JPEG
+ * and WebP; default 0.9), `keep-original` sends the original too (the scaled one named
+ * `name-Npx.ext`).
  *
  * Two ways to run it. The page makes an `Uploader` and sets `uploader` (the page signs in).
  * Or `config="config.json"` names a JSON file, the same the demo reads, and the element

@@ -91,6 +91,34 @@ async function dropped(dt) {
 const picked = (input) => [...input.files].map((f) =>
   f.webkitRelativePath ? new File([f], f.webkitRelativePath, { type: f.type, lastModified: f.lastModified }) : f);
 
+// Images this browser can decode and encode again in their own type.
+const RESIZABLE = /^image\/(jpeg|png|webp)$/;
+let resizer, resizeJobs = new Map(), resizeSeq = 0;
+
+// `file` scaled to fit `max` pixels (a worker does it; the main thread when workers or
+// OffscreenCanvas are missing there), or null when it already fits.
+async function resized(file, max, quality) {
+  if (resizer === undefined) {
+    try {
+      resizer = new Worker(new URL("./resize.js", import.meta.url), { type: "module" });
+      resizer.onmessage = ({ data }) => resizeJobs.get(data.n)?.(data);
+      resizer.onerror = () => { resizer = null; for (const [, f] of resizeJobs) f({ retry: true }); };
+    } catch {
+      resizer = null;
+    }
+  }
+  const here = () => import("./resize.js").then((m) => m.shrink(file, max, quality));
+  if (!resizer) return here();
+  const n = ++resizeSeq;
+  return new Promise((ok, fail) => {
+    resizeJobs.set(n, (d) => {
+      resizeJobs.delete(n);
+      d.retry ? here().then(ok, fail) : d.error ? fail(new Error(d.error)) : ok(d.blob);
+    });
+    resizer.postMessage({ n, file, max, quality });
+  });
+}
+
 const LABEL = { queued: "Waiting", uploading: "Uploading", paused: "Paused", completed: "Done", failed: "Failed", cancelled: "Cancelled" };
 
 export class UpdraftUploader extends HTMLElement {
@@ -245,7 +273,7 @@ export class UpdraftUploader extends HTMLElement {
     if (!this.#up) return this.#say("No uploader is set: the page must set `uploader` first.", true);
     this.#notes = [];
     this.#say("");
-    for (const file of files) {
+    for (const file of await this.#resize([...files])) {
       const [id] = await this.#up.add([file]);
       if (id === undefined) continue; // refused: its `error` event said why
       this.#rows.set(id, { file, status: "queued" });
@@ -257,6 +285,35 @@ export class UpdraftUploader extends HTMLElement {
       this.#thumb(id, file);
     }
     this.#up.start();
+  }
+
+  // With `resize="N"`: each JPEG, PNG or WebP larger than N pixels on its longest side
+  // goes scaled to fit (`resize-quality`, 0 to 1, for JPEG and WebP; default 0.9); with
+  // `keep-original` the original goes too. An image that cannot be decoded goes as it is.
+  async #resize(files) {
+    const max = Number(this.getAttribute("resize"));
+    if (!(max > 0)) return files;
+    const quality = Number(this.getAttribute("resize-quality") ?? 0.9);
+    const out = [];
+    for (const f of files) {
+      let small = null;
+      if (RESIZABLE.test(f.type)) {
+        try {
+          small = await resized(f, max, quality);
+        } catch (e) {
+          this.#note(`${f.name} goes as it is: it could not be resized (${e.message})`);
+        }
+      }
+      if (!small) {
+        out.push(f);
+        continue;
+      }
+      const keep = this.hasAttribute("keep-original");
+      const name = keep ? f.name.replace(/(\.[^./]*)?$/, (ext) => `-${max}px${ext}`) : f.name;
+      out.push(new File([small], name, { type: small.type || f.type, lastModified: f.lastModified }));
+      if (keep) out.push(f);
+    }
+    return out;
   }
 
   // Refusals of one add() (too large, wrong type, too many), each on its line.

@@ -296,6 +296,43 @@ test("widget: after a reload mid-upload the unfinished file is listed; choosing 
   await page.close();
 });
 
+test("widget resize=800 keep-original: a large image goes scaled to fit 800 px, and as it was", async () => {
+  const page = await newPage();
+  const workers = [];
+  page.on("worker", (w) => workers.push(w.url()));
+  await signIn(page, dev, "alice");
+  const b64 = await page.evaluate(async () => {
+    const c = new OffscreenCanvas(2000, 1200), g = c.getContext("2d");
+    g.fillStyle = "#d94f30"; g.fillRect(0, 0, 2000, 1200);
+    g.fillStyle = "#fff"; g.fillRect(900, 500, 200, 200);
+    const blob = await c.convertToBlob({ type: "image/png" });
+    let s = "";
+    for (const x of new Uint8Array(await blob.arrayBuffer())) s += String.fromCharCode(x);
+    return btoa(s);
+  });
+  const path = join(dev.dir, "wide.png");
+  writeFileSync(path, Buffer.from(b64, "base64"));
+  await page.evaluate(() => {
+    const el = document.querySelector("updraft-uploader");
+    el.setAttribute("resize", "800");
+    el.setAttribute("keep-original", "");
+  });
+  await page.setInputFiles("#updraft-files", [path]);
+  await waitStatus(page, "wide-800px.png", "completed");
+  await waitStatus(page, "wide.png", "completed");
+  const size = (name) => row(page, name).getByRole("link").getAttribute("href").then((href) =>
+    page.evaluate(async (href) => {
+      const bmp = await createImageBitmap(await (await fetch(href)).blob());
+      return [bmp.width, bmp.height];
+    }, href));
+  assert.deepEqual(await size("wide-800px.png"), [800, 480]);
+  assert.ok(workers.some((u) => u.endsWith("/pkg/resize.js")), `scaled in a worker: ${workers}`);
+  assert.deepEqual(await size("wide.png"), [2000, 1200]);
+  const original = await get(await row(page, "wide.png").getByRole("link").getAttribute("href"));
+  assert.equal(Buffer.compare(original.bytes, readFileSync(path)), 0, "the original goes byte for byte");
+  await page.close();
+});
+
 test("widget: files dropped on the zone and pasted into it are added and stored", async () => {
   const page = await newPage();
   await signIn(page, dev, "alice");
