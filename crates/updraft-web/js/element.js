@@ -273,18 +273,31 @@ export class UpdraftUploader extends HTMLElement {
     if (!this.#up) return this.#say("No uploader is set: the page must set `uploader` first.", true);
     this.#notes = [];
     this.#say("");
-    for (const file of await this.#resize([...files])) {
-      const [id] = await this.#up.add([file]);
-      if (id === undefined) continue; // refused: its `error` event said why
-      this.#rows.set(id, { file, status: "queued" });
-      for (const li of [...(this.#els.resume?.children ?? [])]) {
-        if (li.dataset.name == file.name && li.dataset.size == file.size) li.remove();
+    const all = await this.#resize([...files]);
+    // In batches: one `add` (and one engine pass) per 500 files, frames let through between.
+    for (let at = 0; at < all.length; at += 500) {
+      if (at) await new Promise((r) => setTimeout(r));
+      const batch = all.slice(at, at + 500), refused = new Set();
+      const off = this.#up.on("error", (e) => e.file && refused.add(e.file));
+      const ids = await this.#up.add(batch).finally(off);
+      let k = 0;
+      for (const file of batch) {
+        if (!refused.has(file)) this.#added(ids[k++], file); // refused: its `error` event said why
       }
-      if (this.#els.resume) this.#els.resume.hidden = !this.#els.resume.children.length;
-      this.#update(id, {});
-      this.#thumb(id, file);
     }
     this.#up.start();
+  }
+
+  // A row for an added file; an unfinished upload it continues leaves the list.
+  #added(id, file) {
+    this.#rows.set(id, { file, status: "queued" });
+    const resume = this.#els.resume;
+    for (const li of [...(resume?.children ?? [])]) {
+      if (li.dataset.name == file.name && li.dataset.size == file.size) li.remove();
+    }
+    if (resume) resume.hidden = !resume.children.length;
+    this.#update(id, {});
+    this.#thumb(id, file);
   }
 
   // With `resize="N"`: each JPEG, PNG or WebP larger than N pixels on its longest side
@@ -363,10 +376,18 @@ export class UpdraftUploader extends HTMLElement {
     for (const id of this.#rows.keys()) this.#update(id, {});
   }
 
+  // New rows are made at most 200 a frame, so adding thousands of files never holds a
+  // frame long; the rest follow in the next frames.
   #paint() {
     this.#frame = 0;
-    for (const id of this.#dirty) this.#row(id);
-    this.#dirty.clear();
+    let made = 0;
+    for (const id of this.#dirty) {
+      const r = this.#rows.get(id);
+      if (r && !r.li && ++made > 200) break;
+      this.#row(id);
+      this.#dirty.delete(id);
+    }
+    if (this.#dirty.size) this.#frame = requestAnimationFrame(() => this.#paint());
     // Cancelled files leave the count and the bytes; failed ones stay (retry finishes them).
     const n = { completed: 0, uploading: 0, failed: 0, cancelled: 0 };
     let sent = 0, size = 0;

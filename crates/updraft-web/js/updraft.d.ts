@@ -108,8 +108,11 @@ export interface Events {
   statusChange: { id: number; status: Status };
   progress: Progress & { id: number; all: Progress };
   complete: { id: number; bucket: string; key: string; location: string; etag: string; checksum?: string };
-  /** `id` is null for errors not tied to one file (a refused file, a credentials failure). */
-  error: { id: number | null; name?: string; key?: string; message: string; signIn?: boolean };
+  /**
+   * `id` is null for errors not tied to an upload: a file `add()` refused (then `file` is
+   * that File, and `name` its name) or a credentials failure.
+   */
+  error: { id: number | null; name?: string; file?: Blob; key?: string; message: string; signIn?: boolean };
   allComplete: { completed: number; failed: number; cancelled: number };
   /** The sign-in expired: uploads wait; call `refreshCredentials()` after signing in again. */
   credentialsExpired: { message: string };

@@ -171,7 +171,7 @@ export class Uploader {
         this.#files.set(id, file);
         ids.push(id);
       } catch (e) {
-        this.#emit("error", { id: null, name, message: e.message });
+        this.#emit("error", { id: null, name, file, message: e.message });
       }
     }
     this.#schedule();

@@ -197,11 +197,14 @@ test("widget: a refused file says what the limit is; an expired sign-in prompts 
     el.uploader = T.u.limited.up;
     document.getElementById("uploader").replaceWith(el);
   });
-  const large = file("large.txt", 5000, 34);
-  await page.setInputFiles("#limited >> #updraft-files", [large]);
+  const large = file("large.txt", 5000, 34), fits = file("fits.txt", 500, 39);
+  await page.setInputFiles("#limited >> #updraft-files", [large, fits]);
   const msg = page.locator("#limited .msg");
   await msg.filter({ hasText: "large.txt" }).waitFor();
   assert.match(await msg.textContent(), /large\.txt.*1000 bytes/);
+  // The refused file gets no row; the one after it gets its own (not the refused one's).
+  await waitStatus(page, "fits.txt", "completed");
+  assert.equal(await row(page, "large.txt").count(), 0);
   await shot(page, "refused-light");
 
   // Signed out mid-upload: the prompt shows, the upload waits, signing in again finishes it.
@@ -359,6 +362,7 @@ test("widget: files dropped on the zone and pasted into it are added and stored"
 test("widget with config=: signs in itself (the issuer in a window, or a Cognito guest), uploads, signs out", async () => {
   const page = await newPage();
   await page.goto(`${dev.app_url}/`);
+  await page.waitForFunction(() => globalThis.updraftDemo); // the demo's own script is done
   // A page holding only the element, on the origin the issuer redirects to.
   await page.evaluate(() => {
     document.body.replaceChildren();
