@@ -23,7 +23,8 @@ input[type=file]{position:absolute;width:1px;height:1px;opacity:0;pointer-events
 .total{margin:.8rem 0 .3rem;color:var(--muted);font-variant-numeric:tabular-nums}
 .total:empty{display:none}
 ul{list-style:none;margin:0;padding:0;max-height:var(--updraft-rows-height,28rem);overflow:auto}
-li{display:grid;grid-template-columns:3rem 1fr auto;gap:.2rem .8rem;align-items:center;padding:.6rem 0;border-bottom:1px solid var(--line);content-visibility:auto;contain-intrinsic-size:auto 4.2rem}
+li{display:grid;grid-template-columns:3rem 1fr auto;gap:.2rem .8rem;align-items:center;padding:.6rem 0;border-bottom:1px solid var(--line)}
+li.spacer{display:block;padding:0;border:0}
 .thumb{width:3rem;height:3rem;border-radius:6px;background:var(--zone);display:grid;place-items:center;color:var(--muted);font-size:.7rem;overflow:hidden}
 .thumb canvas{width:100%;height:100%;object-fit:cover}
 .name{font-weight:600;overflow-wrap:anywhere}
@@ -124,6 +125,7 @@ const LABEL = { queued: "Waiting", uploading: "Uploading", paused: "Paused", com
 export class UpdraftUploader extends HTMLElement {
   #up; #off = []; #rows = new Map(); #dirty = new Set(); #frame = 0; #all = null; #notes = []; #expired = false;
   #shadow = this.attachShadow({ mode: "open" }); #els = {}; #auth = null; #linkless = false;
+  #order = null; #shown = []; #rowHeight = 68; #spacers = [h("li", { className: "spacer", "aria-hidden": "true" }), h("li", { className: "spacer", "aria-hidden": "true" })];
 
   connectedCallback() {
     if (this.#els.zone || this.#shadow.firstChild) return;
@@ -144,7 +146,7 @@ export class UpdraftUploader extends HTMLElement {
     const zone = h("div", { className: "zone" },
       h("p", {}, "Drop files or folders here, paste them, or"), choose, " ", chooseFolder, files, folder, msg);
     const total = h("p", { className: "total", "aria-live": "polite" });
-    const list = h("ul", { "aria-label": "Uploads" });
+    const list = h("ul", { "aria-label": "Uploads", onscroll: () => (this.#frame ||= requestAnimationFrame(() => this.#paint())) });
     const resume = h("ul", { className: "resume", "aria-label": "Unfinished uploads", hidden: true });
     files.onchange = () => { this.add([...files.files]); files.value = ""; };
     folder.onchange = () => { this.add(picked(folder)); folder.value = ""; };
@@ -161,8 +163,10 @@ export class UpdraftUploader extends HTMLElement {
     });
     this.#els = { zone, msg, total, list, choose, files, resume };
     this.#shadow.append(h("style", {}, CSS), zone, resume, total, list);
-    if (this.#up) this.#resumable();
-    else if (this.hasAttribute("config")) this.#configure(this.getAttribute("config"));
+    if (this.#up) {
+      this.#resumable();
+      this.#paint();
+    } else if (this.hasAttribute("config")) this.#configure(this.getAttribute("config"));
   }
 
   /** With `config`: the sign-in (`oidc.js`) the element made, else null. */
@@ -205,7 +209,7 @@ export class UpdraftUploader extends HTMLElement {
         auth?.signOut();
         this.#up?.cancel();
         this.#rows.clear();
-        this.#els.list.replaceChildren();
+        this.#order = null;
         this.#paint();
         zone.hidden = true;
         this.#up = undefined;
@@ -242,6 +246,12 @@ export class UpdraftUploader extends HTMLElement {
   get uploader() { return this.#up; }
   set uploader(up) {
     for (const off of this.#off) off();
+    // Another Uploader: the rows of the last one (its ids) go.
+    if (this.#up && up != this.#up) {
+      this.#rows.clear();
+      this.#order = null;
+      this.#paint();
+    }
     this.#up = up;
     const on = (type, f) => this.#off.push(up.on(type, f));
     on("statusChange", ({ id, status }) => this.#update(id, { status }));
@@ -291,6 +301,7 @@ export class UpdraftUploader extends HTMLElement {
   // A row for an added file; an unfinished upload it continues leaves the list.
   #added(id, file) {
     this.#rows.set(id, { file, status: "queued" });
+    this.#order = null;
     const resume = this.#els.resume;
     for (const li of [...(resume?.children ?? [])]) {
       if (li.dataset.name == file.name && li.dataset.size == file.size) li.remove();
@@ -376,18 +387,36 @@ export class UpdraftUploader extends HTMLElement {
     for (const id of this.#rows.keys()) this.#update(id, {});
   }
 
-  // New rows are made at most 200 a frame, so adding thousands of files never holds a
-  // frame long; the rest follow in the next frames.
+  // Only the rows in view (and 10 either side) are in the document, however many files
+  // there are: spacers stand for the rest, at the rows' measured mean height. Rows out of
+  // view are brought up to date when they come into it.
   #paint() {
     this.#frame = 0;
-    let made = 0;
-    for (const id of this.#dirty) {
+    if (!this.#els.list) return; // not connected yet: connecting paints
+    const list = this.#els.list, order = (this.#order ??= [...this.#rows.keys()]);
+    const top = list.scrollTop, view = list.clientHeight || 450, est = this.#rowHeight;
+    const start = Math.max(0, Math.floor(top / est) - 10);
+    const end = Math.min(order.length, Math.ceil((top + view) / est) + 10);
+    const shown = order.slice(start, end);
+    for (const id of shown) {
       const r = this.#rows.get(id);
-      if (r && !r.li && ++made > 200) break;
-      this.#row(id);
+      if (!r.li || this.#dirty.has(id)) this.#row(id, start + shown.indexOf(id), order.length);
       this.#dirty.delete(id);
     }
-    if (this.#dirty.size) this.#frame = requestAnimationFrame(() => this.#paint());
+    const lis = shown.map((id) => this.#rows.get(id).li), [above, below] = this.#spacers;
+    above.style.height = `${start * est}px`;
+    below.style.height = `${(order.length - end) * est}px`;
+    if (lis.length != this.#shown.length || lis.some((li, i) => li != this.#shown[i]) || !order.length) {
+      this.#shown = lis;
+      list.replaceChildren(above, ...lis, below);
+      // The mean height of what is shown, for the spacers from now on.
+      const measured = shown.reduce((sum, id) => sum + this.#rows.get(id).li.offsetHeight, 0) / (shown.length || 1);
+      if (measured > 0 && Math.abs(measured - est) > 2) {
+        this.#rowHeight = measured;
+        this.#shown = [];
+        this.#frame = requestAnimationFrame(() => this.#paint());
+      }
+    }
     // Cancelled files leave the count and the bytes; failed ones stay (retry finishes them).
     const n = { completed: 0, uploading: 0, failed: 0, cancelled: 0 };
     let sent = 0, size = 0;
@@ -406,16 +435,18 @@ export class UpdraftUploader extends HTMLElement {
     this.#els.total.textContent = parts.join(" · ");
   }
 
-  #row(id) {
+  #row(id, at, of) {
     const r = this.#rows.get(id), up = this.#up, name = r.file.name;
     if (!r.li) {
       r.bar = h("progress", { max: 1, value: 0, "aria-label": `${name} sent` });
       r.meta = h("span", { className: "meta" });
       r.actions = h("div", { className: "actions" });
       r.icon = h("div", { className: "thumb", "aria-hidden": "true" }, (name.split(".").pop() ?? "").slice(0, 4).toUpperCase());
+      if (r.canvas) r.icon.replaceChildren(r.canvas);
       r.li = h("li", {}, r.icon, h("div", {}, h("div", { className: "name" }, name), r.bar, r.meta), r.actions);
-      this.#els.list.append(r.li);
     }
+    r.li.setAttribute("aria-posinset", at + 1);
+    r.li.setAttribute("aria-setsize", of);
     const s = r.status, p = r.progress;
     r.li.dataset.status = s;
     r.bar.value = s == "completed" ? 1 : p ? p.sent / Math.max(p.total, 1) : 0;
@@ -445,8 +476,9 @@ export class UpdraftUploader extends HTMLElement {
 
   #remove(id) {
     this.#up.remove(id);
-    this.#rows.get(id)?.li.remove();
+    this.#rows.get(id)?.li?.remove();
     this.#rows.delete(id);
+    this.#order = null;
     this.#paint();
   }
 
@@ -477,7 +509,8 @@ export class UpdraftUploader extends HTMLElement {
       const bmp = await createImageBitmap(file, { resizeHeight: 96, resizeQuality: "medium" });
       const c = h("canvas", { width: bmp.width, height: bmp.height });
       c.getContext("bitmaprenderer").transferFromImageBitmap(bmp);
-      this.#rows.get(id)?.icon.replaceChildren(c);
+      const r = this.#rows.get(id);
+      if (r) r.icon ? r.icon.replaceChildren(c) : (r.canvas = c);
     } catch {
       // Not decodable (a format the browser lacks): the extension stays.
     }

@@ -336,6 +336,36 @@ test("widget resize=800 keep-original: a large image goes scaled to fit 800 px, 
   await page.close();
 });
 
+test("widget: 3,000 files — only the rows in view are in the document; scrolling brings the others", async () => {
+  const page = await newPage();
+  await signIn(page, dev, "alice");
+  await setup(page);
+  const shown = await page.evaluate(async () => {
+    // Credentials that never come: the files stay queued, nothing is sent.
+    T.make("many", {}, T.m.staticCredentials(null, { sub: "alice", refresh: async () => null }));
+    const el = document.querySelector("updraft-uploader");
+    el.uploader = T.u.many.up;
+    const files = Array.from({ length: 3000 }, (_, i) => new File([`${i}\n`], `many-${i}.txt`, { type: "text/plain" }));
+    await el.add(files);
+    const names = () => [...el.shadowRoot.querySelectorAll("li:not(.spacer) .name")].map((n) => n.textContent);
+    await new Promise((r) => setTimeout(r, 500));
+    const before = names();
+    const list = el.shadowRoot.querySelector("ul[aria-label=Uploads]");
+    list.scrollTop = list.scrollHeight;
+    await new Promise((r) => setTimeout(r, 500));
+    return { before, after: names(), total: el.shadowRoot.querySelector(".total").textContent, setsize: el.shadowRoot.querySelector("li:not(.spacer)").getAttribute("aria-setsize") };
+  });
+  assert.ok(shown.before.length > 0 && shown.before.length <= 40, `rows in the document: ${shown.before.length}`);
+  assert.equal(shown.before[0], "many-0.txt");
+  assert.ok(shown.after.includes("many-2999.txt"), `scrolled to the end: ${shown.after.slice(-3)}`);
+  assert.ok(!shown.after.includes("many-0.txt"));
+  assert.ok(shown.after.length <= 40);
+  assert.match(shown.total, /^0 of 3000 files done/);
+  assert.equal(shown.setsize, "3000");
+  await shot(page, "many-light");
+  await page.close();
+});
+
 test("widget: files dropped on the zone and pasted into it are added and stored", async () => {
   const page = await newPage();
   await signIn(page, dev, "alice");
