@@ -15,12 +15,15 @@ import type { Uploader } from "./updraft.js";
  * Two ways to run it. The page makes an `Uploader` and sets `uploader` (the page signs in).
  * Or `config="config.json"` names a JSON file, the same the demo reads, and the element
  * makes its Uploader and signs in itself: `bucket`, `region`, `endpoint`, `pathStyle`;
- * `issuer` and `clientId` (and `redirectUri`, default this page) give a "Sign in" button
- * for that OpenID Connect issuer (in a window; the redirect URI's page must load the
+ * `issuer` and `clientId` (and `redirectUri`, default this page; `issuerName` for its
+ * label) give a "Sign in" button for that OpenID Connect issuer (in a window; the redirect URI's page must load the
  * element or call `oidc(...).handleRedirect()`), with `roleArn` and `stsEndpoint` for
- * STS; `identityPoolId` (and `cognitoEndpoint`) a "Continue as a guest" button; `key`
+ * STS; `google: { clientId }`, `amazon: {}`, `facebook: {}` (each with an optional
+ * `scope` and `roleArn`, default the top-level one) a "Sign in with …" button each (the
+ * page loads that provider's SDK first, see adapters.d.ts); `identityPoolId` (and
+ * `cognitoEndpoint`) a "Continue as a guest" button; `key`
  * (default `{sub}/{uuid}/{path}`), `guestKey` (default `guest/{sub}/{uuid}/{path}`),
- * `acl` (signed-in users only); `guestLinks: true` when the guest role may read what it
+ * `acl` (signed-in users only; links are presigned unless it is `public-read…`); `guestLinks: true` when the guest role may read what it
  * wrote (else a guest's rows name the key, with no link that S3 would refuse). It fires `signedin` (`detail.uploader`) on each sign-in.
  * Events: `signin` (bubbles, composed) when the person asks to sign in again after
  * `credentialsExpired`: sign in, then call `uploader.refreshCredentials()`.

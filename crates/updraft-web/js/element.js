@@ -124,7 +124,7 @@ const LABEL = { queued: "Waiting", uploading: "Uploading", paused: "Paused", com
 
 export class UpdraftUploader extends HTMLElement {
   #up; #off = []; #rows = new Map(); #dirty = new Set(); #frame = 0; #all = null; #notes = []; #expired = false;
-  #shadow = this.attachShadow({ mode: "open" }); #els = {}; #auth = null; #linkless = false;
+  #shadow = this.attachShadow({ mode: "open" }); #els = {}; #auth = null; #linkless = false; #private = false;
   #order = null; #shown = []; #rowHeight = 68; #spacers = [h("li", { className: "spacer", "aria-hidden": "true" }), h("li", { className: "spacer", "aria-hidden": "true" })];
 
   connectedCallback() {
@@ -199,6 +199,8 @@ export class UpdraftUploader extends HTMLElement {
     const start = (name, credentials, guest) => {
       // A guest may only write (the usual guest role): no link that would be refused.
       this.#linkless = guest && !c.guestLinks;
+      // Without a public ACL the object's URL would be refused: link to a presigned GET.
+      this.#private = !/^public-read/.test((!guest && c.acl) || "");
       this.uploader = new m.Uploader({
         bucket: c.bucket, region: c.region, endpoint: c.endpoint, pathStyle: c.pathStyle, credentials,
         key: guest ? c.guestKey ?? "guest/{sub}/{uuid}/{path}" : c.key ?? "{sub}/{uuid}/{path}",
@@ -220,19 +222,37 @@ export class UpdraftUploader extends HTMLElement {
     };
     const viaIssuer = () => start(auth.user.email ?? auth.user.sub,
       m.webIdentity({ roleArn: c.roleArn, stsEndpoint: c.stsEndpoint, token: auth.token }));
+    // How this session signs in again after `credentialsExpired`.
+    let again = null;
     const signIn = async () => {
       try {
-        await auth.signIn({ popup: true });
+        if (again) await again();
+        else await auth.signIn({ popup: true });
         if (this.#up) await this.#up.refreshCredentials();
         else viaIssuer();
       } catch (e) {
         this.#say(e.message, true);
       }
     };
+    // Google, Amazon, Facebook: `c.google` (`clientId`), `c.amazon`, `c.facebook` (`scope`),
+    // each with an optional `roleArn` of its own; the page loads the provider's SDK.
+    const social = [["google", "Google"], ["amazon", "Amazon"], ["facebook", "Facebook"]].filter(([k]) => c[k])
+      .map(([k, label]) => button(`Sign in with ${label}`, async () => {
+        try {
+          const a = (await import(`./${k}.js`))[k]({ clientId: c[k].clientId, scope: c[k].scope });
+          await a.signIn();
+          again = () => a.signIn();
+          start(`your ${label} account`, m.webIdentity({ roleArn: c[k].roleArn ?? c.roleArn, stsEndpoint: c.stsEndpoint, token: a.token, providerId: a.providerId }));
+        } catch (e) {
+          this.#say(`Signing in with ${label} failed: ${e.message}`, true);
+        }
+      }));
     const signedOut = () => {
+      again = null;
       who.textContent = "Sign in to upload.";
       bar.replaceChildren(who, " ",
-        ...(auth ? [button("Sign in", signIn, true), " "] : []),
+        ...(auth ? [button(c.issuerName ? `Sign in with ${c.issuerName}` : "Sign in", signIn, true), " "] : []),
+        ...social.flatMap((b) => [b, " "]),
         ...(c.identityPoolId ? [button("Continue as a guest", () => start("",
           m.cognitoIdentityPool({ identityPoolId: c.identityPoolId, endpoint: c.cognitoEndpoint }), true))] : []));
     };
@@ -491,7 +511,8 @@ export class UpdraftUploader extends HTMLElement {
       return r.actions.replaceChildren(remove);
     }
     let href = r.done.location;
-    if (this.getAttribute("links") == "presigned") href = await this.#up.link(r.done.key).catch(() => null);
+    const links = this.getAttribute("links") ?? (this.#private ? "presigned" : "");
+    if (links == "presigned") href = await this.#up.link(r.done.key).catch(() => null);
     if (!href) return;
     const open = h("a", { className: "button", href, target: "_blank", rel: "noopener", "aria-label": `Open ${r.file.name}` }, "Open");
     const copy = h("button", { type: "button", "aria-label": `Copy link to ${r.file.name}` }, "Copy link");

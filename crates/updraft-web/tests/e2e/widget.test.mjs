@@ -435,6 +435,46 @@ test("widget with config=: signs in itself (the issuer in a window, or a Cognito
   await page.close();
 });
 
+test("widget with config=: Google and Amazon buttons sign in through their SDKs (stand-ins) and STS", async () => {
+  // The providers' SDKs cannot load here: stand-ins are the outermost boundary, the only
+  // fake. A real ID token of the dev issuer plays Google's; Amazon's token is refused by STS.
+  const page = await newPage();
+  await page.goto(`${dev.app_url}/`);
+  await page.waitForFunction(() => globalThis.updraftDemo);
+  await page.evaluate((token) => {
+    let callback;
+    globalThis.google = { accounts: { id: { initialize: (o) => (callback = o.callback), prompt: () => setTimeout(() => callback({ credential: token })) } } };
+    globalThis.amazon = { Login: { authorize: (o, cb) => setTimeout(() => cb({ access_token: "Atza|stand-in", expires_in: 3600 })) } };
+    document.body.replaceChildren();
+  }, dev.token("erin"));
+  await page.evaluate(async () => {
+    const config = { ...(await (await fetch("/config.json")).json()), google: { clientId: "updraft-dev" }, amazon: {} };
+    const el = document.createElement("updraft-uploader");
+    el.setAttribute("config", URL.createObjectURL(new Blob([JSON.stringify(config)], { type: "application/json" })));
+    document.body.append(el);
+  });
+  const el = page.locator("updraft-uploader");
+  await el.getByRole("button", { name: "Sign in with Amazon" }).waitFor();
+  await shot(page, "config-providers");
+  await el.getByRole("button", { name: "Sign in with Google" }).click();
+  await el.getByText("Signed in as your Google account").waitFor();
+  const path = file("by-google.txt", 1500, 40);
+  await page.setInputFiles("#updraft-files", [path]);
+  await waitStatus(page, "by-google.txt", "completed");
+  const href = await row(page, "by-google.txt").getByRole("link").getAttribute("href");
+  assert.match(href, /\/erin\/[0-9a-f-]{36}\/by-google\.txt\?X-Amz-/, "private without an ACL: a presigned link");
+  assert.equal(Buffer.compare((await get(href)).bytes, readFileSync(path)), 0);
+  // Amazon: STS refuses the stand-in's token, and the drop zone says so.
+  await el.getByRole("button", { name: "Sign out" }).click();
+  await el.getByRole("button", { name: "Sign in with Amazon" }).click();
+  await el.getByText("Signed in as your Amazon account").waitFor();
+  await page.setInputFiles("#updraft-files", [path]);
+  const msg = page.locator("updraft-uploader .msg");
+  await msg.filter({ hasText: "by-google.txt was not added" }).waitFor();
+  assert.match(await msg.textContent(), /STS|token/i);
+  await page.close();
+});
+
 test("widget: a browser without WebAssembly gets a plain message saying so", async () => {
   const page = await newPage();
   await page.addInitScript(() => delete globalThis.WebAssembly);
