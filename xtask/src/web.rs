@@ -26,7 +26,7 @@ pub(crate) const BUDGET_GZIP_BYTES: u64 = 64 * 1024;
 /// under 0.5 %, so the package can only shrink. Lower it as the figure falls. Since then
 /// talc for dlmalloc, a plain `join` and one export each for STS and Cognito (-3,158 B)
 /// paid for the list/delete/link API (+3,060 B): 95,153 B; the `{path}` placeholder
-/// +146 B and the refused File in `error` +6 B: 95,305 B.
+/// +146 B, the refused File in `error` +6 B, the shared `offThread` +36 B: 95,341 B.
 pub(crate) const CEILING_GZIP_BYTES: u64 = 95_488;
 
 /// The widget's own weight, JS and CSS (its CSS lives in [`WIDGET`]), gzip -9 (issue 13).

@@ -2,6 +2,7 @@
 // (thumbnail, progress, rate, time left, pause/resume/cancel/retry/remove, link and
 // copy-link) over the package's public API. Plain DOM in a shadow root: no framework.
 // The page gives it an Uploader (`el.uploader = up`); see element.d.ts.
+import { offThread } from "./updraft.js";
 
 const CSS = `
 :host{display:block;font:15px/1.4 system-ui,sans-serif;--fg:#1d1f23;--muted:#5b6270;--bg:#fff;--line:#c9ced6;--accent:#0b5cd5;--bad:#b3261e;--ok:#1b6e3a;--zone:#f4f7fb;color:var(--fg)}
@@ -94,31 +95,12 @@ const picked = (input) => [...input.files].map((f) =>
 
 // Images this browser can decode and encode again in their own type.
 const RESIZABLE = /^image\/(jpeg|png|webp)$/;
-let resizer, resizeJobs = new Map(), resizeSeq = 0;
-
-// `file` scaled to fit `max` pixels (a worker does it; the main thread when workers or
-// OffscreenCanvas are missing there), or null when it already fits.
-async function resized(file, max, quality) {
-  if (resizer === undefined) {
-    try {
-      resizer = new Worker(new URL("./resize.js", import.meta.url), { type: "module" });
-      resizer.onmessage = ({ data }) => resizeJobs.get(data.n)?.(data);
-      resizer.onerror = () => { resizer = null; for (const [, f] of resizeJobs) f({ retry: true }); };
-    } catch {
-      resizer = null;
-    }
-  }
-  const here = () => import("./resize.js").then((m) => m.shrink(file, max, quality));
-  if (!resizer) return here();
-  const n = ++resizeSeq;
-  return new Promise((ok, fail) => {
-    resizeJobs.set(n, (d) => {
-      resizeJobs.delete(n);
-      d.retry ? here().then(ok, fail) : d.error ? fail(new Error(d.error)) : ok(d.blob);
-    });
-    resizer.postMessage({ n, file, max, quality });
-  });
-}
+// `{ file, max, quality }` → the file scaled to fit `max` pixels, or null when it already
+// fits: in a worker, else on this thread.
+const resized = offThread(
+  () => new Worker(new URL("./resize.js", import.meta.url), { type: "module" }),
+  ({ file, max, quality }) => import("./resize.js").then((m) => m.shrink(file, max, quality)),
+);
 
 const LABEL = { queued: "Waiting", uploading: "Uploading", paused: "Paused", completed: "Done", failed: "Failed", cancelled: "Cancelled" };
 
@@ -343,7 +325,7 @@ export class UpdraftUploader extends HTMLElement {
       let small = null;
       if (RESIZABLE.test(f.type)) {
         try {
-          small = await resized(f, max, quality);
+          small = await resized({ file: f, max, quality });
         } catch (e) {
           this.#note(`${f.name} goes as it is: it could not be resized (${e.message})`);
         }

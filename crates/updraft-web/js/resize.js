@@ -22,7 +22,7 @@ export async function shrink(file, max, quality) {
 if (typeof WorkerGlobalScope != "undefined" && globalThis instanceof WorkerGlobalScope) {
   onmessage = async ({ data: { n, file, max, quality } }) => {
     try {
-      postMessage({ n, blob: await shrink(file, max, quality) });
+      postMessage({ n, value: await shrink(file, max, quality) });
     } catch (e) {
       postMessage({ n, error: String(e?.message ?? e) });
     }

@@ -83,29 +83,40 @@ async function http(json) {
   }
 }
 
-// Checksums in a Web Worker, so an 8 MiB part does not cost the page frames; on the
-// main thread when workers are unavailable.
-let worker, jobs = new Map(), seq = 0;
-function checksum(blob, algorithm) {
-  if (worker === undefined) {
-    try {
-      worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
-      worker.onmessage = ({ data }) => jobs.get(data.n)?.(data);
-      worker.onerror = () => { worker = null; for (const [, f] of jobs) f({ retry: true }); };
-    } catch {
-      worker = null;
+/**
+ * Jobs for a module worker that `start()` makes (a literal `new Worker(new URL(…))`, so
+ * bundlers emit it), answered `{ n, value }` or `{ n, error }`; `here(job)` does one on
+ * this thread when workers are unavailable or the worker failed. Resolves to the value.
+ */
+export function offThread(start, here) {
+  let worker, jobs = new Map(), seq = 0;
+  return (job) => {
+    if (worker === undefined) {
+      try {
+        worker = start();
+        worker.onmessage = ({ data }) => jobs.get(data.n)?.(data);
+        worker.onerror = () => { worker = null; for (const [, f] of jobs) f({ retry: true }); };
+      } catch {
+        worker = null;
+      }
     }
-  }
-  if (!worker) return crcOf(blob, algorithm);
-  const n = ++seq;
-  return new Promise((ok, fail) => {
-    jobs.set(n, (d) => {
-      jobs.delete(n);
-      d.retry ? crcOf(blob, algorithm).then(ok, fail) : d.error ? fail(new Error(d.error)) : ok(d.crc);
+    if (!worker) return here(job);
+    const n = ++seq;
+    return new Promise((ok, fail) => {
+      jobs.set(n, (d) => {
+        jobs.delete(n);
+        d.retry ? here(job).then(ok, fail) : d.error ? fail(new Error(d.error)) : ok(d.value);
+      });
+      worker.postMessage({ ...job, n });
     });
-    worker.postMessage({ n, blob, algorithm });
-  });
+  };
 }
+
+// Checksums in a Web Worker, so an 8 MiB part does not cost the page frames.
+const checksum = offThread(
+  () => new Worker(new URL("./worker.js", import.meta.url), { type: "module" }),
+  ({ blob, algorithm }) => crcOf(blob, algorithm),
+);
 
 export async function crcOf(blob, algorithm) {
   await load();
@@ -353,7 +364,7 @@ export class Uploader {
       x.send(body);
     } else if (a.type == "checksum") {
       const file = this.#files.get(a.file);
-      checksum(file.slice(a.range[0], a.range[1]), a.algorithm).then(
+      checksum({ blob: file.slice(a.range[0], a.range[1]), algorithm: a.algorithm }).then(
         (crc) => core.checksum(a.file, a.part, crc),
         // The file fails; its upload stays, so adding the file again continues it.
         (e) => core.readFailed(a.file, `reading ${file.name} failed: ${e.message}`),

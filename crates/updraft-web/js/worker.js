@@ -3,7 +3,7 @@ import { crcOf } from "./updraft.js";
 
 onmessage = async ({ data: { n, blob, algorithm } }) => {
   try {
-    postMessage({ n, crc: await crcOf(blob, algorithm) });
+    postMessage({ n, value: await crcOf(blob, algorithm) });
   } catch (e) {
     postMessage({ n, error: String(e?.message ?? e) });
   }
