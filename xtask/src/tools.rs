@@ -13,7 +13,7 @@
 //! | cargo-fuzz | crates.io | [`CARGO_FUZZ`] | `~/.cache/updraft/bin` |
 //! | wasm-bindgen-cli (+ test runner) | crates.io | Cargo.lock's `wasm-bindgen` (`=` in `crates/updraft-web/Cargo.toml`) | `~/.cache/updraft/bin` |
 //! | moto, the AWS CLI | PyPI | [`PIP`] | `~/.cache/updraft/venv` |
-//! | wasm-opt, esbuild, playwright-core, the JS peers | npm | [`NPM_WEB`], [`NPM_JS_SDK`], [`NPM_BENCH`], [`crate::web`]'s size peers | `~/.cache/updraft/node` |
+//! | wasm-opt, esbuild, playwright-core, the JS peers | npm | [`NPM_WEB`], [`NPM_JS_SDK`], [`NPM_BENCH`], [`NPM_BENCH_UI`], [`crate::web`]'s size peers | `~/.cache/updraft/node` |
 //! | rclone, Chromium, ChromeDriver | Debian | [`APT_RCLONE`], [`APT_CHROMIUM`] | the system (apt, as root) |
 
 use std::env;
@@ -86,6 +86,14 @@ pub(crate) const NPM_BENCH: &[(&str, &str)] = &[
     ("@aws-sdk/s3-presigned-post", "3.1164.0"),
     ("@uppy/core", "6.3.1"),
     ("@uppy/aws-s3", "6.3.1"),
+];
+
+/// The peer `cargo xtask bench ui` runs beside `<updraft-uploader>`: Uppy's Dashboard with
+/// its S3 plugin.
+pub(crate) const NPM_BENCH_UI: &[(&str, &str)] = &[
+    ("@uppy/core", "6.3.1"),
+    ("@uppy/aws-s3", "6.3.1"),
+    ("@uppy/dashboard", "6.0.3"),
 ];
 
 /// A Debian package, pinned to an exact version of the archive.
@@ -510,10 +518,11 @@ mod tests {
         for pin in PIP {
             assert!(is_exact_semver(pin.version), "{pin:?}");
         }
-        let npm = [NPM_WEB, NPM_JS_SDK, NPM_BENCH]
+        let npm = [NPM_WEB, NPM_JS_SDK, NPM_BENCH, NPM_BENCH_UI]
             .into_iter()
             .flatten()
-            .chain(crate::web::SIZE_PEERS.iter().flat_map(|p| p.npm));
+            .chain(crate::web::SIZE_PEERS.iter().flat_map(|p| p.npm))
+            .chain(crate::web::UI_SIZE_PEERS.iter().flat_map(|p| p.npm));
         for (name, version) in npm {
             assert!(is_exact_semver(version), "npm {name}@{version}");
         }

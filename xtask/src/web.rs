@@ -462,6 +462,9 @@ fn bundle(modules: &Path, entry: &Path, out: &Path) -> Result<()> {
                 "--format=esm",
                 "--platform=browser",
                 "--log-level=error",
+                // Fine Uploader's template and images (`cargo xtask bench size`).
+                "--loader:.html=text",
+                "--loader:.gif=dataurl",
             ])
             .arg(format!("--outfile={}", out.display()))
             .env("NODE_PATH", modules),
@@ -550,44 +553,86 @@ pub(crate) const SIZE_PEERS: &[SizePeer] = &[
     },
 ];
 
-/// `cargo xtask bench size`: the bytes a page loads for updraft's headless API against
-/// what it loads for each peer, each bundled and minified by esbuild for the browser,
-/// gzip -9. Figures, not checks (the budget check is in `cargo xtask test`).
+/// The widgets `cargo xtask bench size` weighs beside `<updraft-uploader>`: each with its
+/// stylesheets (esbuild writes an imported stylesheet beside the bundle; both are counted).
+pub(crate) const UI_SIZE_PEERS: &[SizePeer] = &[
+    SizePeer {
+        npm: &[("fine-uploader", "5.16.2")],
+        entry: "fine-uploader-ui.js",
+        what: "Fine Uploader S3 5.16 with its UI: UI build, stylesheet and images, default template",
+    },
+    SizePeer {
+        npm: tools::NPM_BENCH_UI,
+        entry: "uppy-dashboard.js",
+        what: "Uppy 6 Dashboard + aws-s3, both stylesheets (no STS/Cognito)",
+    },
+];
+
+/// `cargo xtask bench size`: the bytes a page loads for updraft's headless API, and for
+/// its widget, against what it loads for each peer, each bundled and minified by esbuild
+/// for the browser, gzip -9 and brotli. Figures, not checks (the budget checks are in
+/// `cargo xtask test`).
 pub(crate) fn bench_size() -> Result<std::process::ExitCode> {
     let pkg = build()?;
     let (ours, ours_br) = one_page(&pkg)?;
+    let (mut widget, mut widget_br) = (ours, ours_br);
+    for name in WIDGET {
+        widget += gzip_size(&pkg.join(name))?;
+        widget_br += brotli_size(&pkg.join(name))?;
+    }
     let mut packages: Vec<(&str, &str)> = NPM_WEB.to_vec();
-    for peer in SIZE_PEERS {
+    for peer in SIZE_PEERS.iter().chain(UI_SIZE_PEERS) {
         packages.extend_from_slice(peer.npm);
     }
     let modules = ensure_npm(&packages)?;
     let dir = root().join("crates/updraft-web/bench/size");
     let out = target_dir().join("web/bench/size");
     std::fs::create_dir_all(&out)?;
-    let mut rows = vec![(
-        format!("updraft: what one page loads ({})", ONE_PAGE.join(", ")),
-        ours,
-        ours_br,
-    )];
-    for SizePeer { entry, what, .. } in SIZE_PEERS {
-        let bundled = out.join(entry);
-        bundle(&modules, &dir.join(entry), &bundled)?;
-        rows.push((
-            (*what).to_owned(),
-            gzip_size(&bundled)?,
-            brotli_size(&bundled)?,
-        ));
-    }
-    println!("\n| what a page loads | KiB gzip -9 | KiB brotli | updraft ÷ this (gzip) |");
-    println!("|---|---:|---:|---:|");
-    for (what, gz, br) in &rows {
-        println!(
-            "| {what} | {:.1} | {:.1} | {:.2}× |",
-            *gz as f64 / 1024.0,
-            *br as f64 / 1024.0,
-            ours as f64 / *gz as f64
-        );
-    }
+    let weigh = |peers: &[SizePeer]| -> Result<Vec<(String, u64, u64)>> {
+        let mut rows = Vec::new();
+        for SizePeer { entry, what, .. } in peers {
+            let bundled = out.join(entry);
+            bundle(&modules, &dir.join(entry), &bundled)?;
+            let (mut gz, mut br) = (gzip_size(&bundled)?, brotli_size(&bundled)?);
+            let css = bundled.with_extension("css");
+            if css.exists() {
+                gz += gzip_size(&css)?;
+                br += brotli_size(&css)?;
+            }
+            rows.push(((*what).to_owned(), gz, br));
+        }
+        Ok(rows)
+    };
+    let table = |title: &str, ours: (String, u64, u64), peers: Vec<(String, u64, u64)>| {
+        println!("\n| {title} | KiB gzip -9 | KiB brotli | updraft ÷ this (gzip) |");
+        println!("|---|---:|---:|---:|");
+        for (what, gz, br) in std::iter::once(&ours).chain(&peers) {
+            println!(
+                "| {what} | {:.1} | {:.1} | {:.2}× |",
+                *gz as f64 / 1024.0,
+                *br as f64 / 1024.0,
+                ours.1 as f64 / *gz as f64
+            );
+        }
+    };
+    table(
+        "what a page loads for the headless API",
+        (format!("updraft: {}", ONE_PAGE.join(", ")), ours, ours_br),
+        weigh(SIZE_PEERS)?,
+    );
+    table(
+        "what a page loads for a widget",
+        (
+            format!(
+                "updraft: <updraft-uploader> ({}) + {}",
+                WIDGET.join(", "),
+                ONE_PAGE.join(", ")
+            ),
+            widget,
+            widget_br,
+        ),
+        weigh(UI_SIZE_PEERS)?,
+    );
     println!(
         "\nbudget: {:.1} KiB gzip -9 for one page (issue 16); updraft is {:.1} KiB",
         BUDGET_GZIP_BYTES as f64 / 1024.0,
