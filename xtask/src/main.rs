@@ -436,6 +436,7 @@ fn bench(what: Option<&str>, args: &[String]) -> Result<ExitCode> {
         Some("native") => bench_native(args),
         Some("web") => web::bench(args),
         Some("size") => web::bench_size(),
+        Some("ui") => web::bench_ui(args),
         Some("core") => {
             let ok = cargo()
                 .args([
@@ -456,7 +457,7 @@ fn bench(what: Option<&str>, args: &[String]) -> Result<ExitCode> {
             })
         }
         _ => {
-            eprintln!("usage: cargo xtask bench core|dev|native|web|size");
+            eprintln!("usage: cargo xtask bench core|dev|native|web|size|ui");
             Ok(ExitCode::from(2))
         }
     }

@@ -512,6 +512,49 @@ pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
     })
 }
 
+/// `cargo xtask bench ui [--runs N] [--add N] [--upload N]`: `<updraft-uploader>` against
+/// Uppy's Dashboard — adding many files at once, and the frames while files upload — in
+/// one headless Chromium against one release `updraft dev`
+/// (crates/updraft-web/bench/ui.mjs says what is measured and prints the tables).
+pub(crate) fn bench_ui(args: &[String]) -> Result<std::process::ExitCode> {
+    let (mut runs, mut add, mut upload) = ("3".to_owned(), "10000".to_owned(), "100".to_owned());
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match (a.as_str(), it.next()) {
+            ("--runs", Some(v)) => runs = v.clone(),
+            ("--add", Some(v)) => add = v.clone(),
+            ("--upload", Some(v)) => upload = v.clone(),
+            _ => bail!("unknown flag {a}; use --runs N, --add N, --upload N"),
+        }
+    }
+    tools::ensure_apt(tools::APT_CHROMIUM, "the widget bench")?;
+    let pkg = build()?;
+    let modules = ensure_npm(&[NPM_WEB, tools::NPM_JS_SDK, tools::NPM_BENCH_UI].concat())?;
+    run(
+        cargo().args(["build", "--release", "--locked", "-p", "updraft"]),
+        "cargo build --release -p updraft",
+    )?;
+    let dir = root().join("crates").join("updraft-web").join("bench");
+    let peers = target_dir().join("web").join("bench").join("ui-peers.js");
+    bundle(&modules, &dir.join("ui-peers.js"), &peers)?;
+    let ok = Command::new("node")
+        .arg(dir.join("ui.mjs"))
+        .env("UPDRAFT_BIN", target_dir().join("release").join("updraft"))
+        .env("UPDRAFT_WEB_PKG", &pkg)
+        .env("UPDRAFT_BENCH_UI_PEERS", &peers)
+        .env("UPDRAFT_NODE_MODULES", &modules)
+        .env("UPDRAFT_BENCH_RUNS", runs)
+        .env("UPDRAFT_BENCH_ADD", add)
+        .env("UPDRAFT_BENCH_UPLOAD", upload)
+        .status()?
+        .success();
+    Ok(if ok {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
+}
+
 /// A peer `cargo xtask bench size` weighs: its npm packages (pinned), its entry under
 /// `crates/updraft-web/bench/size/` (importing what a page needs for the same job, as far
 /// as the peer does it), and what a page gets from it.

@@ -286,10 +286,13 @@ export class UpdraftUploader extends HTMLElement {
     this.#notes = [];
     this.#say("");
     const all = await this.#resize([...files]);
-    // In batches: one `add` (and one engine pass) per 500 files, frames let through between.
-    for (let at = 0; at < all.length; at += 500) {
-      if (at) await new Promise((r) => setTimeout(r));
-      const batch = all.slice(at, at + 500), refused = new Set();
+    // In batches of about 12 ms of work each (the first of 50 files; each next sized by the
+    // last one's time), one a frame: the page paints and takes input between them.
+    for (let at = 0, n = 50, t; at < all.length; at += n, n = Math.min(2000, Math.max(20, Math.round((n * 12) / Math.max(1, performance.now() - t))))) {
+      // After the next frame (rAF), or 100 ms in a hidden tab, where frames stop.
+      if (at) await new Promise((r) => { requestAnimationFrame(() => setTimeout(r)); setTimeout(r, 100); });
+      t = performance.now();
+      const batch = all.slice(at, at + n), refused = new Set();
       const off = this.#up.on("error", (e) => e.file && refused.add(e.file));
       const ids = await this.#up.add(batch).finally(off);
       let k = 0;
