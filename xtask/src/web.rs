@@ -20,14 +20,16 @@ use crate::{cargo, root};
 pub(crate) const BUDGET_GZIP_BYTES: u64 = 64 * 1024;
 
 /// What `cargo xtask test` holds one page's load to while the budget is not met: the
-/// figure when it was last lowered (95,155 B gzip -9, issue 16: std built with
+/// figure when it was last lowered plus a little, so the package can only shrink. Lower
+/// it as the figure falls. History (gzip -9, issue 16): 95,155 B with std built with
 /// `optimize_for_size`, the content-type table as one string, hex without `core::fmt`,
-/// one export for the five file commands, actions and events written as text) plus
-/// under 0.5 %, so the package can only shrink. Lower it as the figure falls. Since then
-/// talc for dlmalloc, a plain `join` and one export each for STS and Cognito (-3,158 B)
-/// paid for the list/delete/link API (+3,060 B): 95,153 B; the `{path}` placeholder
-/// +146 B, the refused File in `error` +6 B, the shared `offThread` +36 B: 95,341 B.
-pub(crate) const CEILING_GZIP_BYTES: u64 = 95_488;
+/// one export for the five file commands, actions and events written as text; then talc
+/// for dlmalloc, a plain `join` and one export each for STS and Cognito (-3,158 B) paid
+/// for the list/delete/link API (+3,060 B), with `{path}` +146 B, the refused File in
+/// `error` +6 B and the shared `offThread` +36 B: 95,341 B; SigV4's URI encoding
+/// without the `percent-encoding` crate (-893 B) paid for the requests in the worker
+/// (+288 B, issue 13): 94,682 B, the ceiling 0.12 % above it.
+pub(crate) const CEILING_GZIP_BYTES: u64 = 94_800;
 
 /// The widget's own weight, JS and CSS (its CSS lives in [`WIDGET`]), gzip -9 (issue 13).
 pub(crate) const WIDGET_BUDGET_GZIP_BYTES: u64 = 12 * 1024;

@@ -392,7 +392,7 @@ export class UpdraftUploader extends HTMLElement {
     for (const id of this.#rows.keys()) this.#update(id, {});
   }
 
-  // Only the rows in view (and 10 either side) are in the document, however many files
+  // Only the rows in view (and 6 either side) are in the document, however many files
   // there are: spacers stand for the rest, at the rows' measured mean height. Rows out of
   // view are brought up to date when they come into it.
   #paint() {
@@ -400,8 +400,8 @@ export class UpdraftUploader extends HTMLElement {
     if (!this.#els.list) return; // not connected yet: connecting paints
     const list = this.#els.list, order = (this.#order ??= [...this.#rows.keys()]);
     const top = list.scrollTop, view = list.clientHeight || 450, est = this.#rowHeight;
-    const start = Math.max(0, Math.floor(top / est) - 10);
-    const end = Math.min(order.length, Math.ceil((top + view) / est) + 10);
+    const start = Math.max(0, Math.floor(top / est) - 6);
+    const end = Math.min(order.length, Math.ceil((top + view) / est) + 6);
     const shown = order.slice(start, end);
     for (const id of shown) {
       const r = this.#rows.get(id);
@@ -414,13 +414,17 @@ export class UpdraftUploader extends HTMLElement {
     if (lis.length != this.#shown.length || lis.some((li, i) => li != this.#shown[i]) || !order.length) {
       this.#shown = lis;
       list.replaceChildren(above, ...lis, below);
-      // The mean height of what is shown, for the spacers from now on.
-      const measured = shown.reduce((sum, id) => sum + this.#rows.get(id).li.offsetHeight, 0) / (shown.length || 1);
-      if (measured > 0 && Math.abs(measured - est) > 2) {
-        this.#rowHeight = measured;
-        this.#shown = [];
-        this.#frame = requestAnimationFrame(() => this.#paint());
-      }
+      // The mean height of what is shown, for the spacers from now on: read once this
+      // frame is drawn and its layout done (read now, it would force the layout here).
+      setTimeout(() => {
+        const drawn = lis.filter((li) => li.isConnected);
+        const measured = drawn.reduce((sum, li) => sum + li.offsetHeight, 0) / (drawn.length || 1);
+        if (measured > 0 && Math.abs(measured - this.#rowHeight) > 2) {
+          this.#rowHeight = measured;
+          this.#shown = [];
+          this.#frame ||= requestAnimationFrame(() => this.#paint());
+        }
+      });
     }
     // Cancelled files leave the count and the bytes; failed ones stay (retry finishes them).
     const n = { completed: 0, uploading: 0, failed: 0, cancelled: 0 };

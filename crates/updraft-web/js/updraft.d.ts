@@ -175,11 +175,12 @@ export class Uploader {
 }
 
 /**
- * Jobs for a module worker that `start` makes, answered `{ n, value }` or `{ n, error }`;
- * `here(job)` does one on this thread when workers are unavailable or the worker failed.
- * (How the checksum and the widget's resize workers run.)
+ * Jobs for a module worker that `start` makes, answered `{ n, value }` or `{ n, error }`,
+ * and `{ n, progress }` on the way for a job's `onprogress`; `here(job)` does one on this
+ * thread when workers are unavailable or the worker failed. (How the package's worker —
+ * requests and checksums — and the widget's resize worker run.)
  */
-export function offThread<J extends object, V>(start: () => Worker, here: (job: J) => Promise<V>): (job: J) => Promise<V>;
+export function offThread<J extends { onprogress?: (progress: any) => void }, V>(start: () => Worker, here: (job: J) => Promise<V>): (job: J) => Promise<V>;
 
 /** CRC of a Blob (`CRC64NVME` or `CRC32C`) as S3 computes it. */
 export function crcOf(blob: Blob, algorithm: "CRC64NVME" | "CRC32C"): Promise<bigint>;

@@ -89,8 +89,9 @@ async function http(json) {
 
 /**
  * Jobs for a module worker that `start()` makes (a literal `new Worker(new URL(…))`, so
- * bundlers emit it), answered `{ n, value }` or `{ n, error }`; `here(job)` does one on
- * this thread when workers are unavailable or the worker failed. Resolves to the value.
+ * bundlers emit it), answered `{ n, value }` or `{ n, error }`, and `{ n, progress }` for
+ * `job.onprogress` on the way; `here(job)` does one on this thread when workers are
+ * unavailable or the worker failed. Resolves to the value.
  */
 export function offThread(start, here) {
   let worker, jobs = new Map(), seq = 0;
@@ -105,21 +106,56 @@ export function offThread(start, here) {
       }
     }
     if (!worker) return here(job);
-    const n = ++seq;
+    const n = ++seq, { onprogress, ...message } = job;
     return new Promise((ok, fail) => {
       jobs.set(n, (d) => {
+        if (d.progress != null) return onprogress(d.progress);
         jobs.delete(n);
         d.retry ? here(job).then(ok, fail) : d.error ? fail(new Error(d.error)) : ok(d.value);
       });
-      worker.postMessage({ ...job, n });
+      worker.postMessage({ ...message, n });
     });
   };
 }
 
-// Checksums in a Web Worker, so an 8 MiB part does not cost the page frames.
-const checksum = offThread(
+/** The requests in flight on this thread, by the engine's request id (for worker.js). */
+export const xhrs = new Map();
+
+/**
+ * (For worker.js.) One request of the engine's (its `send` or `post` action, the body in place): resolves
+ * to [status, headers, body text], fails if no answer came (or it was aborted).
+ * `progress(bytes)` gets the bytes sent of a PUT; a POST form gets none, since an upload
+ * listener would make it need a CORS preflight.
+ */
+export function request({ id, type, method, url, headers, body, fields }, progress) {
+  return new Promise((ok, fail) => {
+    const x = new XMLHttpRequest(), end = (f, v) => f(v, xhrs.delete(id));
+    xhrs.set(id, x);
+    x.open(type == "post" ? "POST" : method, url);
+    for (const [n, v] of headers ?? []) x.setRequestHeader(n, v);
+    x.onload = () => end(ok, [x.status, x.getAllResponseHeaders(), x.responseText]);
+    x.onerror = x.ontimeout = x.onabort = () => end(fail);
+    if (fields) {
+      // A form: a CORS simple request (no preflight) as long as no upload listener is set.
+      const form = new FormData();
+      for (const [n, v] of fields) form.append(n, v);
+      form.append("file", body);
+      body = form;
+    } else if (body instanceof Blob) {
+      // Only forward: Chromium may report a smaller `loaded` after a larger one.
+      let sent = 0;
+      x.upload.onprogress = (e) => e.loaded > sent && progress((sent = e.loaded));
+    }
+    x.send(typeof body == "string" ? new Blob([body]) : body); // no type: no unsigned Content-Type
+  });
+}
+
+// The worker: requests and checksums there, so the page's frames are not spent on
+// sending (each XHR send costs Chromium a round trip to its blob registry) or on CRCs of
+// 8 MiB parts.
+const work = offThread(
   () => new Worker(new URL("./worker.js", import.meta.url), { type: "module" }),
-  ({ blob, algorithm }) => crcOf(blob, algorithm),
+  async (job) => (job.send ? request(job.send, job.onprogress) : job.abort ? xhrs.get(job.abort)?.abort() : crcOf(job.blob, job.algorithm)),
 );
 
 export async function crcOf(blob, algorithm) {
@@ -138,7 +174,7 @@ const EVENTS = {
 
 /** Uploads files to one bucket. See updraft.d.ts for every option and event. */
 export class Uploader {
-  #o; #core; #ready; #files = new Map(); #xhrs = new Map(); #status = new Map();
+  #o; #core; #ready; #files = new Map(); #status = new Map();
   #on = {}; #started = false; #queued = false; #timer = 0; #refreshing = null;
   #offline = new Set(); #why = "";
 
@@ -329,53 +365,31 @@ export class Uploader {
   #act(a) {
     const core = this.#core;
     if (a.type == "send" || a.type == "post") {
-      const x = new XMLHttpRequest(), id = a.id, file = this.#files.get(a.file);
-      x.open(a.type == "post" ? "POST" : a.method, a.url);
-      for (const [n, v] of a.headers ?? []) x.setRequestHeader(n, v);
-      // The engine abandons a request that stalls (`stallTimeout`): a `cancel` action.
-      this.#xhrs.set(id, x);
-      x.onload = () => {
-        this.#xhrs.delete(id);
-        core.response(id, x.status, x.getAllResponseHeaders(), x.responseText, now());
+      // Answers to a cancelled request (aborted, or answered first) are the engine's to ignore.
+      const id = a.id, file = this.#files.get(a.file);
+      work({
+        send: { ...a, body: a.range ? part(file, a.range) : a.body },
+        onprogress: (sent) => { core.progress(id, sent, now()); this.#schedule(); },
+      }).then((r) => {
+        core.response(id, ...r, now());
         this.#schedule();
-      };
-      x.onerror = x.ontimeout = async () => {
-        this.#xhrs.delete(id);
+      }, async () => {
         // A body the browser can no longer read (the file changed or went) fails the
         // same way as the network: tell them apart by reading a byte of it.
         const unread = a.range && await file.slice(a.range[0], a.range[0] + 1).arrayBuffer().then(() => null, (e) => e);
         if (unread) core.readFailed(a.file, `reading ${file.name} failed: ${unread.message}`);
         else core.networkError(id, `no answer from ${new URL(a.url).origin} (the network failed, or the bucket's CORS rules do not admit ${location.origin})`, now());
         this.#schedule();
-      };
-      let body = a.body == null ? null : new Blob([a.body]); // no type: no unsigned Content-Type
-      if (a.type == "post") {
-        // A form: a CORS simple request (no preflight) as long as no upload listener is set.
-        body = new FormData();
-        for (const [n, v] of a.fields) body.append(n, v);
-        body.append("file", part(file, a.range), file.name);
-      } else if (a.range) {
-        body = part(file, a.range);
-        // Only forward: Chromium may report a smaller `loaded` after a larger one.
-        let sent = 0;
-        x.upload.onprogress = (e) => {
-          if (e.loaded <= sent) return;
-          sent = e.loaded;
-          core.progress(id, sent, now());
-          this.#schedule();
-        };
-      }
-      x.send(body);
+      });
     } else if (a.type == "checksum") {
       const file = this.#files.get(a.file);
-      checksum({ blob: part(file, a.range), algorithm: a.algorithm }).then(
+      work({ blob: part(file, a.range), algorithm: a.algorithm }).then(
         (crc) => core.checksum(a.file, a.part, crc),
         // The file fails; its upload stays, so adding the file again continues it.
         (e) => core.readFailed(a.file, `reading ${file.name} failed: ${e.message}`),
       ).finally(() => this.#schedule());
     } else if (a.type == "cancel") {
-      this.#xhrs.get(a.id)?.abort();
-      this.#xhrs.delete(a.id);
+      work({ abort: a.id });
     } else {
       this.refreshCredentials();
     }

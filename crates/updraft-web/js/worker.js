@@ -1,9 +1,11 @@
-// updraft's checksum worker: CRCs of file parts off the page's main thread.
-import { crcOf } from "./updraft.js";
+// updraft's worker: the page's requests (XMLHttpRequest), and CRCs of file parts, off the
+// page's main thread.
+import { crcOf, request, xhrs } from "./updraft.js";
 
-onmessage = async ({ data: { n, blob, algorithm } }) => {
+onmessage = async ({ data: { n, blob, algorithm, send, abort } }) => {
+  if (abort) return postMessage({ n }, xhrs.get(abort)?.abort());
   try {
-    postMessage({ n, value: await crcOf(blob, algorithm) });
+    postMessage({ n, value: await (send ? request(send, (progress) => postMessage({ n, progress })) : crcOf(blob, algorithm)) });
   } catch (e) {
     postMessage({ n, error: String(e?.message ?? e) });
   }

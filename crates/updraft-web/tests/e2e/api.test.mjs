@@ -390,3 +390,35 @@ test("r13 list, link and delete: a private upload is listed, read only through i
   assert.match(refused.delete, /AccessDenied|denied/i);
   assert.match(refused.delete, /bob\/x\.txt/);
 });
+
+test("r13: requests and checksums go in the package's worker; a page without Web Workers sends them itself, byte for byte", async () => {
+  const paths = [file("small-worker.bin", 300 * 1024, 31), file("big-worker.bin", 11 * MiB, 32)];
+  for (const p of [page, await b.newPage()]) {
+    const bare = p != page;
+    if (bare) {
+      await p.addInitScript(() => delete globalThis.Worker);
+      await signIn(p, dev, "alice");
+      await setup(p);
+    }
+    await p.evaluate(() => {
+      // XHRs the page itself sends (the worker's are its own).
+      globalThis.sends = 0;
+      const send = XMLHttpRequest.prototype.send;
+      XMLHttpRequest.prototype.send = function (...a) { sends++; return send.apply(this, a); };
+      T.make("worker", { partSize: 5 * 1024 * 1024 });
+    });
+    const ids = await addFiles(p, "worker", paths);
+    await waitFor(p, "worker", "allComplete");
+    const ev = await events(p, "worker");
+    assert.deepEqual(ev.filter((e) => e.type == "error"), []);
+    for (const [i, path] of paths.entries()) await sameBytes(ev.find((e) => e.type == "complete" && e.id == ids[i]).location, path);
+    const progress = await p.evaluate(() => T.u.worker.events.filter((e) => e.type == "progress" && e.id != null).length);
+    assert.ok(progress > 0, "progress events");
+    const workers = p.workers().map((w) => w.url()), sends = await p.evaluate(() => sends);
+    assert.equal(sends > 0, bare, `XHRs sent by the page itself: ${sends}`);
+    if (bare) {
+      assert.deepEqual(workers, []);
+      await p.close();
+    } else assert.ok(workers.some((u) => u.endsWith("/worker.js")), `workers: ${workers}`);
+  }
+});
