@@ -5,10 +5,11 @@
 import { offThread } from "./updraft.js";
 
 const CSS = `
-:host{display:block;font:15px/1.4 system-ui,sans-serif;--fg:#1d1f23;--muted:#5b6270;--bg:#fff;--line:#c9ced6;--accent:#0b5cd5;--bad:#b3261e;--ok:#1b6e3a;--zone:#f4f7fb;color:var(--fg)}
-@media (prefers-color-scheme:dark){:host{--fg:#e8eaee;--muted:#a9b0bd;--bg:#17191d;--line:#3b414b;--accent:#7fb0ff;--bad:#ff8a80;--ok:#7bd88f;--zone:#20242b}}
+:host{display:block;font:var(--updraft-font,15px/1.4 system-ui,sans-serif);--fg:var(--updraft-fg,#1d1f23);--muted:var(--updraft-muted,#5b6270);--bg:var(--updraft-bg,#fff);--line:var(--updraft-line,#c9ced6);--accent:var(--updraft-accent,#0b5cd5);--bad:var(--updraft-bad,#b3261e);--ok:var(--updraft-ok,#1b6e3a);--zone:var(--updraft-zone,#f4f7fb);color:var(--fg)}
+@media (prefers-color-scheme:dark){:host{--fg:var(--updraft-fg,#e8eaee);--muted:var(--updraft-muted,#a9b0bd);--bg:var(--updraft-bg,#17191d);--line:var(--updraft-line,#3b414b);--accent:var(--updraft-accent,#7fb0ff);--bad:var(--updraft-bad,#ff8a80);--ok:var(--updraft-ok,#7bd88f);--zone:var(--updraft-zone,#20242b)}}
 *{box-sizing:border-box}
 [hidden]{display:none!important}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 .zone{border:2px dashed var(--line);border-radius:10px;background:var(--zone);padding:1.2rem;text-align:center}
 .zone.over{border-color:var(--accent)}
 .zone p{margin:.2rem 0 .7rem;color:var(--muted)}
@@ -42,17 +43,53 @@ progress{width:100%;height:.5rem;accent-color:var(--accent)}
 @media (max-width:30rem){li{grid-template-columns:2.5rem 1fr}.thumb{width:2.5rem;height:2.5rem}.actions{grid-column:1/-1;justify-content:flex-start}}
 `;
 
-const UNITS = ["B", "KB", "MB", "GB", "TB"];
+/**
+ * Every string the element shows or announces, in one table a page may change (i18n):
+ * `Object.assign(strings, { … })` for every element, or `el.strings = { … }` for one,
+ * before it connects. Entries with parameters are functions. Messages that come from the
+ * Uploader (S3's and the engine's errors) are its own, in English.
+ */
+export const strings = {
+  units: ["B", "KB", "MB", "GB", "TB"],
+  seconds: (n) => `${n} s`, minutes: (n) => `${n} min`, hours: (n) => `${n} h`,
+  unsupported: (lacks) => `This browser cannot upload here: it lacks ${lacks}. Use a current Chrome, Edge, Firefox or Safari.`,
+  drop: "Drop files or folders here, paste them, or", chooseFiles: "Choose files", chooseFolder: "Choose a folder",
+  filesInput: "Files to upload", folderInput: "A folder to upload", uploads: "Uploads", unfinished: "Unfinished uploads",
+  status: { queued: "Waiting", uploading: "Uploading", paused: "Paused", completed: "Done", failed: "Failed", cancelled: "Cancelled" },
+  pause: "Pause", resume: "Resume", cancel: "Cancel", retry: "Retry", remove: "Remove", open: "Open", copyLink: "Copy link",
+  copied: "Copied", copyFailed: "Copy failed", chooseAgain: "Choose again",
+  // A button's accessible name: what it does, to which file.
+  action: (action, name) => `${action} ${name}`, copyLinkTo: (name) => `Copy link to ${name}`,
+  chooseAgainFor: (name) => `Choose again: ${name}`,
+  removeFromList: (name) => `Remove ${name} from the list`, sent: (name) => `${name} sent`,
+  percent: (n) => `${n} %`, rate: (bytes) => `${bytes}/s`, left: (time) => `${time} left`,
+  storedAs: (key) => `Stored as ${key}`,
+  unfinishedRow: (percent, name) => `${percent} % sent · add ${name} again to continue`,
+  filesDone: (done, files) => `${done} of ${files} file${files == 1 ? "" : "s"} done`,
+  failedCount: (n) => `${n} failed`, cancelledCount: (n) => `${n} cancelled`, bytesOf: (sent, size) => `${sent} of ${size}`,
+  // Announced (the live region): a file done or failed, and all done.
+  stored: (name) => `${name} is stored.`, failed: (name, why) => `${name} failed: ${why}`,
+  allDone: (files, failed) => `All ${files} done${failed ? `, ${failed} failed` : ""}.`,
+  expired: "Your sign-in has expired: the uploads wait. Sign in again to go on.", signInAgain: "Sign in again",
+  waitingForSignIn: "Waiting for you to sign in again",
+  notResized: (name, why) => `${name} goes as it is: it could not be resized (${why})`,
+  noUploader: "No uploader is set: the page must set `uploader` first.",
+  notSignedIn: "Not signed in.", signInToUpload: "Sign in to upload.", signIn: "Sign in", signInWith: (provider) => `Sign in with ${provider}`,
+  signInFailed: (provider, why) => `Signing in with ${provider} failed: ${why}`, yourAccount: (provider) => `your ${provider} account`,
+  signedInAs: (name) => `Signed in as ${name}.`, guest: "Uploading as a guest.", continueAsGuest: "Continue as a guest", signOut: "Sign out",
+  cannotStart: (why) => `The uploader cannot start: ${why}`,
+};
+
 /** `n` bytes for a person: 1.5 MB (powers of 1000, as file managers show them). */
-export const bytes = (n) => {
+export const bytes = (n, t = strings) => {
   let i = 0;
-  for (; n >= 1000 && i < UNITS.length - 1; i++) n /= 1000;
-  return `${i ? n.toFixed(n < 10 ? 1 : 0) : n} ${UNITS[i]}`;
+  for (; n >= 1000 && i < t.units.length - 1; i++) n /= 1000;
+  return `${i ? n.toFixed(n < 10 ? 1 : 0) : n} ${t.units[i]}`;
 };
 /** A duration for a person: 12 s, 3 min, 2 h. */
-export const duration = (ms) => {
+export const duration = (ms, t = strings) => {
   const s = Math.ceil(ms / 1000);
-  return s < 60 ? `${s} s` : s < 3600 ? `${Math.round(s / 60)} min` : `${Math.round(s / 360) / 10} h`;
+  return s < 60 ? t.seconds(s) : s < 3600 ? t.minutes(Math.round(s / 60)) : t.hours(Math.round(s / 360) / 10);
 };
 
 /** What this browser lacks of what the element needs (empty: nothing); without it the element says so instead. */
@@ -102,34 +139,38 @@ const resized = offThread(
   ({ file, max, quality }) => import("./resize.js").then((m) => m.shrink(file, max, quality)),
 );
 
-const LABEL = { queued: "Waiting", uploading: "Uploading", paused: "Paused", completed: "Done", failed: "Failed", cancelled: "Cancelled" };
-
 export class UpdraftUploader extends HTMLElement {
   #up; #off = []; #rows = new Map(); #dirty = new Set(); #frame = 0; #all = null; #notes = []; #expired = false;
   #shadow = this.attachShadow({ mode: "open" }); #els = {}; #auth = null; #linkless = false; #private = false;
-  #order = null; #shown = []; #rowHeight = 68; #spacers = [h("li", { className: "spacer", "aria-hidden": "true" }), h("li", { className: "spacer", "aria-hidden": "true" })];
+  #order = null; #shown = []; #rowHeight = 68; #strings = {}; #said = []; #saying = 0; #spacers = [h("li", { className: "spacer", "aria-hidden": "true" }), h("li", { className: "spacer", "aria-hidden": "true" })];
+
+  /** The strings this element shows: the table's, with this element's own changes. */
+  get strings() { return { ...strings, ...this.#strings }; }
+  set strings(changes) { this.#strings = changes; }
 
   connectedCallback() {
     if (this.#els.zone || this.#shadow.firstChild) return;
-    const lack = missing();
+    const lack = missing(), t = this.strings;
     if (lack.length) {
       this.#shadow.append(h("style", {}, CSS), h("p", { className: "unsupported", role: "alert" },
-        `This browser cannot upload here: it lacks ${lack.join(", ")}. Use a current Chrome, Edge, Firefox or Safari.`));
+        t.unsupported(lack.join(", "))));
       return;
     }
     const id = (s) => `updraft-${s}`;
-    const files = h("input", { type: "file", multiple: true, id: id("files"), tabIndex: -1, "aria-label": "Files to upload" });
-    const folder = h("input", { type: "file", id: id("folder"), tabIndex: -1, "aria-label": "A folder to upload" });
+    const files = h("input", { type: "file", multiple: true, id: id("files"), tabIndex: -1, "aria-label": t.filesInput });
+    const folder = h("input", { type: "file", id: id("folder"), tabIndex: -1, "aria-label": t.folderInput });
     folder.webkitdirectory = true;
     if (this.hasAttribute("accept")) files.accept = this.getAttribute("accept");
-    const choose = h("button", { type: "button", className: "primary", onclick: () => files.click() }, "Choose files");
-    const chooseFolder = h("button", { type: "button", onclick: () => folder.click() }, "Choose a folder");
+    const choose = h("button", { type: "button", className: "primary", onclick: () => files.click() }, t.chooseFiles);
+    const chooseFolder = h("button", { type: "button", onclick: () => folder.click() }, t.chooseFolder);
     const msg = h("p", { className: "msg", role: "status" });
     const zone = h("div", { className: "zone" },
-      h("p", {}, "Drop files or folders here, paste them, or"), choose, " ", chooseFolder, files, folder, msg);
-    const total = h("p", { className: "total", "aria-live": "polite" });
-    const list = h("ul", { "aria-label": "Uploads", onscroll: () => (this.#frame ||= requestAnimationFrame(() => this.#paint())) });
-    const resume = h("ul", { className: "resume", "aria-label": "Unfinished uploads", hidden: true });
+      h("p", {}, t.drop), choose, " ", chooseFolder, files, folder, msg);
+    // The total line changes with every byte: completions and errors are announced in a
+    // live region of their own instead.
+    const total = h("p", { className: "total" }), live = h("p", { className: "sr", "aria-live": "polite" });
+    const list = h("ul", { "aria-label": t.uploads, onscroll: () => (this.#frame ||= requestAnimationFrame(() => this.#paint())) });
+    const resume = h("ul", { className: "resume", "aria-label": t.unfinished, hidden: true });
     files.onchange = () => { this.add([...files.files]); files.value = ""; };
     folder.onchange = () => { this.add(picked(folder)); folder.value = ""; };
     zone.ondragover = (e) => { e.preventDefault(); zone.classList.add("over"); };
@@ -143,8 +184,8 @@ export class UpdraftUploader extends HTMLElement {
       const f = [...(e.clipboardData?.files ?? [])];
       if (f.length) { e.preventDefault(); this.add(f); }
     });
-    this.#els = { zone, msg, total, list, choose, files, resume };
-    this.#shadow.append(h("style", {}, CSS), zone, resume, total, list);
+    this.#els = { zone, msg, total, list, choose, files, resume, live, t };
+    this.#shadow.append(h("style", {}, CSS), zone, resume, total, list, live);
     if (this.#up) {
       this.#resumable();
       this.#paint();
@@ -158,8 +199,8 @@ export class UpdraftUploader extends HTMLElement {
   // buttons the configuration enables — its OpenID Connect issuer (`issuer`, `clientId`,
   // in a window), a Cognito guest (`identityPoolId`) — and a sign-out.
   async #configure(url) {
-    const zone = this.#els.zone;
-    const who = h("span", {}, "Not signed in."), bar = h("p", { className: "who" }, who);
+    const { zone, t } = this.#els;
+    const who = h("span", {}, t.notSignedIn), bar = h("p", { className: "who" }, who);
     this.#shadow.insertBefore(bar, zone);
     zone.hidden = true;
     let c, m, o, auth;
@@ -175,7 +216,7 @@ export class UpdraftUploader extends HTMLElement {
         await auth.handleRedirect();
       }
     } catch (e) {
-      return bar.replaceChildren(h("span", { className: "bad" }, `The uploader cannot start: ${e.message}`));
+      return bar.replaceChildren(h("span", { className: "bad" }, t.cannotStart(e.message)));
     }
     const button = (label, onclick, primary) => h("button", { type: "button", className: primary ? "primary" : "", onclick }, label);
     const start = (name, credentials, guest) => {
@@ -188,8 +229,8 @@ export class UpdraftUploader extends HTMLElement {
         key: guest ? c.guestKey ?? "guest/{sub}/{uuid}/{path}" : c.key ?? "{sub}/{uuid}/{path}",
         ...(c.acl && !guest ? { acl: c.acl } : {}),
       });
-      who.textContent = guest ? "Uploading as a guest." : `Signed in as ${name}.`;
-      bar.replaceChildren(who, " ", button("Sign out", () => {
+      who.textContent = guest ? t.guest : t.signedInAs(name);
+      bar.replaceChildren(who, " ", button(t.signOut, () => {
         auth?.signOut();
         this.#up?.cancel();
         this.#rows.clear();
@@ -219,23 +260,23 @@ export class UpdraftUploader extends HTMLElement {
     // Google, Amazon, Facebook: `c.google` (`clientId`), `c.amazon`, `c.facebook` (`scope`),
     // each with an optional `roleArn` of its own; the page loads the provider's SDK.
     const social = [["google", "Google"], ["amazon", "Amazon"], ["facebook", "Facebook"]].filter(([k]) => c[k])
-      .map(([k, label]) => button(`Sign in with ${label}`, async () => {
+      .map(([k, label]) => button(t.signInWith(label), async () => {
         try {
           const a = (await import(`./${k}.js`))[k]({ clientId: c[k].clientId, scope: c[k].scope });
           await a.signIn();
           again = () => a.signIn();
-          start(`your ${label} account`, m.webIdentity({ roleArn: c[k].roleArn ?? c.roleArn, stsEndpoint: c.stsEndpoint, token: a.token, providerId: a.providerId }));
+          start(t.yourAccount(label), m.webIdentity({ roleArn: c[k].roleArn ?? c.roleArn, stsEndpoint: c.stsEndpoint, token: a.token, providerId: a.providerId }));
         } catch (e) {
-          this.#say(`Signing in with ${label} failed: ${e.message}`, true);
+          this.#say(t.signInFailed(label, e.message), true);
         }
       }));
     const signedOut = () => {
       again = null;
-      who.textContent = "Sign in to upload.";
+      who.textContent = t.signInToUpload;
       bar.replaceChildren(who, " ",
-        ...(auth ? [button(c.issuerName ? `Sign in with ${c.issuerName}` : "Sign in", signIn, true), " "] : []),
+        ...(auth ? [button(c.issuerName ? t.signInWith(c.issuerName) : t.signIn, signIn, true), " "] : []),
         ...social.flatMap((b) => [b, " "]),
-        ...(c.identityPoolId ? [button("Continue as a guest", () => start("",
+        ...(c.identityPoolId ? [button(t.continueAsGuest, () => start("",
           m.cognitoIdentityPool({ identityPoolId: c.identityPoolId, endpoint: c.cognitoEndpoint }), true))] : []));
     };
     // After `credentialsExpired` the prompt's button signs in again here.
@@ -255,7 +296,12 @@ export class UpdraftUploader extends HTMLElement {
       this.#paint();
     }
     this.#up = up;
-    const on = (type, f) => this.#off.push(up.on(type, f));
+    const on = (type, f) => this.#off.push(up.on(type, f)), t = this.#t;
+    // Every event of the Uploader again as a DOM event of the element: `updraft-` and its
+    // name in lower case (`updraft-complete`, `updraft-statuschange`), the event in `detail`.
+    for (const type of ["submit", "statusChange", "progress", "complete", "error", "allComplete", "credentialsExpired"]) {
+      on(type, (detail) => this.dispatchEvent(new CustomEvent(`updraft-${type.toLowerCase()}`, { detail, bubbles: true, composed: true })));
+    }
     on("statusChange", ({ id, status }) => this.#update(id, { status }));
     on("progress", (p) => {
       // Bytes move after the person chose to sign in again: the prompt has done its work.
@@ -263,26 +309,31 @@ export class UpdraftUploader extends HTMLElement {
       this.#all = p.all;
       this.#update(p.id, { progress: p });
     });
-    on("complete", (c) => this.#update(c.id, { status: "completed", done: c }));
-    on("error", (e) => {
-      if (e.id == null) this.#note(e.message);
-      else this.#update(e.id, { status: "failed", error: e.message });
+    on("complete", (c) => {
+      this.#update(c.id, { status: "completed", done: c });
+      this.#announce(t.stored(this.#rows.get(c.id)?.file.name ?? c.key));
     });
+    on("error", (e) => {
+      if (e.id == null) return this.#note(e.message);
+      this.#update(e.id, { status: "failed", error: e.message });
+      this.#announce(t.failed(this.#rows.get(e.id)?.file.name ?? "", e.message));
+    });
+    on("allComplete", (a) => this.#announce(t.allDone(a.completed + a.failed, a.failed)));
     on("credentialsExpired", () => {
       this.#expired = true;
       this.#repaint();
-      this.#say("Your sign-in has expired: the uploads wait. Sign in again to go on.", true,
+      this.#say(t.expired, true,
         h("button", { type: "button", onclick: () => {
           this.#expired = "asked";
           this.dispatchEvent(new Event("signin", { bubbles: true, composed: true }));
-        } }, "Sign in again"));
+        } }, t.signInAgain));
     });
     if (this.#els.zone) this.#resumable();
   }
 
   /** Adds files (File[] or a FileList) and starts them. */
   async add(files) {
-    if (!this.#up) return this.#say("No uploader is set: the page must set `uploader` first.", true);
+    if (!this.#up) return this.#say(this.#t.noUploader, true);
     this.#notes = [];
     this.#say("");
     const all = await this.#resize([...files]);
@@ -330,7 +381,7 @@ export class UpdraftUploader extends HTMLElement {
         try {
           small = await resized({ file: f, max, quality });
         } catch (e) {
-          this.#note(`${f.name} goes as it is: it could not be resized (${e.message})`);
+          this.#note(this.#t.notResized(f.name, e.message));
         }
       }
       if (!small) {
@@ -352,6 +403,22 @@ export class UpdraftUploader extends HTMLElement {
     this.#els.msg?.replaceChildren(...this.#notes.flatMap((n, i) => (i ? [h("br"), n] : [n])));
   }
 
+  // The strings of this element (fixed when it connects).
+  get #t() { return this.#els.t ?? this.strings; }
+
+  // Said once by a screen reader (a live region): completions, failures, all done.
+  #announce(text) {
+    const live = this.#els.live;
+    if (!live) return;
+    this.#said.push(text);
+    // Many at once (a batch finishing) are said together, once a second at most.
+    this.#saying ||= setTimeout(() => {
+      live.textContent = this.#said.length > 3 ? this.#said.slice(-1)[0] : this.#said.join(" ");
+      this.#said = [];
+      this.#saying = 0;
+    }, 1000);
+  }
+
   #say(text, bad = false, ...extra) {
     const m = this.#els.msg;
     if (!m) return;
@@ -362,15 +429,15 @@ export class UpdraftUploader extends HTMLElement {
   // Uploads an earlier page left unfinished, a row each: adding the same file again
   // continues it (the engine finds its record), and its row goes.
   async #resumable() {
-    const left = await this.#up.resumable().catch(() => []);
+    const left = await this.#up.resumable().catch(() => []), t = this.#t;
     const list = this.#els.resume;
     list.replaceChildren(...left.map((r) => {
       const pct = Math.min(99, Math.floor((100 * r.partsDone * r.partSize) / Math.max(r.size, 1)));
       const li = h("li", {},
         h("div", { className: "thumb", "aria-hidden": "true" }, "…"),
         h("div", {}, h("div", { className: "name" }, r.name),
-          h("span", { className: "meta" }, `${bytes(r.size)} · ${pct} % sent · add ${r.name} again to continue`)),
-        h("div", { className: "actions" }, h("button", { type: "button", "aria-label": `Choose again: ${r.name}`, onclick: () => this.#els.files.click() }, "Choose again")));
+          h("span", { className: "meta" }, `${bytes(r.size, t)} · ${t.unfinishedRow(pct, r.name)}`)),
+        h("div", { className: "actions" }, h("button", { type: "button", "aria-label": t.chooseAgainFor(r.name), onclick: () => this.#els.files.click() }, t.chooseAgain)));
       li.dataset.name = r.name;
       li.dataset.size = r.size;
       return li;
@@ -436,18 +503,18 @@ export class UpdraftUploader extends HTMLElement {
       sent += r.status == "completed" ? r.file.size : r.progress?.sent ?? 0;
     }
     const files = this.#rows.size - n.cancelled;
-    const parts = [`${n.completed} of ${files} file${files == 1 ? "" : "s"} done`];
-    if (n.failed) parts.push(`${n.failed} failed`);
-    if (n.cancelled) parts.push(`${n.cancelled} cancelled`);
-    parts.push(`${bytes(sent)} of ${bytes(size)}`);
-    if (n.uploading && this.#all?.rate && !this.#expired) parts.push(`${bytes(this.#all.rate)}/s`);
+    const t = this.#t, parts = [t.filesDone(n.completed, files)];
+    if (n.failed) parts.push(t.failedCount(n.failed));
+    if (n.cancelled) parts.push(t.cancelledCount(n.cancelled));
+    parts.push(t.bytesOf(bytes(sent, t), bytes(size, t)));
+    if (n.uploading && this.#all?.rate && !this.#expired) parts.push(t.rate(bytes(this.#all.rate, t)));
     this.#els.total.textContent = parts.join(" · ");
   }
 
   #row(id, at, of) {
-    const r = this.#rows.get(id), up = this.#up, name = r.file.name;
+    const r = this.#rows.get(id), up = this.#up, name = r.file.name, t = this.#t;
     if (!r.li) {
-      r.bar = h("progress", { max: 1, value: 0, "aria-label": `${name} sent` });
+      r.bar = h("progress", { max: 1, value: 0, "aria-label": t.sent(name) });
       r.meta = h("span", { className: "meta" });
       r.actions = h("div", { className: "actions" });
       r.icon = h("div", { className: "thumb", "aria-hidden": "true" }, (name.split(".").pop() ?? "").slice(0, 4).toUpperCase());
@@ -460,25 +527,27 @@ export class UpdraftUploader extends HTMLElement {
     r.li.dataset.status = s;
     r.bar.value = s == "completed" ? 1 : p ? p.sent / Math.max(p.total, 1) : 0;
     r.bar.hidden = s == "completed" || s == "failed" || s == "cancelled";
-    let meta = `${bytes(r.file.size)} · ${LABEL[s] ?? s}`;
-    if (s == "uploading" && this.#expired) meta += " · Waiting for you to sign in again";
-    else if (s == "uploading" && p) meta += ` · ${Math.floor((100 * p.sent) / Math.max(p.total, 1))} %${p.rate ? ` · ${bytes(p.rate)}/s` : ""}${p.etaMs != null ? ` · ${duration(p.etaMs)} left` : ""}`;
-    if (s == "failed" && r.error) meta = r.error;
-    r.meta.textContent = meta;
+    const meta = [bytes(r.file.size, t), t.status[s] ?? s];
+    if (s == "uploading" && this.#expired) meta.push(t.waitingForSignIn);
+    else if (s == "uploading" && p) {
+      meta.push(t.percent(Math.floor((100 * p.sent) / Math.max(p.total, 1))));
+      if (p.rate) meta.push(t.rate(bytes(p.rate, t)));
+      if (p.etaMs != null) meta.push(t.left(duration(p.etaMs, t)));
+    }
+    r.meta.textContent = s == "failed" && r.error ? r.error : meta.join(" · ");
     r.meta.className = s == "failed" ? "meta bad" : s == "completed" ? "meta ok" : "meta";
-    const b = (label, what) => h("button", { type: "button", "aria-label": `${label} ${name}`, onclick: () => up[what](id) }, label);
+    const b = (what) => h("button", { type: "button", "aria-label": t.action(t[what], name), onclick: () => (what == "remove" ? this.#remove(id) : up[what](id)) }, t[what]);
     const shown = s == "completed" && r.done ? "linked" : s;
     if (r.actions.dataset.for == shown) return;
     r.actions.dataset.for = shown;
     const buttons = {
-      queued: [b("Pause", "pause"), b("Cancel", "cancel")],
-      uploading: [b("Pause", "pause"), b("Cancel", "cancel")],
-      paused: [b("Resume", "resume"), b("Cancel", "cancel")],
-      failed: [b("Retry", "retry"), b("Remove", "remove")],
-      cancelled: [b("Remove", "remove")],
+      queued: [b("pause"), b("cancel")],
+      uploading: [b("pause"), b("cancel")],
+      paused: [b("resume"), b("cancel")],
+      failed: [b("retry"), b("remove")],
+      cancelled: [b("remove")],
       completed: [],
     }[s] ?? [];
-    for (const btn of buttons) if (btn.textContent == "Remove") btn.onclick = () => this.#remove(id);
     r.actions.replaceChildren(...buttons);
     if (s == "completed" && r.done) this.#links(id, r);
   }
@@ -494,20 +563,20 @@ export class UpdraftUploader extends HTMLElement {
   // The stored object's link: its URL, or (attribute `links="presigned"`, for private
   // buckets) a presigned GET; and a button that copies it.
   async #links(id, r) {
-    const remove = h("button", { type: "button", "aria-label": `Remove ${r.file.name} from the list`, onclick: () => this.#remove(id) }, "Remove");
+    const t = this.#t, remove = h("button", { type: "button", "aria-label": t.removeFromList(r.file.name), onclick: () => this.#remove(id) }, t.remove);
     if (this.#linkless) {
-      r.meta.textContent = `${bytes(r.file.size)} · Stored as ${r.done.key}`;
+      r.meta.textContent = `${bytes(r.file.size, t)} · ${t.storedAs(r.done.key)}`;
       return r.actions.replaceChildren(remove);
     }
     let href = r.done.location;
     const links = this.getAttribute("links") ?? (this.#private ? "presigned" : "");
     if (links == "presigned") href = await this.#up.link(r.done.key).catch(() => null);
     if (!href) return;
-    const open = h("a", { className: "button", href, target: "_blank", rel: "noopener", "aria-label": `Open ${r.file.name}` }, "Open");
-    const copy = h("button", { type: "button", "aria-label": `Copy link to ${r.file.name}` }, "Copy link");
+    const open = h("a", { className: "button", href, target: "_blank", rel: "noopener", "aria-label": t.action(t.open, r.file.name) }, t.open);
+    const copy = h("button", { type: "button", "aria-label": t.copyLinkTo(r.file.name) }, t.copyLink);
     copy.onclick = async () => {
-      await navigator.clipboard.writeText(href).then(() => (copy.textContent = "Copied"), () => (copy.textContent = "Copy failed"));
-      setTimeout(() => (copy.textContent = "Copy link"), 2000);
+      await navigator.clipboard.writeText(href).then(() => (copy.textContent = t.copied), () => (copy.textContent = t.copyFailed));
+      setTimeout(() => (copy.textContent = t.copyLink), 2000);
     };
     r.actions.replaceChildren(open, copy, remove);
   }

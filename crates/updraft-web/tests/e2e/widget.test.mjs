@@ -486,3 +486,45 @@ test("widget: a browser without WebAssembly gets a plain message saying so", asy
   await shot(page, "unsupported-light");
   await page.close();
 });
+
+test("r13 widget: its strings from one table a page changes, its colours from --updraft-* properties, the Uploader's events again as DOM events, completions announced", async () => {
+  const page = await newPage();
+  await signIn(page, dev, "alice");
+  await setup(page);
+  const got = await page.evaluate(async () => {
+    const { strings } = await import("/pkg/element.js");
+    document.documentElement.style.setProperty("--updraft-accent", "rgb(150, 20, 90)");
+    const el = document.createElement("updraft-uploader");
+    el.strings = {
+      chooseFiles: "Dateien wählen", status: { ...strings.status, completed: "Fertig" },
+      filesDone: (done, files) => `${done} von ${files} fertig`, stored: (name) => `${name} ist gespeichert.`,
+    };
+    document.body.replaceChildren(el);
+    const seen = [];
+    for (const type of ["updraft-submit", "updraft-statuschange", "updraft-progress", "updraft-complete", "updraft-allcomplete"]) {
+      document.addEventListener(type, (e) => seen.push([type, e.detail]));
+    }
+    T.make("i18n");
+    el.uploader = T.u.i18n.up;
+    const all = new Promise((ok) => document.addEventListener("updraft-allcomplete", ok, { once: true }));
+    await el.add([new File(["hallo\n"], "hallo.txt", { type: "text/plain" })]);
+    await all;
+    await new Promise((r) => setTimeout(r, 1500)); // the live region speaks within a second
+    const root = el.shadowRoot, button = root.querySelector(".primary");
+    return {
+      types: [...new Set(seen.map(([type]) => type))].sort(), key: seen.find(([type]) => type == "updraft-complete")?.[1].key,
+      button: button.textContent, colour: getComputedStyle(button).backgroundColor,
+      meta: root.querySelector("li:not(.spacer) .meta").textContent, total: root.querySelector(".total").textContent,
+      live: root.querySelector("[aria-live]").textContent,
+    };
+  });
+  assert.deepEqual(got.types, ["updraft-allcomplete", "updraft-complete", "updraft-statuschange", "updraft-submit"].concat(got.types.includes("updraft-progress") ? ["updraft-progress"] : []).sort());
+  assert.match(got.key, /^alice\/[0-9a-f-]{36}\/hallo\.txt$/);
+  assert.equal(got.button, "Dateien wählen");
+  assert.equal(got.colour, "rgb(150, 20, 90)");
+  assert.equal(got.meta, "6 B · Fertig");
+  assert.match(got.total, /^1 von 1 fertig · 6 B of 6 B/);
+  assert.match(got.live, /hallo\.txt ist gespeichert\./);
+  await shot(page, "strings-theme");
+  await page.close();
+});
