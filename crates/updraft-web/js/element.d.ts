@@ -83,7 +83,7 @@ export interface Strings {
  * an element's `strings` for that one, before the element connects. Messages that come
  * from the Uploader (S3's and the engine's errors) are its own, in English.
  */
-export const strings: Strings;
+export declare const strings: Strings;
 
 /** What this browser lacks of what the element needs (`WebAssembly`, `Blob.slice`, `XMLHttpRequest`); empty when nothing. */
 export function missing(): string[];
