@@ -97,6 +97,7 @@ export const missing = () => [
   typeof WebAssembly != "object" && "WebAssembly",
   typeof Blob == "undefined" || !Blob.prototype.slice ? "Blob.slice" : false,
   typeof XMLHttpRequest == "undefined" && "XMLHttpRequest",
+  typeof customElements == "undefined" && "custom elements",
 ].filter(Boolean);
 
 const h = (tag, props = {}, ...children) => {
@@ -596,6 +597,9 @@ export class UpdraftUploader extends HTMLElement {
   }
 }
 
-if (typeof customElements != "undefined" && !customElements.get("updraft-uploader")) {
+if (typeof customElements == "undefined") {
+  // No custom elements (Edge before 79): the element cannot run, so it says so in place.
+  for (const e of document.querySelectorAll("updraft-uploader")) e.textContent = strings.unsupported(missing().join(", "));
+} else if (!customElements.get("updraft-uploader")) {
   customElements.define("updraft-uploader", UpdraftUploader);
 }

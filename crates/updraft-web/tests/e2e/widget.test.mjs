@@ -487,6 +487,15 @@ test("widget: a browser without WebAssembly gets a plain message saying so", asy
   await page.close();
 });
 
+test("r13 widget: a browser without custom elements gets the message in the element's place", async () => {
+  const page = await newPage();
+  await page.addInitScript(() => delete globalThis.customElements);
+  await page.goto(`${dev.app_url}/`);
+  await page.waitForFunction(() => document.querySelector("updraft-uploader")?.textContent.includes("lacks custom elements"));
+  assert.match(await page.locator("updraft-uploader").textContent(), /^This browser cannot upload here: it lacks custom elements\. Use a current/);
+  await page.close();
+});
+
 test("r13 widget: its strings from one table a page changes, its colours from --updraft-* properties, the Uploader's events again as DOM events, completions announced", async () => {
   const page = await newPage();
   await signIn(page, dev, "alice");
