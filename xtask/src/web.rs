@@ -487,24 +487,40 @@ pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
             _ => bail!("unknown flag {a}; use --runs N, --big-mib N"),
         }
     }
-    tools::ensure_apt(tools::APT_CHROMIUM, "the browser bench")?;
+    browser_bench(
+        "the browser bench",
+        tools::NPM_BENCH,
+        ("peers.js", "web.mjs"),
+        &[("UPDRAFT_BENCH_RUNS", runs), ("UPDRAFT_BENCH_BIG_MIB", big)],
+    )
+}
+
+/// A bench in the page: Chromium, the package, the npm pins, a release `updraft`; the
+/// page's peers bundled from `bench/<peers>` (`UPDRAFT_BENCH_PEERS`), then
+/// `node bench/<script>` with `env` beside what every such bench gets.
+fn browser_bench(
+    what: &str,
+    npm: &[(&str, &str)],
+    (peers, script): (&str, &str),
+    env: &[(&str, String)],
+) -> Result<std::process::ExitCode> {
+    tools::ensure_apt(tools::APT_CHROMIUM, what)?;
     let pkg = build()?;
-    let modules = ensure_npm(tools::NPM_BENCH)?;
+    let modules = ensure_npm(npm)?;
     run(
         cargo().args(["build", "--release", "--locked", "-p", "updraft"]),
         "cargo build --release -p updraft",
     )?;
     let dir = root().join("crates").join("updraft-web").join("bench");
-    let peers = target_dir().join("web").join("bench").join("peers.js");
-    bundle(&modules, &dir.join("peers.js"), &peers)?;
+    let bundled = target_dir().join("web").join("bench").join(peers);
+    bundle(&modules, &dir.join(peers), &bundled)?;
     let ok = Command::new("node")
-        .arg(dir.join("web.mjs"))
+        .arg(dir.join(script))
         .env("UPDRAFT_BIN", target_dir().join("release").join("updraft"))
         .env("UPDRAFT_WEB_PKG", &pkg)
-        .env("UPDRAFT_BENCH_PEERS", &peers)
+        .env("UPDRAFT_BENCH_PEERS", &bundled)
         .env("UPDRAFT_NODE_MODULES", &modules)
-        .env("UPDRAFT_BENCH_RUNS", runs)
-        .env("UPDRAFT_BENCH_BIG_MIB", big)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .status()?
         .success();
     Ok(if ok {
@@ -529,32 +545,16 @@ pub(crate) fn bench_ui(args: &[String]) -> Result<std::process::ExitCode> {
             _ => bail!("unknown flag {a}; use --runs N, --add N, --upload N"),
         }
     }
-    tools::ensure_apt(tools::APT_CHROMIUM, "the widget bench")?;
-    let pkg = build()?;
-    let modules = ensure_npm(&[NPM_WEB, tools::NPM_JS_SDK, tools::NPM_BENCH_UI].concat())?;
-    run(
-        cargo().args(["build", "--release", "--locked", "-p", "updraft"]),
-        "cargo build --release -p updraft",
-    )?;
-    let dir = root().join("crates").join("updraft-web").join("bench");
-    let peers = target_dir().join("web").join("bench").join("ui-peers.js");
-    bundle(&modules, &dir.join("ui-peers.js"), &peers)?;
-    let ok = Command::new("node")
-        .arg(dir.join("ui.mjs"))
-        .env("UPDRAFT_BIN", target_dir().join("release").join("updraft"))
-        .env("UPDRAFT_WEB_PKG", &pkg)
-        .env("UPDRAFT_BENCH_UI_PEERS", &peers)
-        .env("UPDRAFT_NODE_MODULES", &modules)
-        .env("UPDRAFT_BENCH_RUNS", runs)
-        .env("UPDRAFT_BENCH_ADD", add)
-        .env("UPDRAFT_BENCH_UPLOAD", upload)
-        .status()?
-        .success();
-    Ok(if ok {
-        std::process::ExitCode::SUCCESS
-    } else {
-        std::process::ExitCode::FAILURE
-    })
+    browser_bench(
+        "the widget bench",
+        &[NPM_WEB, tools::NPM_JS_SDK, tools::NPM_BENCH_UI].concat(),
+        ("ui-peers.js", "ui.mjs"),
+        &[
+            ("UPDRAFT_BENCH_RUNS", runs),
+            ("UPDRAFT_BENCH_ADD", add),
+            ("UPDRAFT_BENCH_UPLOAD", upload),
+        ],
+    )
 }
 
 /// A peer `cargo xtask bench size` weighs: its npm packages (pinned), its entry under

@@ -21,7 +21,7 @@ import { pathToFileURL } from "node:url";
 import { startDev, browser, MODULES } from "../tests/e2e/harness.mjs";
 
 const PKG = resolve(process.env.UPDRAFT_WEB_PKG);
-const PEERS = resolve(process.env.UPDRAFT_BENCH_UI_PEERS);
+const PEERS = resolve(process.env.UPDRAFT_BENCH_PEERS);
 const RUNS = Number(process.env.UPDRAFT_BENCH_RUNS ?? 3);
 const ADD = Number(process.env.UPDRAFT_BENCH_ADD ?? 10000);
 const UPLOAD = Number(process.env.UPDRAFT_BENCH_UPLOAD ?? 100);
