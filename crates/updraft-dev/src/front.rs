@@ -27,10 +27,55 @@ pub(crate) struct Front {
     pub(crate) store: Store,
     pub(crate) sts: crate::sts::Sts,
     pub(crate) verbose: bool,
+    /// `--faults`: what this origin injects on purpose ([`crate::faults`]).
+    pub(crate) faults: Option<std::sync::Arc<crate::faults::Faults>>,
+}
+
+/// Whether a request carries a session token where `expired-token` can see it: the
+/// `x-amz-security-token` header or a presigned URL's query.
+fn has_session_token(req: &Request<Incoming>) -> bool {
+    req.headers().contains_key("x-amz-security-token")
+        || req
+            .uri()
+            .query()
+            .is_some_and(|q| q.contains("X-Amz-Security-Token="))
+}
+
+/// A bucket or key for the log: control characters escaped, so one request stays one
+/// line.
+fn clean(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let esc: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            esc
+        })
+        .collect()
+}
+
+/// Reads a request's body to its end (or its first error), discarding it.
+async fn drain(body: &mut Incoming) {
+    use http_body_util::BodyExt as _;
+    while let Some(frame) = body.frame().await {
+        if frame.is_err() {
+            break;
+        }
+    }
+}
+
+/// The error that makes hyper close a connection without answering.
+fn drop_connection(fault: crate::faults::Fault) -> HttpError {
+    HttpError::new(Box::new(std::io::Error::other(format!(
+        "fault {}: connection closed without an answer",
+        fault.name()
+    ))))
 }
 
 /// Bucket and key of a path-style request, percent-decoded (for rules and the log).
-fn bucket_and_key(path: &str) -> (String, String) {
+pub(crate) fn bucket_and_key(path: &str) -> (String, String) {
     let path = path.strip_prefix('/').unwrap_or(path);
     let (b, k) = path.split_once('/').unwrap_or((path, ""));
     let dec = |s: &str| {
@@ -73,7 +118,7 @@ fn error_response(status: StatusCode, code: &str, message: &str, extra: &str) ->
 const FORM_FRAME: usize = 32 * 1024;
 
 /// The fields of a `multipart/form-data` body that come before its `file` part.
-fn form_fields(prefix: &[u8], boundary: &str) -> Vec<(String, String)> {
+pub(crate) fn form_fields(prefix: &[u8], boundary: &str) -> Vec<(String, String)> {
     let text = String::from_utf8_lossy(prefix);
     let delim = format!("--{boundary}");
     let mut out = Vec::new();
@@ -295,7 +340,59 @@ impl Front {
                     .get(http::header::CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok())
                     .is_some_and(|v| v.starts_with("multipart/form-data"));
-            let mut resp = if is_form {
+            use crate::faults::Fault;
+            let fault = self
+                .faults
+                .as_ref()
+                .and_then(|f| f.draw(has_session_token(&req)));
+            if let Some(fault) = fault
+                && self.verbose
+            {
+                // The query's names only (`?uploads`, `?partNumber&uploadId`): its values
+                // may be a presigned URL's signature.
+                let names: Vec<&str> = req
+                    .uri()
+                    .query()
+                    .unwrap_or("")
+                    .split('&')
+                    .filter_map(|kv| kv.split('=').next())
+                    .filter(|n| !n.is_empty() && !n.starts_with("X-Amz-"))
+                    .collect();
+                let query = if names.is_empty() {
+                    String::new()
+                } else {
+                    format!("?{}", clean(&names.join("&")))
+                };
+                eprintln!(
+                    "fault {}: {method} {}/{}{query}",
+                    fault.name(),
+                    clean(&bucket),
+                    clean(&key)
+                );
+            }
+            let answer = fault.and_then(Fault::error);
+            let mut resp = if let Some((status, code, message)) = answer {
+                // Read first: a browser still sending when the answer comes may see the
+                // connection reset instead of the status.
+                let mut body = req.into_body();
+                drain(&mut body).await;
+                error_response(status, code, message, "")
+            } else if fault == Some(Fault::Stall) {
+                tokio::time::sleep(crate::faults::STALL).await;
+                return Err(drop_connection(Fault::Stall));
+            } else if fault == Some(Fault::Reset) {
+                // Part-way through the body: about half of it, at least one frame.
+                use http_body_util::BodyExt as _;
+                let mut body = req.into_body();
+                let mut read = 0u64;
+                while let Some(Ok(frame)) = body.frame().await {
+                    read += frame.data_ref().map_or(0, |d| d.len() as u64);
+                    if read.saturating_mul(2) >= bytes_in {
+                        break;
+                    }
+                }
+                return Err(drop_connection(Fault::Reset));
+            } else if is_form {
                 match self.post_form(req, &bucket).await {
                     Ok(req) => self.s3.call(req).await?,
                     Err(resp) => resp,
@@ -303,6 +400,11 @@ impl Front {
             } else {
                 hyper::service::Service::call(&self.s3, req).await?
             };
+            if fault == Some(Fault::LoseAnswer) {
+                // Carried out; its answer never arrives.
+                drop(resp);
+                return Err(drop_connection(Fault::LoseAnswer));
+            }
             if let Some(origin) = origin
                 && let Some(rules) = self.rules(&bucket).await
                 && let Some(rule) = cors::actual(&rules, &origin, &method)
@@ -316,20 +418,7 @@ impl Front {
             resp.headers_mut().insert("x-amz-request-id", v);
         }
         if self.verbose {
-            // Never the query: presigned URLs carry their signature there. Control
-            // characters in keys are escaped so one request stays one line.
-            let clean = |s: &str| -> String {
-                s.chars()
-                    .flat_map(|c| {
-                        let esc: Vec<char> = if c.is_control() {
-                            c.escape_default().collect()
-                        } else {
-                            vec![c]
-                        };
-                        esc
-                    })
-                    .collect()
-            };
+            // Never the query: presigned URLs carry their signature there.
             eprintln!(
                 "{method} {}/{} {} in={bytes_in} out={} {}ms",
                 clean(&bucket),

@@ -28,6 +28,9 @@
 //! - The demo app on its own origin (`app.rs`): the page, its `config.json`, and the
 //!   browser package under `/pkg/` when it is built.
 //!
+//! Issue 18: a fault mode ([`faults`]): seeded 500s, 503s, `SlowDown`, resets, stalls,
+//! early `ExpiredToken`s and answers lost after the request was carried out.
+//!
 //! Not in scope: versioning, UploadPartCopy, tagging, ACL grants (canned ACLs work),
 //! bucket policies, virtual-hosted-style addressing.
 //!
@@ -63,7 +66,10 @@
 mod app;
 pub mod cognito;
 pub mod cors;
+pub mod faults;
 mod front;
+#[doc(hidden)]
+pub mod fuzzing;
 mod keys;
 pub mod oidc;
 pub mod policy;

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::Error;
 use crate::cognito::{DEFAULT_IDENTITY_POOL_ID, GUEST_ROLE_JSON};
+use crate::faults::{FaultSpec, Faults};
 use crate::front::Front;
 use crate::keys::{AdminKeys, write_private};
 use crate::oidc::{DEFAULT_CLIENT_ID, IssuerKey, IssuerService};
@@ -87,6 +88,11 @@ pub struct DevConfig {
     /// The browser package served under `/pkg/` (what `cargo xtask web` builds). Default:
     /// `<target dir>/web/pkg` beside the running executable, when it is there.
     pub web_pkg: Option<PathBuf>,
+    /// Faults injected on purpose, e.g. `503=0.05,reset=0.02` ([`crate::faults`]).
+    /// Default: none.
+    pub faults: Option<String>,
+    /// The seed the faults are drawn from. Default: a random one, printed at start.
+    pub faults_seed: Option<u64>,
 }
 
 impl Default for DevConfig {
@@ -106,6 +112,8 @@ impl Default for DevConfig {
             id_token_ttl: crate::oidc::DEFAULT_ID_TOKEN_TTL,
             min_session_seconds: 900,
             web_pkg: None,
+            faults: None,
+            faults_seed: None,
         }
     }
 }
@@ -182,9 +190,15 @@ pub struct Stack {
     stack_file: PathBuf,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    faults: Option<Arc<Faults>>,
 }
 
 impl Stack {
+    /// The fault mode, when `faults` is set: its seed and what it has injected.
+    pub fn faults(&self) -> Option<&Faults> {
+        self.faults.as_deref()
+    }
+
     /// URLs, bucket and admin keys of the running stack.
     pub fn info(&self) -> &StackInfo {
         &self.info
@@ -273,8 +287,26 @@ fn url(addr: SocketAddr) -> String {
 /// # Errors
 /// See [`Error`]: binding, the data directory, the database, the keys.
 pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
-    // Before anything binds or writes: a bad `issuer_ca` stops here.
+    // Before anything binds or writes: a bad `issuer_ca` or fault spec stops here.
     let issuer_tls = crate::sts::issuer_tls(config.issuer_ca.as_deref())?;
+    let faults = match &config.faults {
+        Some(spec) => {
+            let spec = FaultSpec::parse(spec).map_err(|e| Error::Config {
+                detail: format!("--faults `{spec}`: {e}"),
+            })?;
+            let seed = match config.faults_seed {
+                Some(seed) => seed,
+                None => rand::random(),
+            };
+            Some(Arc::new(Faults::new(spec, seed)))
+        }
+        None if config.faults_seed.is_some() => {
+            return Err(Error::Config {
+                detail: "--faults-seed is given without --faults: add --faults SPEC (e.g. `--faults 503=0.05`), or leave the seed out".to_owned(),
+            });
+        }
+        None => None,
+    };
     let app_listener = bind(config.bind, config.app_port, "--app-port").await?;
     let s3_listener = bind(config.bind, config.s3_port, "--s3-port").await?;
     let issuer_listener = bind(config.bind, config.issuer_port, "--issuer-port").await?;
@@ -352,6 +384,7 @@ pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
         store,
         sts,
         verbose: config.verbose,
+        faults: faults.clone(),
     };
 
     let info = StackInfo {
@@ -408,6 +441,7 @@ pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
         stack_file,
         shutdown: tx,
         tasks,
+        faults,
     })
 }
 

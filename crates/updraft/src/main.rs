@@ -54,9 +54,18 @@ struct DevArgs {
     /// Port of the dev OpenID Connect issuer [default: 4182]
     #[arg(long)]
     issuer_port: Option<u16>,
-    /// Log one line per request (method, bucket/key, status, bytes, ms)
+    /// Log one line per request (method, bucket/key, status, bytes, ms) and per fault
     #[arg(long)]
     verbose: bool,
+    /// Inject faults into S3 requests at these rates, e.g.
+    /// `503=0.05,slowdown=0.05,reset=0.02,stall=0.01,expired-token=0.01,lose-answer=0.01`
+    /// (faults: 500, 503, slowdown, reset, stall, expired-token, lose-answer); a summary
+    /// of what was injected is printed on exit
+    #[arg(long, value_name = "SPEC")]
+    faults: Option<String>,
+    /// Seed of the faults' draws, to repeat a run [default: a random seed, printed]
+    #[arg(long, value_name = "N", requires = "faults")]
+    faults_seed: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +101,24 @@ fn main() -> ExitCode {
     }
 }
 
+/// Until Ctrl-C (SIGINT) or, on Unix, SIGTERM (what `kill` and process managers send).
+async fn stopped() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot wait for SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("cannot wait for Ctrl-C")?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot wait for Ctrl-C")?;
+    Ok(())
+}
+
 fn dev(args: DevArgs) -> anyhow::Result<()> {
     if let Some(DevAction::Token { sub, ttl, data_dir }) = args.action {
         let dir = data_dir.unwrap_or_else(|| PathBuf::from(updraft_dev::DEFAULT_DATA_DIR));
@@ -119,6 +146,12 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
         config.issuer_port = p;
     }
     config.verbose |= args.verbose;
+    if args.faults.is_some() {
+        config.faults = args.faults;
+    }
+    if args.faults_seed.is_some() {
+        config.faults_seed = args.faults_seed;
+    }
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async {
         let stack = updraft_dev::start(&config).await?;
@@ -155,10 +188,20 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
                 info.app_url
             ),
         }
-        tokio::signal::ctrl_c()
-            .await
-            .context("cannot wait for Ctrl-C")?;
+        if let Some(faults) = stack.faults() {
+            println!(
+                "\nFaults on purpose: {} (seed {}; repeat with --faults-seed {})",
+                faults.spec(),
+                faults.seed(),
+                faults.seed()
+            );
+        }
+        stopped().await?;
         println!("updraft dev: stopping");
+        if let Some(faults) = stack.faults() {
+            // On stderr, where --verbose logs each one.
+            eprintln!("updraft dev: {}", faults.summary());
+        }
         stack.stop().await;
         Ok(())
     })
