@@ -670,6 +670,44 @@ fn max_keys(n: Option<i32>) -> usize {
     n.map_or(1000, |n| usize::try_from(n.clamp(0, 1000)).unwrap_or(1000))
 }
 
+/// The rules of a PutBucketCors body, refused as S3 refuses them (a method S3 does not
+/// know, an origin with more than one `*`).
+pub(crate) fn cors_rules(config: dto::CORSConfiguration) -> S3Result<Vec<CorsRule>> {
+    let rules: Vec<CorsRule> = config
+        .cors_rules
+        .into_iter()
+        .map(|r| CorsRule {
+            id: r.id,
+            allowed_origins: r.allowed_origins,
+            allowed_methods: r.allowed_methods,
+            allowed_headers: r.allowed_headers.unwrap_or_default(),
+            expose_headers: r.expose_headers.unwrap_or_default(),
+            max_age_seconds: r.max_age_seconds,
+        })
+        .collect();
+    for r in &rules {
+        for m in &r.allowed_methods {
+            if !["GET", "PUT", "POST", "DELETE", "HEAD"].contains(&m.as_str()) {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    format!(
+                        "Found unsupported HTTP method in CORS config. Unsupported method is {m}"
+                    ),
+                ));
+            }
+        }
+        for o in &r.allowed_origins {
+            if o.matches('*').count() > 1 {
+                return Err(S3Error::with_message(
+                    S3ErrorCode::InvalidRequest,
+                    format!("AllowedOrigin \"{o}\" can not have more than one wildcard."),
+                ));
+            }
+        }
+    }
+    Ok(rules)
+}
+
 fn cors_to_dto(rules: &[CorsRule]) -> Vec<dto::CORSRule> {
     rules
         .iter()
@@ -762,40 +800,7 @@ impl S3 for Backend {
         &self,
         req: S3Request<dto::PutBucketCorsInput>,
     ) -> S3Result<S3Response<dto::PutBucketCorsOutput>> {
-        let rules: Vec<CorsRule> = req
-            .input
-            .cors_configuration
-            .cors_rules
-            .into_iter()
-            .map(|r| CorsRule {
-                id: r.id,
-                allowed_origins: r.allowed_origins,
-                allowed_methods: r.allowed_methods,
-                allowed_headers: r.allowed_headers.unwrap_or_default(),
-                expose_headers: r.expose_headers.unwrap_or_default(),
-                max_age_seconds: r.max_age_seconds,
-            })
-            .collect();
-        for r in &rules {
-            for m in &r.allowed_methods {
-                if !["GET", "PUT", "POST", "DELETE", "HEAD"].contains(&m.as_str()) {
-                    return Err(S3Error::with_message(
-                        S3ErrorCode::InvalidRequest,
-                        format!(
-                            "Found unsupported HTTP method in CORS config. Unsupported method is {m}"
-                        ),
-                    ));
-                }
-            }
-            for o in &r.allowed_origins {
-                if o.matches('*').count() > 1 {
-                    return Err(S3Error::with_message(
-                        S3ErrorCode::InvalidRequest,
-                        format!("AllowedOrigin \"{o}\" can not have more than one wildcard."),
-                    ));
-                }
-            }
-        }
+        let rules = cors_rules(req.input.cors_configuration)?;
         let store = self.store.clone();
         let name = req.input.bucket;
         blocking(move || {
