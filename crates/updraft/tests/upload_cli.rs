@@ -525,3 +525,270 @@ fn r15_a_read_error_keeps_the_upload_and_a_rerun_resumes_it() {
         "{upload_id} is complete"
     );
 }
+
+/// The fault mix of the soak runs (issue 18): about one request in eight meets a fault.
+pub(crate) const SOAK_FAULTS: &str =
+    "500=0.02,503=0.02,slowdown=0.02,reset=0.02,stall=0.01,expired-token=0.05,lose-answer=0.02";
+
+/// `faults injected: 500=3 …` from a stopped `updraft dev`'s log, each fault with a floor
+/// of one: a run whose faults silently stopped firing fails here.
+fn injected(log: &Path) -> Vec<(String, u64)> {
+    let text = std::fs::read_to_string(log).unwrap();
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("updraft dev: faults injected:"))
+        .unwrap_or_else(|| panic!("no summary in the log:\n{text}"));
+    let counts: Vec<(String, u64)> = line
+        .split_whitespace()
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (k.to_owned(), v.parse().unwrap())
+        })
+        .collect();
+    println!("faults injected: {line}");
+    assert_eq!(
+        counts.len(),
+        7,
+        "every fault of the spec is counted: {line}"
+    );
+    for (fault, n) in &counts {
+        assert!(*n >= 1, "no `{fault}` fault was injected: {line}");
+    }
+    counts
+}
+
+/// Stops `dev` as a user does (SIGTERM), so it writes its faults' summary.
+fn terminate(mut dev: Dev) {
+    Command::new("kill")
+        .args(["-TERM", &dev.child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while dev.child.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "updraft dev did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// How many objects are stored under `prefix` (the first page of ListObjectsV2).
+fn listed(dev: &Dev, prefix: &str) -> usize {
+    match dev.try_call(
+        Method::Get,
+        "",
+        &[("list-type", "2"), ("prefix", prefix)],
+        Duration::from_secs(5),
+    ) {
+        Some((200, body)) => body.matches("<Key>").count(),
+        _ => 0,
+    }
+}
+
+#[test]
+fn r18_soak_500_files_through_faults_expiring_keys_a_kill_and_a_rerun() {
+    let dir = TempDir::new("cli-soak");
+    let work = TempDir::new("cli-soak-work");
+    // Dev-only: sessions as short as asked, so keys expire during the run.
+    let config = work.0.join("updraft.toml");
+    std::fs::write(&config, "min_session_seconds = 1\n").unwrap();
+    let log = work.0.join("dev.log");
+    let dev = common::start_logging(
+        &dir.0,
+        true,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--faults",
+            SOAK_FAULTS,
+            "--faults-seed",
+            "18",
+        ],
+        Some(&log),
+    );
+    let token = Command::new(env!("CARGO_BIN_EXE_updraft"))
+        .args(["dev", "token", "--sub", "soak", "--data-dir"])
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    assert!(token.status.success(), "{}", text(&token));
+    let token_file = work.0.join("token");
+    std::fs::write(&token_file, &token.stdout).unwrap();
+    let stack: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.0.join("stack.json")).unwrap()).unwrap();
+
+    // 100 empty files, 380 small ones, 20 of 5–20 MiB (multipart in 5 MiB parts).
+    let tree = work.0.join("mix");
+    std::fs::create_dir_all(&tree).unwrap();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..100 {
+        files.push((format!("e{i:03}"), Vec::new()));
+    }
+    for i in 0..380 {
+        files.push((
+            format!("s{i:03}"),
+            data(1 + (i * 173) % (64 * 1024), i as u8),
+        ));
+    }
+    for i in 0..20 {
+        files.push((
+            format!("m{i:02}"),
+            data(5 * MIB + 1 + i * (15 * MIB / 19), i as u8),
+        ));
+    }
+    for (name, bytes) in &files {
+        std::fs::write(tree.join(name), bytes).unwrap();
+    }
+    let tree_arg = tree.display().to_string();
+    let args = upload_args(
+        &[&tree_arg],
+        &[
+            "--prefix",
+            "soak/",
+            "--concurrency",
+            "8",
+            "--session-duration",
+            "15",
+            "--stall-timeout",
+            "3",
+            "--json",
+        ],
+    );
+    let run = || {
+        let mut cmd = updraft(&dev, &work.0, &args);
+        cmd.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file)
+            .env("AWS_ROLE_ARN", stack["role_arn"].as_str().unwrap())
+            .env(
+                "AWS_ENDPOINT_URL_STS",
+                stack["sts_endpoint"].as_str().unwrap(),
+            );
+        cmd
+    };
+
+    // kill -9 part-way, once a third of the files are stored.
+    let mut first = run()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while listed(&dev, "soak/mix/") < 170 {
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "finished before it could be killed"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "170 files not stored after 300 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    kill_9(&mut first);
+    let log_at_kill = std::fs::metadata(&log).unwrap().len() as usize;
+
+    let out = run().output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let s = summary(&out);
+    assert_eq!(s["completed"], 500, "{s}");
+    assert!(
+        s["credentialFetches"].as_u64().unwrap() >= 2,
+        "keys lasting 15 s were fetched only {} times: {s}",
+        s["credentialFetches"]
+    );
+    terminate(dev);
+    let counts = injected(&log);
+    println!("soak (CLI): {s}; {counts:?}");
+
+    // Read back on the same data, without faults.
+    let dev = start(&dir.0, false);
+    for (name, bytes) in &files {
+        let key = format!("soak/mix/{name}");
+        assert!(stored(&dev, &key) == *bytes, "{key} differs");
+    }
+    // An upload is left open only where a CreateMultipartUpload's answer was lost (or the
+    // kill came between its request and its answer): the uploader's role may not list the
+    // bucket's uploads (S3 has no prefix condition for it), so it cannot find that upload
+    // to abort it. Such an upload holds no part: it stores nothing, and the bucket's
+    // lifecycle rule (AbortIncompleteMultipartUpload) removes it. Anything else is a leak.
+    let (status, body) = dev.call(Method::Get, "", &[("uploads", "")], Vec::new());
+    assert_eq!(status, 200, "{body}");
+    let log = std::fs::read_to_string(&log).unwrap();
+    let open: Vec<(String, String)> = body
+        .split("<Upload>")
+        .skip(1)
+        .map(|u| {
+            let field = |name: &str| {
+                u.split(&format!("<{name}>"))
+                    .nth(1)
+                    .and_then(|r| r.split(&format!("</{name}>")).next())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            (field("Key"), field("UploadId"))
+        })
+        .collect();
+    let lost_creates = log
+        .lines()
+        .filter(|l| l.starts_with("fault lose-answer: POST ") && l.ends_with("?uploads"))
+        .count();
+    println!(
+        "soak (CLI): {} upload(s) left open, {lost_creates} CreateMultipartUpload answer(s) lost",
+        open.len()
+    );
+    // The kill may come between one CreateMultipartUpload and its answer.
+    let mut killed_mid_create = 1;
+    for (key, id) in &open {
+        let (status, parts) = dev.call(Method::Get, key, &[("uploadId", id)], Vec::new());
+        assert_eq!(status, 200, "{parts}");
+        let lost = log
+            .lines()
+            .any(|l| l == format!("fault lose-answer: POST uploads/{key}?uploads"));
+        if !parts.contains("<Part>") {
+            if lost {
+                continue;
+            }
+            if killed_mid_create > 0 {
+                killed_mid_create -= 1;
+                continue;
+            }
+        }
+        // What the faulty stack saw of this upload, before and after the kill.
+        let open = [key.as_str()];
+        let about = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| {
+                    open.iter().any(|k| {
+                        let k = format!("uploads/{k}");
+                        l.contains(&format!("{k} "))
+                            || l.contains(&format!("{k}?"))
+                            || l.ends_with(&k)
+                    })
+                })
+                .map(str::to_owned)
+                .collect()
+        };
+        let at = log_at_kill.min(log.len());
+        // After the kill, the bucket's own requests are the uploader's ListMultipartUploads.
+        let bucket: Vec<String> = log[at..]
+            .lines()
+            .filter(|l| l.contains(" uploads/ "))
+            .map(str::to_owned)
+            .collect();
+        let seen = [
+            about(&log[..at]),
+            vec!["-- kill -9 --".to_owned()],
+            about(&log[at..]),
+            vec!["-- bucket requests after the kill --".to_owned()],
+            bucket,
+        ]
+        .concat();
+        panic!(
+            "{key} ({id}) is left open with {} part(s), its CreateMultipartUpload answered:\n{}\n{body}",
+            parts.matches("<Part>").count(),
+            seen.join("\n")
+        );
+    }
+}

@@ -14,10 +14,14 @@ export const BIN = process.env.UPDRAFT_BIN ?? "target/debug/updraft";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts `updraft dev` on free ports with `config` (TOML lines); resolves to its stack.json. */
-export async function startDev(config = "") {
+/**
+ * Starts `updraft dev` on free ports with `config` (TOML lines), on the data directory
+ * `data` when given (else a fresh one); resolves to its stack.json, `stop()` and
+ * `stderr()` (what it wrote there so far: the `--verbose` log, the faults' summary).
+ */
+export async function startDev(config = "", { data: keep } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "updraft-e2e-"));
-  const data = join(dir, "data");
+  const data = keep ?? join(dir, "data");
   writeFileSync(join(dir, "dev.toml"), `data_dir = "${data}"\napp_port = 0\ns3_port = 0\nissuer_port = 0\n${config}\n`);
   const child = spawn(BIN, ["dev", "--config", join(dir, "dev.toml")], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
@@ -27,11 +31,15 @@ export async function startDev(config = "") {
       const stack = JSON.parse(readFileSync(join(data, "stack.json"), "utf8"));
       return {
         ...stack, dir, data,
+        stderr: () => stderr,
         token: (sub, ttl = 3600) => execFileSync(BIN, ["dev", "token", "--sub", sub, "--ttl", String(ttl), "--data-dir", data]).toString().trim(),
-        stop: async () => {
-          child.kill("SIGINT");
-          await new Promise((r) => child.once("exit", r));
-          rmSync(dir, { recursive: true, force: true });
+        // `keep`: leave the data directory for another stack (`startDev(…, { data })`).
+        stop: async ({ keep = false } = {}) => {
+          if (child.exitCode == null) {
+            child.kill("SIGINT");
+            await new Promise((r) => child.once("exit", r));
+          }
+          if (!keep) rmSync(dir, { recursive: true, force: true });
         },
       };
     } catch {}

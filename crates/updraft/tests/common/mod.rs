@@ -53,6 +53,11 @@ pub(crate) fn start(dir: &Path, verbose: bool) -> Dev {
 
 /// [`start`] with more `updraft dev` flags (e.g. `--config FILE`).
 pub(crate) fn start_with(dir: &Path, verbose: bool, extra: &[&str]) -> Dev {
+    start_logging(dir, verbose, extra, None)
+}
+
+/// [`start_with`], its stderr (the `--verbose` log, the faults' summary) into `log`.
+pub(crate) fn start_logging(dir: &Path, verbose: bool, extra: &[&str], log: Option<&Path>) -> Dev {
     let stack = dir.join("stack.json");
     let _ = std::fs::remove_file(&stack);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_updraft"));
@@ -68,10 +73,10 @@ pub(crate) fn start_with(dir: &Path, verbose: bool, extra: &[&str]) -> Dev {
     ])
     .arg(dir)
     .stdout(Stdio::null())
-    .stderr(if verbose {
-        Stdio::piped()
-    } else {
-        Stdio::null()
+    .stderr(match log {
+        Some(log) => Stdio::from(std::fs::File::create(log).unwrap()),
+        None if verbose => Stdio::piped(),
+        None => Stdio::null(),
     });
     if verbose {
         cmd.arg("--verbose");
@@ -164,6 +169,27 @@ impl Dev {
         let text = String::from_utf8_lossy(&out).into_owned();
         let status = text.split(' ').nth(1).unwrap().parse().unwrap();
         (status, text)
+    }
+
+    /// [`Dev::call`] that gives up after `wait` or when the connection closes without an
+    /// answer (a stack with `--faults` may do either): `None` then.
+    pub(crate) fn try_call(
+        &self,
+        method: Method,
+        key: &str,
+        query: &[(&str, &str)],
+        wait: Duration,
+    ) -> Option<(u16, String)> {
+        let (mut head, _) = self.signed(method, key, query, Vec::new());
+        head.push_str("content-length: 0\r\nconnection: close\r\n\r\n");
+        let mut s = TcpStream::connect(self.host()).ok()?;
+        s.set_read_timeout(Some(wait)).ok()?;
+        s.write_all(head.as_bytes()).ok()?;
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).ok()?;
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let status = text.split(' ').nth(1)?.parse().ok()?;
+        Some((status, text))
     }
 
     /// GETs `key`: status, response head, body bytes.
