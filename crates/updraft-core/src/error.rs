@@ -179,8 +179,8 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "the object key for file {} ({key_prefix}...) would be {len} bytes, \
-                 {} bytes too long for S3's {}-byte key limit; rename the file to something \
-                 shorter",
+                 {} bytes too long for S3's {}-byte key limit; rename the file or shorten the \
+                 key's prefix",
                 Quoted(file_name),
                 len.saturating_sub(crate::object::MAX_KEY_LEN),
                 crate::object::MAX_KEY_LEN

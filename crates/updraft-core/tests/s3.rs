@@ -268,6 +268,39 @@ fn error_bodies() {
 }
 
 #[test]
+fn r18_a_page_where_s3_should_answer_says_to_check_the_endpoint() {
+    let op = HeadObject {
+        bucket: "b".into(),
+        key: "k".into(),
+    };
+    let page = |status: u16, body: &[u8]| Response {
+        status,
+        headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
+        body: body.to_vec(),
+    };
+    for status in [400, 403, 404, 405] {
+        for body in [
+            &b"<!doctype html><title>My app</title><p>Not found"[..],
+            b"Not Found",
+        ] {
+            let e = s3_error(op.parse(&page(status, body)));
+            assert_eq!(e.kind, S3ErrorKind::NotS3, "{status}");
+            assert!(!e.kind.is_retryable());
+            let text = e.to_string();
+            assert!(
+                text.contains("the endpoint does not answer as S3 does; check the endpoint URL"),
+                "{text}"
+            );
+        }
+    }
+    // A proxy's 502/503 page in front of S3 stays a server error, retried.
+    for status in [502, 503] {
+        let e = s3_error(op.parse(&page(status, b"<html>Bad gateway</html>")));
+        assert!(e.kind.is_retryable(), "{status}: {:?}", e.kind);
+    }
+}
+
+#[test]
 fn empty_error_bodies_map_from_the_status() {
     let op = HeadObject {
         bucket: "b".into(),

@@ -566,6 +566,55 @@ fn props(
     }
 }
 
+/// Refuses a canned ACL or storage class S3 does not know, as S3 does, before anything is
+/// read or stored.
+fn check_settings(
+    acl: Option<&dto::ObjectCannedACL>,
+    class: Option<&dto::StorageClass>,
+) -> S3Result<()> {
+    const ACLS: &[&str] = &[
+        "private",
+        "public-read",
+        "public-read-write",
+        "authenticated-read",
+        "aws-exec-read",
+        "bucket-owner-read",
+        "bucket-owner-full-control",
+    ];
+    const CLASSES: &[&str] = &[
+        "STANDARD",
+        "REDUCED_REDUNDANCY",
+        "STANDARD_IA",
+        "ONEZONE_IA",
+        "INTELLIGENT_TIERING",
+        "GLACIER",
+        "DEEP_ARCHIVE",
+        "OUTPOSTS",
+        "GLACIER_IR",
+        "SNOW",
+        "EXPRESS_ONEZONE",
+    ];
+    if let Some(a) = acl
+        && !ACLS.contains(&a.as_str())
+    {
+        return Err(s3_error!(
+            InvalidArgument,
+            "The canned ACL {:?} is not valid; use one of: {}",
+            a.as_str(),
+            ACLS.join(", ")
+        ));
+    }
+    if let Some(c) = class
+        && !CLASSES.contains(&c.as_str())
+    {
+        return Err(s3_error!(
+            InvalidStorageClass,
+            "The storage class you specified is not valid"
+        ));
+    }
+    Ok(())
+}
+
 /// `If-Match` / `If-None-Match` on a write: S3 supports `If-None-Match: *` (create only)
 /// and `If-Match: "etag"` (replace only that version).
 fn write_precondition(
@@ -853,6 +902,7 @@ impl S3 for Backend {
     ) -> S3Result<S3Response<dto::PutObjectOutput>> {
         let trailer = trailer_algorithm(&req.headers);
         let i = req.input;
+        check_settings(i.acl.as_ref(), i.storage_class.as_ref())?;
         self.check_bucket(&i.bucket).await?;
         let pre = write_precondition(i.if_match.as_ref(), i.if_none_match.as_ref())?;
         check_put_size(i.content_length)?;
@@ -913,6 +963,7 @@ impl S3 for Backend {
         {
             i.acl = Some(dto::ObjectCannedACL::from(acl.clone()));
         }
+        check_settings(i.acl.as_ref(), i.storage_class.as_ref())?;
         self.check_bucket(&i.bucket).await?;
         let pre = write_precondition(i.if_match.as_ref(), i.if_none_match.as_ref())?;
         let expected = Expected {
@@ -1111,6 +1162,7 @@ impl S3 for Backend {
         req: S3Request<dto::CopyObjectInput>,
     ) -> S3Result<S3Response<dto::CopyObjectOutput>> {
         let i = req.input;
+        check_settings(i.acl.as_ref(), i.storage_class.as_ref())?;
         let dto::CopySource::Bucket {
             bucket: src_bucket,
             key: src_key,
@@ -1229,6 +1281,7 @@ impl S3 for Backend {
             || i.grant_read_acp.is_some()
             || i.grant_write.is_some()
             || i.grant_write_acp.is_some();
+        check_settings(i.acl.as_ref(), None)?;
         let Some(acl) = i.acl.filter(|_| !grants) else {
             return Err(s3_error!(
                 NotImplemented,
@@ -1500,6 +1553,7 @@ impl S3 for Backend {
         req: S3Request<dto::CreateMultipartUploadInput>,
     ) -> S3Result<S3Response<dto::CreateMultipartUploadOutput>> {
         let i = req.input;
+        check_settings(i.acl.as_ref(), i.storage_class.as_ref())?;
         // The upload keeps the name it was given (upper-cased), known to S3 or not.
         let algorithm = i
             .checksum_algorithm

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use updraft_core::checksum::ChecksumAlgorithm;
 use updraft_core::engine::{EngineConfig, STALL_TIMEOUT_MS};
-use updraft_core::plan::PlanConfig;
+use updraft_core::object::{CannedAcl, StorageClass};
+use updraft_core::plan::{MAX_PART_SIZE, MIN_PART_SIZE, PlanConfig};
 use updraft_core::s3::{Addressing, Endpoint, PutOptions};
 
 use crate::Error;
@@ -87,8 +88,9 @@ pub struct UploadArgs {
     /// The key of the one file given.
     #[arg(long)]
     pub key: Option<String>,
-    /// Preferred part size (`8MiB`, `16M`, bytes); raised to fit 10,000 parts.
-    #[arg(long, value_parser = parse_size)]
+    /// Preferred part size (`8MiB`, `16M`, bytes), from 5 MiB to 5 GiB; raised to fit
+    /// 10,000 parts.
+    #[arg(long, value_parser = parse_part_size, allow_hyphen_values = true)]
     pub part_size: Option<u64>,
     /// Requests in flight at once, across files and parts.
     #[arg(long, default_value_t = 8)]
@@ -107,9 +109,10 @@ pub struct UploadArgs {
     #[arg(long = "metadata", value_parser = parse_pair)]
     pub metadata: Vec<(String, String)>,
     /// Canned ACL, e.g. `private` or `public-read`.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_acl)]
     pub acl: Option<String>,
-    #[arg(long)]
+    /// Storage class, e.g. `STANDARD_IA` or `INTELLIGENT_TIERING`.
+    #[arg(long, value_parser = parse_storage_class)]
     pub storage_class: Option<String>,
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -142,6 +145,40 @@ fn parse_size(s: &str) -> Result<u64, String> {
     };
     n.checked_mul(mult)
         .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// A part size S3 accepts: [`MIN_PART_SIZE`] to [`MAX_PART_SIZE`].
+fn parse_part_size(s: &str) -> Result<u64, String> {
+    let range = "give one from 5MiB to 5GiB";
+    if s.trim_start().starts_with('-') {
+        return Err(format!("a part size is not negative; {range}"));
+    }
+    let n = parse_size(s)?;
+    if n < MIN_PART_SIZE {
+        return Err(format!(
+            "{n} bytes is below S3's smallest part (5 MiB, but the last); {range}"
+        ));
+    }
+    if n > MAX_PART_SIZE {
+        return Err(format!(
+            "{n} bytes is above S3's largest part (5 GiB); {range}"
+        ));
+    }
+    Ok(n)
+}
+
+/// A canned ACL S3 knows, spelt as S3 wants it.
+fn parse_acl(s: &str) -> Result<String, String> {
+    s.parse::<CannedAcl>()
+        .map(|a| a.as_str().to_owned())
+        .map_err(|e| e.to_string())
+}
+
+/// A storage class S3 knows, spelt as S3 wants it.
+fn parse_storage_class(s: &str) -> Result<String, String> {
+    s.parse::<StorageClass>()
+        .map(|c| c.as_str().to_owned())
+        .map_err(|e| e.to_string())
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {

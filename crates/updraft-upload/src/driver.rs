@@ -154,6 +154,16 @@ pub async fn run(
     let host = job.engine.endpoint.origin.host.clone();
 
     for planned in &job.files {
+        if let Some(why) = &planned.unreadable {
+            summary.failed.push((
+                planned.key.clone(),
+                Error::FileUnreadable {
+                    path: planned.path.clone(),
+                    source: std::io::Error::other(why.clone()),
+                },
+            ));
+            continue;
+        }
         let file = match File::open(&planned.path) {
             Ok(f) => Arc::new(f),
             Err(source) => {

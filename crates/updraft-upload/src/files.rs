@@ -14,6 +14,9 @@ pub struct Planned {
     pub size: u64,
     /// Seconds since the epoch of the last modification, for the resume fingerprint.
     pub modified: u64,
+    /// An entry of a directory that cannot be read (a dangling link, no permission): why.
+    /// It fails on its own, named; the other files go ahead.
+    pub unreadable: Option<String>,
 }
 
 fn utf8(p: &Path) -> Result<&str, Error> {
@@ -58,13 +61,15 @@ fn planned(path: &Path, key: String) -> Result<Planned, Error> {
         key,
         size: meta.len(),
         modified,
+        unreadable: None,
     })
 }
 
 /// Expands `paths` into files and keys. `key` names the object when one file is given.
 ///
 /// # Errors
-/// [`Error::FileUnreadable`] for a path that does not exist or cannot be read,
+/// [`Error::FileUnreadable`] for a path given that does not exist or cannot be read (an
+/// entry of a directory that cannot be read is planned with [`Planned::unreadable`]),
 /// [`Error::NotUtf8`] for a name that is not UTF-8, [`Error::InvalidArgument`] for
 /// `--key` with more than one file.
 pub fn plan(paths: &[PathBuf], prefix: &str, key: Option<&str>) -> Result<Vec<Planned>, Error> {
@@ -90,7 +95,30 @@ pub fn plan(paths: &[PathBuf], prefix: &str, key: Option<&str>) -> Result<Vec<Pl
                 .follow_links(true)
                 .sort_by_file_name();
             for entry in walk {
-                let entry = entry.map_err(|e| walk_error(path, e))?;
+                let entry = match entry {
+                    Ok(entry) => entry,
+                    // A part of the directory that cannot be read fails on its own.
+                    Err(e) => {
+                        let Error::FileUnreadable { path: bad, source } = walk_error(path, e)
+                        else {
+                            continue;
+                        };
+                        let rel = bad.strip_prefix(path).unwrap_or(&bad).to_string_lossy();
+                        let key = if base.is_empty() {
+                            format!("{prefix}{rel}")
+                        } else {
+                            format!("{prefix}{base}/{rel}")
+                        };
+                        out.push(Planned {
+                            key,
+                            path: bad,
+                            size: 0,
+                            modified: 0,
+                            unreadable: Some(source.to_string()),
+                        });
+                        continue;
+                    }
+                };
                 if !entry.file_type().is_file() {
                     continue;
                 }

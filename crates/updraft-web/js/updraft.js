@@ -179,6 +179,7 @@ export class Uploader {
   #offline = new Set(); #why = "";
 
   constructor({ credentials, ...options }) {
+    if (!credentials?.refresh) throw new TypeError("updraft: the `credentials` option is required: webIdentity(…), cognitoIdentityPool(…) or staticCredentials(…)");
     this.#o = { credentials, region: options.region ?? "us-east-1" };
     // Every option goes to the engine, which refuses a name it does not know (a misspelt
     // option is an error naming it, not silently ignored).
@@ -209,12 +210,14 @@ export class Uploader {
 
   /** Adds files (a FileList, an array, one File); resolves to their ids. */
   async add(files) {
+    if (typeof files == "string" || !files?.[Symbol.iterator] && !(files instanceof Blob)) throw new TypeError(`updraft: add() takes Files (a FileList, an array of Files or one File), not ${typeof files == "string" ? "a string" : files}`);
     await this.#ready;
     if (this.#core.sub == null) await this.refreshCredentials();
     const ids = [];
     for (const file of files instanceof Blob ? [files] : files) {
-      const name = file.name ?? "blob", modified = file.lastModified ?? 0;
+      const name = file?.name ?? "blob", modified = file?.lastModified ?? 0;
       try {
+        if (!(file instanceof Blob)) throw new TypeError(`updraft: add() takes Files; ${file} is not one`);
         // Keys name the user: without credentials there is no one to name yet.
         if (this.#core.sub == null && this.#why) throw new Error(`${name} was not added: no credentials (${this.#why}); sign in, then add it again`);
         const sk = this.#core.storageKey(name, file.size, modified);

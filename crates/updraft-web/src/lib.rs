@@ -27,6 +27,7 @@ use updraft_core::json::{self, ObjectWriter, Value, object};
 use updraft_core::object::{
     CannedAcl, KeyContext, KeyTemplate, Metadata, StorageClass, content_type_for, uuid_v4,
 };
+use updraft_core::plan::{MAX_PART_SIZE, MIN_PART_SIZE};
 use updraft_core::s3::{Addressing, DeleteObject, Endpoint, ListObjectsV2, Origin, PutOptions};
 use updraft_core::sts::AssumeRoleWithWebIdentity;
 use updraft_core::{Credentials, Error, Secret, Timestamp};
@@ -148,10 +149,18 @@ impl Options {
                 "metadata" => o.metadata = strings(v, name)?,
                 "contentType" => o.content_type = Some(string(v, name)?),
                 "storageClass" => o.storage_class = Some(string(v, name)?),
-                "partSize" => o.part_size = Some(integer(v, name)?),
-                "concurrency" => {
-                    o.concurrency = Some(usize::try_from(integer(v, name)?).unwrap_or(usize::MAX));
-                }
+                "partSize" => match integer(v, name)? {
+                    p @ MIN_PART_SIZE..=MAX_PART_SIZE => o.part_size = Some(p),
+                    _ => {
+                        return Err(
+                            "`partSize` must be from 5 MiB to 5 GiB (5242880 to 5368709120)".into(),
+                        );
+                    }
+                },
+                "concurrency" => match integer(v, name)? {
+                    0 => return Err("`concurrency` must be at least 1".into()),
+                    n => o.concurrency = Some(usize::try_from(n).unwrap_or(usize::MAX)),
+                },
                 "checksum" => o.checksum = Some(string(v, name)?),
                 "validation" => o.validation = validation(v)?,
                 "postMaxSize" => o.post_max_size = Some(integer(v, name)?),
@@ -1193,6 +1202,8 @@ mod tests {
             r#"{"bucket":"b","bucktet":"c"}"#,
             r#"{"bucket":1}"#,
             r#"{"partSize":-1}"#,
+            r#"{"partSize":1024}"#,
+            r#"{"concurrency":0}"#,
             r#"{"pathStyle":"yes"}"#,
             r#"{"metadata":{"a":1}}"#,
             r#"{"validation":{"allowedTypes":"image/*"}}"#,

@@ -307,6 +307,7 @@ impl Engine {
     /// [`Error::FileRejected`] for a file the [`Validation`] rules refuse, and
     /// [`Error::ObjectTooLarge`] for one S3 cannot store; nothing is queued then.
     pub fn add(&mut self, spec: FileSpec) -> Result<FileId, Error> {
+        crate::object::key::check_len(&spec.name, &spec.key)?;
         self.config.validation.check(
             &spec.name,
             spec.size,

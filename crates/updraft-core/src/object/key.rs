@@ -219,15 +219,21 @@ impl KeyTemplate {
             }
         }
         let key = neutralize_dot_segments(key);
-        if key.len() > MAX_KEY_LEN {
-            return Err(Error::KeyTooLong {
-                file_name: truncate(ctx.file_name, 80).to_owned(),
-                key_prefix: truncate(&key, 40).to_owned(),
-                len: key.len(),
-            });
-        }
+        check_len(ctx.file_name, &key)?;
         Ok(key)
     }
+}
+
+/// [`Error::KeyTooLong`] naming `file_name` when `key` exceeds [`MAX_KEY_LEN`] bytes.
+pub(crate) fn check_len(file_name: &str, key: &str) -> Result<(), Error> {
+    if key.len() > MAX_KEY_LEN {
+        return Err(Error::KeyTooLong {
+            file_name: truncate(file_name, 80).to_owned(),
+            key_prefix: truncate(key, 40).to_owned(),
+            len: key.len(),
+        });
+    }
+    Ok(())
 }
 
 impl Default for KeyTemplate {

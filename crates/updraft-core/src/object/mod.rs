@@ -5,7 +5,7 @@
 //! request headers of `PutObject` and `CreateMultipartUpload`.
 
 mod content_type;
-mod key;
+pub(crate) mod key;
 mod metadata;
 mod settings;
 

@@ -49,6 +49,8 @@ pub enum S3ErrorKind {
     SlowDown,
     /// `InternalError` and other 5xx: retry.
     ServerError,
+    /// A 4xx answer whose body is not S3's XML: the endpoint is not an S3 endpoint.
+    NotS3,
     /// Anything else; see [`S3Error::code`].
     Other,
 }
@@ -147,6 +149,7 @@ impl S3ErrorKind {
             PreconditionFailed => "the object changed meanwhile; check it and try again",
             SlowDown => "S3 asks to slow down; retry after a pause",
             ServerError => "this is S3's own fault; retry after a pause",
+            NotS3 => "the endpoint does not answer as S3 does; check the endpoint URL",
             Other => "see S3's message",
         }
     }
@@ -190,6 +193,14 @@ impl S3Error {
     pub(crate) fn from_response(response: &Response, target: Target<'_>) -> Self {
         match xml::parse(&response.body, "S3 error") {
             Ok(root) if root.name == "Error" => Self::from_xml(&root, response, target),
+            // S3's error bodies are XML (or empty, for HEAD): any other body comes from
+            // something else at that address. Not for 5xx and 429, which a proxy in
+            // front of S3 may send and which are retried.
+            _ if !response.body.is_empty() && response.status < 500 && response.status != 429 => {
+                let mut e = Self::from_status(response, target);
+                e.kind = S3ErrorKind::NotS3;
+                e
+            }
             _ => Self::from_status(response, target),
         }
     }
@@ -293,7 +304,12 @@ impl fmt::Display for S3Error {
             self.bucket,
             self.key.as_deref().unwrap_or("")
         )?;
-        write!(f, "S3 answered {} {}", self.status, self.code)?;
+        let who = if self.kind == S3ErrorKind::NotS3 {
+            "the endpoint"
+        } else {
+            "S3"
+        };
+        write!(f, "{who} answered {} {}", self.status, self.code)?;
         if !self.message.is_empty() {
             write!(f, " ({})", self.message)?;
         }
