@@ -85,7 +85,7 @@ pub use keys::{ADMIN_KEYS_FILE, AdminKeys};
 pub use stack::{
     DEFAULT_APP_PORT, DEFAULT_BUCKET, DEFAULT_DATA_DIR, DEFAULT_ISSUER_PORT, DEFAULT_REGION,
     DEFAULT_S3_PORT, DevConfig, EXPOSED_HEADERS, ISSUER_URL_FILE, STACK_FILE, Stack, StackInfo,
-    default_cors_rule, id_token, start,
+    default_cors_rule, id_token, id_token_for, start,
 };
 
 /// Why the stack could not start.

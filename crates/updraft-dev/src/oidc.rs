@@ -154,16 +154,18 @@ impl IssuerKey {
         issuer: &str,
         audience: &str,
         sub: &str,
-        ttl: u64,
+        ttl: i64,
         nonce: Option<&str>,
     ) -> Result<String, Error> {
         let now = now_s();
+        // A negative `ttl`: a token that expired that long ago (`updraft dev token`).
+        let exp = now.saturating_add_signed(ttl);
         let claims = IdClaims {
             iss: issuer,
             sub,
             aud: audience,
-            exp: now + ttl,
-            iat: now,
+            exp,
+            iat: now.min(exp),
             nonce,
             email: format!("{sub}@updraft.invalid"),
         };
@@ -444,7 +446,7 @@ impl IssuerService {
             &self.issuer,
             &self.client_id,
             &code.sub,
-            self.id_token_ttl,
+            i64::try_from(self.id_token_ttl).unwrap_or(i64::MAX),
             code.nonce.as_deref(),
         ) {
             Ok(tok) => respond(

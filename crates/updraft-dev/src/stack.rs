@@ -480,9 +480,19 @@ where
 /// # Errors
 /// [`Error`] for the key file.
 pub fn id_token(dir: &Path, sub: &str, ttl: u64) -> Result<String, Error> {
+    id_token_for(dir, sub, None, i64::try_from(ttl).unwrap_or(i64::MAX))
+}
+
+/// [`id_token`] for the audience `aud` (default: the dev client): another audience makes
+/// a token the role refuses, as a token for another app would be. A negative `ttl` makes
+/// one that expired that many seconds ago.
+///
+/// # Errors
+/// [`Error`] for the key file.
+pub fn id_token_for(dir: &Path, sub: &str, aud: Option<&str>, ttl: i64) -> Result<String, Error> {
     let issuer = std::fs::read_to_string(dir.join(ISSUER_URL_FILE))
         .map(|s| s.trim().to_owned())
         .unwrap_or_else(|_| format!("http://127.0.0.1:{DEFAULT_ISSUER_PORT}"));
     let key = IssuerKey::load_or_create(dir)?;
-    key.id_token(&issuer, DEFAULT_CLIENT_ID, sub, ttl, None)
+    key.id_token(&issuer, aud.unwrap_or(DEFAULT_CLIENT_ID), sub, ttl, None)
 }

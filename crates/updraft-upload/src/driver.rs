@@ -403,7 +403,16 @@ pub async fn run(
                     Msg::Credentials(Err(e)) => {
                         refresh_failures += 1;
                         output.message(&format!("getting credentials failed: {e}"));
-                        if refresh_failures >= 5 {
+                        // STS refused the token itself (another app's, expired, malformed):
+                        // asking again cannot help.
+                        let refused = matches!(
+                            &e,
+                            Error::Credentials {
+                                source: updraft_core::Error::Sts(s),
+                                ..
+                            } if !s.kind.is_retryable()
+                        );
+                        if refresh_failures >= 5 || refused {
                             // A CLI has no one to sign in again: stop, keeping the uploads
                             // (and their records) for a rerun. Cancelling would need keys
                             // to sign the aborts with (issue 15).

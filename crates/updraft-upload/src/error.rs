@@ -213,8 +213,9 @@ impl fmt::Display for Error {
             } => write!(f, "{source} (STS at {sts_endpoint})"),
             Error::CredentialsGaveUp { attempts, source } => write!(
                 f,
-                "no credentials after {attempts} tries, so the run stopped; the unfinished \
-                 uploads stay, and running the same command again resumes them: {source}"
+                "no credentials after {attempts} {}, so the run stopped; the unfinished \
+                 uploads stay, and running the same command again resumes them: {source}",
+                if *attempts == 1 { "try" } else { "tries" }
             ),
             Error::Upload(e) => fmt::Display::fmt(e, f),
             Error::Wire(e) => fmt::Display::fmt(e, f),

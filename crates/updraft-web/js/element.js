@@ -207,7 +207,7 @@ export class UpdraftUploader extends HTMLElement {
     let c, m, o, auth;
     try {
       [c, m, o] = await Promise.all([
-        fetch(url).then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${url} answered ${r.status}`)))),
+        fetch(url).then((r) => (r.ok ? r.json().catch((e) => Promise.reject(new Error(`${url} is not JSON (${e.message})`))) : Promise.reject(new Error(`${url} answered ${r.status}`)))),
         import("./updraft.js"),
         import("./oidc.js"),
       ]);

@@ -76,9 +76,14 @@ enum DevAction {
         /// The user (`sub` claim)
         #[arg(long)]
         sub: String,
-        /// Lifetime in seconds [default: 3600]
-        #[arg(long, default_value_t = 3600)]
-        ttl: u64,
+        /// Lifetime in seconds [default: 3600]; negative: a token that expired that long
+        /// ago, to see what an expired sign-in does (STS allows 60 s of clock skew)
+        #[arg(long, default_value_t = 3600, allow_hyphen_values = true)]
+        ttl: i64,
+        /// Audience (`aud` claim) [default: the dev client, `updraft-dev`]; any other makes
+        /// a token the role refuses, to see what a token for another app does
+        #[arg(long)]
+        aud: Option<String>,
         /// Data directory [default: ./.updraft]
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -120,9 +125,15 @@ async fn stopped() -> anyhow::Result<()> {
 }
 
 fn dev(args: DevArgs) -> anyhow::Result<()> {
-    if let Some(DevAction::Token { sub, ttl, data_dir }) = args.action {
+    if let Some(DevAction::Token {
+        sub,
+        ttl,
+        aud,
+        data_dir,
+    }) = args.action
+    {
         let dir = data_dir.unwrap_or_else(|| PathBuf::from(updraft_dev::DEFAULT_DATA_DIR));
-        let token = updraft_dev::id_token(&dir, &sub, ttl)?;
+        let token = updraft_dev::id_token_for(&dir, &sub, aud.as_deref(), ttl)?;
         println!("{token}");
         return Ok(());
     }

@@ -32,7 +32,7 @@ export async function startDev(config = "", { data: keep } = {}) {
       return {
         ...stack, dir, data,
         stderr: () => stderr,
-        token: (sub, ttl = 3600) => execFileSync(BIN, ["dev", "token", "--sub", sub, "--ttl", String(ttl), "--data-dir", data]).toString().trim(),
+        token: (sub, ttl = 3600, aud) => execFileSync(BIN, ["dev", "token", "--sub", sub, "--ttl", String(ttl), ...(aud ? ["--aud", aud] : []), "--data-dir", data]).toString().trim(),
         // `keep`: leave the data directory for another stack (`startDev(…, { data })`).
         stop: async ({ keep = false } = {}) => {
           if (child.exitCode == null) {
