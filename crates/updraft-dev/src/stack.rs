@@ -44,15 +44,9 @@ pub const DEFAULT_BUCKET: &str = "uploads";
 /// The machine-readable description of the running stack, inside the data directory.
 pub const STACK_FILE: &str = "stack.json";
 
-/// Headers the default CORS rule exposes to the page: what the browser library reads.
-pub const EXPOSED_HEADERS: &[&str] = &[
-    "ETag",
-    "x-amz-checksum-crc32c",
-    "x-amz-checksum-crc64nvme",
-    "x-amz-version-id",
-    "Date",
-];
-
+/// Headers the default CORS rule exposes to the page: what the browser library reads
+/// (one list with `updraft doctor`'s fixes).
+pub const EXPOSED_HEADERS: &[&str] = updraft_core::s3::cors::EXPOSE_HEADERS;
 /// Configuration of `updraft dev`; the TOML file (`--config`) has the same fields.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -13,6 +13,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod doctor;
 pub mod driver;
 mod error;
 pub mod files;

@@ -29,6 +29,9 @@ enum Command {
     Upload(Box<updraft_upload::cli::UploadArgs>),
     /// Show or abort unfinished multipart uploads in a bucket.
     Uploads(Box<updraft_upload::uploads::UploadsArgs>),
+    /// Check a live setup as the browser sees it: CORS preflights, exposed headers, STS
+    /// and the role's trust, a test upload, the clock; each failure with its fix.
+    Doctor(Box<updraft_upload::doctor::DoctorArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         Command::Dev(args) => dev(args),
         Command::Upload(args) => return ExitCode::from(updraft_upload::cli::upload(&args)),
         Command::Uploads(args) => return ExitCode::from(updraft_upload::uploads::uploads(&args)),
+        Command::Doctor(args) => return ExitCode::from(updraft_upload::doctor::doctor(&args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -18,6 +18,7 @@
 //! Each operation is a plain struct: `request(&endpoint)` builds the request and
 //! `parse(&response)` reads the answer to it, so errors name the bucket and key.
 
+pub mod cors;
 mod endpoint;
 mod error;
 mod ops;
