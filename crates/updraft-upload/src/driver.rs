@@ -46,6 +46,22 @@ pub struct Job {
     pub abort_on_cancel: bool,
 }
 
+impl Job {
+    /// The same job without its files or resume records: for another run of other files
+    /// with other options (`updraft deploy`'s pages after its assets).
+    pub fn clone_config(&self) -> Job {
+        Job {
+            engine: self.engine.clone(),
+            files: Vec::new(),
+            credentials: self.credentials.clone(),
+            options: self.options.clone(),
+            resume: None,
+            record_interval_ms: self.record_interval_ms,
+            abort_on_cancel: self.abort_on_cancel,
+        }
+    }
+}
+
 /// How a run ended.
 #[derive(Debug, Default)]
 pub struct Summary {

@@ -13,6 +13,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod deploy;
 pub mod doctor;
 pub mod driver;
 mod error;

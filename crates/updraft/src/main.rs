@@ -32,6 +32,9 @@ enum Command {
     /// Check a live setup as the browser sees it: CORS preflights, exposed headers, STS
     /// and the role's trust, a test upload, the clock; each failure with its fix.
     Doctor(Box<updraft_upload::doctor::DoctorArgs>),
+    /// Put a static site (the demo, or your own build) into a bucket, readable by the
+    /// public, with content types and cache headers; prints its URL.
+    Deploy(Box<updraft_upload::deploy::DeployArgs>),
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
         Command::Upload(args) => return ExitCode::from(updraft_upload::cli::upload(&args)),
         Command::Uploads(args) => return ExitCode::from(updraft_upload::uploads::uploads(&args)),
         Command::Doctor(args) => return ExitCode::from(updraft_upload::doctor::doctor(&args)),
+        Command::Deploy(args) => return ExitCode::from(updraft_upload::deploy::deploy(&args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

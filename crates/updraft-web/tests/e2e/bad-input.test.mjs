@@ -121,6 +121,7 @@ const table = [
   ["cli", "a bucket that does not exist", () => cli(["upload", "good.txt", "--bucket", "no-such-bucket", "--endpoint-url", dev.s3_endpoint, "--no-progress"]), [/s3:\/\/no-such-bucket\/good\.txt/, /NoSuchBucket/, /check the bucket name and the endpoint/]],
   ["cli", "an endpoint that answers HTML", () => cli(["upload", "good.txt", "--bucket", dev.bucket, "--endpoint-url", dev.app_url, "--no-progress"]), [/the endpoint answered 404/, /check the endpoint URL/]],
   ["cli", "a key over 1024 bytes", () => upload("good.txt", "--key", long), [/would be 1100 bytes/, /1024-byte key limit/]],
+  ["cli", "deploy of a directory without index.html", () => cli(["deploy", "tree", "--bucket", dev.bucket, "--endpoint-url", dev.s3_endpoint]), [/tree has no index\.html; give the directory of the built site/]],
   ["cli", "--key for a directory", () => upload("tree", "--key", "k"), [/--key: names one object, but tree is a directory; use --prefix/]],
   ["cli", "a token for another app", () => asUser(dev.token("carol", 3600, "other-app"), "good.txt"), [/audience|aud/i]],
   ["cli", "a sign-in expired at the start", () => asUser(dev.token("carol", -120), "good.txt"), [/expired/i]],
