@@ -55,6 +55,9 @@ test("r18 soak: 500 files through faults, expiring keys and a reload, every byte
 
   b = await browser();
   const page = await b.newPage();
+  // Keys last 15 s: the run outlives several, each fetched again from STS.
+  let sts = 0;
+  page.on("request", (r) => r.method() == "POST" && (r.postData() ?? "").includes("AssumeRoleWithWebIdentity") && sts++);
   await signIn(page, dev, "soak");
   await setup(page);
   await page.evaluate((o) => T.make("soak", o), OPTIONS);
@@ -82,7 +85,8 @@ test("r18 soak: 500 files through faults, expiring keys and a reload, every byte
   assert.equal(await completed(page, "again"), 500);
   const keys = await page.evaluate(() => Object.fromEntries(T.u.again.events.filter((e) => e.type == "complete").map((e) => [e.key.split("/").pop(), e.key])));
   assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("updraft:")).length), 0, "no record is left once all are stored");
-  console.log(`soak (browser): ${records} resume records at the reload`);
+  console.log(`soak (browser): ${records} resume records at the reload, ${sts} AssumeRoleWithWebIdentity calls`);
+  assert.ok(sts >= 4, `keys lasting 15 s were fetched ${sts} times over the run`);
 
   await dev.stop({ keep: true });
   injected(dev.stderr());
