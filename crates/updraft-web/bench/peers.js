@@ -7,3 +7,6 @@ export { Upload } from "@aws-sdk/lib-storage";
 export { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 export { default as Uppy } from "@uppy/core";
 export { default as AwsS3 } from "@uppy/aws-s3";
+// The limit: the SDK's own SigV4 signer presigns raw PUTs before the clock starts.
+export { SignatureV4 } from "@smithy/signature-v4";
+export { CreateMultipartUploadCommand, CompleteMultipartUploadCommand } from "@aws-sdk/client-s3";

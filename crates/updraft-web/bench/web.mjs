@@ -1,6 +1,9 @@
 // `cargo xtask bench web`: upload throughput in one headless Chromium against one
 // `updraft dev`, same files (in-page Blobs), same concurrency (6) and part size (8 MiB),
-// each case run RUNS times; prints the median and the ratio to the best peer.
+// the same temporary keys from the dev STS for every tool (what a page has), each case
+// run RUNS times interleaved (A B C … A B C …, so a noisy minute does not land on one
+// tool), every run's objects checked (count and sizes) before its time counts; prints the
+// median, the spread (min–max) and the ratio to the best peer.
 //   updraft            the package's Uploader (POST forms up to 1 MiB, PUT above,
 //                      multipart for large files, CRC64NVME per part), the same with PUT
 //                      only, and without checksums (the peers send none)
@@ -10,6 +13,9 @@
 //   Uppy               Uppy 6 with AwsS3 signing in the page (getCredentials), limit 6 files
 //                      at once; multipart above 8 MiB, but a file's parts go one at a time;
 //                      small files by its default, one presigned PUT each
+//   the limit          raw XHR PUTs of the same bytes, 6 at a time, to URLs presigned
+//                      before the clock starts (a large file's parts to an upload made
+//                      then too, completed after it stops): no signing, no checksums
 import { createServer } from "node:http";
 import { readFileSync, existsSync, openSync, writeSync, closeSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
@@ -45,8 +51,32 @@ const server = createServer((req, res) => {
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const origin = `http://127.0.0.1:${server.address().port}`;
 
-const { S3Client, PutBucketCorsCommand } = await import(pathToFileURL(join(MODULES, "@aws-sdk", "client-s3", "dist-cjs", "index.js")));
+const { S3Client, PutBucketCorsCommand, ListObjectsV2Command } = await import(pathToFileURL(join(MODULES, "@aws-sdk", "client-s3", "dist-cjs", "index.js")));
 const admin = new S3Client({ region: dev.region, endpoint: dev.s3_endpoint, forcePathStyle: true, credentials: { accessKeyId: dev.admin_access_key_id, secretAccessKey: dev.admin_secret_access_key } });
+
+// The keys a signed-in page has: temporary ones from the dev STS for the user `bench`,
+// who may write under `bench/` (the role's own folder rule).
+const sts = await fetch(dev.sts_endpoint, {
+  method: "POST",
+  headers: { "content-type": "application/x-www-form-urlencoded" },
+  body: new URLSearchParams({ Action: "AssumeRoleWithWebIdentity", Version: "2011-06-15", RoleArn: dev.role_arn, RoleSessionName: "bench", WebIdentityToken: dev.token("bench", 7200), DurationSeconds: "7200" }),
+});
+const stsXml = await sts.text();
+const field = (name) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(stsXml)?.[1];
+const keys = { accessKeyId: field("AccessKeyId"), secretAccessKey: field("SecretAccessKey"), sessionToken: field("SessionToken") };
+if (!keys.accessKeyId?.startsWith("ASIA")) throw new Error(`STS gave no temporary keys: ${stsXml}`);
+
+/** The objects under `prefix`: their sizes by key. */
+async function stored(prefix) {
+  const sizes = new Map();
+  let token;
+  do {
+    const page = await admin.send(new ListObjectsV2Command({ Bucket: dev.bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) sizes.set(o.Key.slice(prefix.length), o.Size);
+    token = page.NextContinuationToken;
+  } while (token);
+  return sizes;
+}
 await admin.send(new PutBucketCorsCommand({ Bucket: dev.bucket, CORSConfiguration: { CORSRules: [{ AllowedOrigins: [origin], AllowedMethods: ["GET", "PUT", "POST", "DELETE", "HEAD"], AllowedHeaders: ["*"], ExposeHeaders: ["ETag"], MaxAgeSeconds: 3000 }] } }));
 
 // The large file on disk, chosen through a file input as a user would: a disk-backed File
@@ -78,7 +108,7 @@ await page.evaluate(async ([dev, big, small, medium]) => {
   const bigFile = document.getElementById("big").files[0];
   const smallFiles = Array.from({ length: small.n }, (_, i) => new File([random(small.size)], `s${i}.bin`, { lastModified: 1 }));
   const mediumFiles = Array.from({ length: medium.n }, (_, i) => new File([random(medium.size)], `m${i}.bin`, { lastModified: 1 }));
-  const keys = { accessKeyId: dev.admin_access_key_id, secretAccessKey: dev.admin_secret_access_key };
+  const keys = dev.keys;
   const client = new peers.S3Client({ region: dev.region, endpoint: dev.s3_endpoint, forcePathStyle: true, credentials: keys });
   let run = 0;
   const pool = async (items, n, f) => {
@@ -97,13 +127,13 @@ await page.evaluate(async ([dev, big, small, medium]) => {
       await up.add(files);
       up.start();
       await done;
-      return performance.now() - t;
+      return { ms: performance.now() - t, prefix: `bench/u${run}/` };
     },
     async sdk(files) {
       const t = performance.now();
       const prefix = `bench/s${++run}/`;
       await pool(files, files.length > 1 ? 6 : 1, (f) => new peers.Upload({ client, queueSize: 6, partSize: 8 * 1024 * 1024, params: { Bucket: dev.bucket, Key: prefix + f.name, Body: f } }).done());
-      return performance.now() - t;
+      return { ms: performance.now() - t, prefix };
     },
     async post(files) {
       const t = performance.now();
@@ -116,7 +146,7 @@ await page.evaluate(async ([dev, big, small, medium]) => {
         const r = await fetch(url, { method: "POST", body: form });
         if (!r.ok) throw new Error(`POST ${r.status}`);
       });
-      return performance.now() - t;
+      return { ms: performance.now() - t, prefix };
     },
     async uppy(files) {
       const prefix = `bench/y${++run}/`;
@@ -129,29 +159,95 @@ await page.evaluate(async ([dev, big, small, medium]) => {
       const ms = performance.now() - t;
       uppy.destroy();
       if (r.failed.length || r.successful.length != files.length) throw new Error(`uppy: ${r.failed.length} failed: ${r.failed[0]?.error}`);
-      return ms;
+      return { ms, prefix };
+    },
+    async limit(files) {
+      const prefix = `bench/l${++run}/`;
+      const PART = 8 * 1024 * 1024;
+      // WebCrypto SHA-256 and HMAC in the interface the signer wants.
+      class Sha256 {
+        constructor(secret) { this.secret = secret; this.parts = []; }
+        update(d) { this.parts.push(typeof d == "string" ? new TextEncoder().encode(d) : new Uint8Array(d)); }
+        async digest() {
+          const data = new Uint8Array(await new Blob(this.parts).arrayBuffer());
+          if (this.secret == null) return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+          const raw = typeof this.secret == "string" ? new TextEncoder().encode(this.secret) : this.secret;
+          const key = await crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+          return new Uint8Array(await crypto.subtle.sign("HMAC", key, data));
+        }
+      }
+      const signer = new peers.SignatureV4({ credentials: keys, region: dev.region, service: "s3", sha256: Sha256, uriEscapePath: false, applyChecksum: false });
+      const url = new URL(dev.s3_endpoint);
+      const presign = async (key, query = {}) => {
+        const r = await signer.presign({ method: "PUT", protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: `/${dev.bucket}/${key.split("/").map(encodeURIComponent).join("/")}`, query, headers: { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" } }, { expiresIn: 3600, unsignableHeaders: new Set(["x-amz-content-sha256"]) });
+        const q = new URLSearchParams(r.query).toString();
+        return `${url.origin}${r.path}?${q}`;
+      };
+      // Before the clock: every URL, and the multipart uploads.
+      const jobs = [];
+      const multipart = [];
+      for (const f of files) {
+        if (f.size <= PART) {
+          jobs.push({ url: await presign(prefix + f.name), body: f });
+          continue;
+        }
+        const { UploadId } = await client.send(new peers.CreateMultipartUploadCommand({ Bucket: dev.bucket, Key: prefix + f.name }));
+        const parts = [];
+        for (let n = 1, at = 0; at < f.size; n++, at += PART) {
+          const part = { PartNumber: n };
+          parts.push(part);
+          jobs.push({ url: await presign(prefix + f.name, { partNumber: String(n), uploadId: UploadId }), body: f.slice(at, Math.min(f.size, at + PART)), part });
+        }
+        multipart.push({ Key: prefix + f.name, UploadId, parts });
+      }
+      const put = (job) => new Promise((ok, fail) => {
+        const x = new XMLHttpRequest();
+        x.open("PUT", job.url);
+        x.onload = () => (x.status == 200 ? ok(job.part && (job.part.ETag = x.getResponseHeader("etag"))) : fail(new Error(`PUT ${x.status}`)));
+        x.onerror = () => fail(new Error("PUT: network error"));
+        x.send(job.body);
+      });
+      const t = performance.now();
+      await pool(jobs, 6, put);
+      const ms = performance.now() - t;
+      for (const m of multipart) {
+        await client.send(new peers.CompleteMultipartUploadCommand({ Bucket: dev.bucket, Key: m.Key, UploadId: m.UploadId, MultipartUpload: { Parts: m.parts } }));
+      }
+      return { ms, prefix };
     },
     files: { big: [bigFile], small: smallFiles, medium: mediumFiles },
   };
-}, [{ region: dev.region, bucket: dev.bucket, s3_endpoint: dev.s3_endpoint, admin_access_key_id: dev.admin_access_key_id, admin_secret_access_key: dev.admin_secret_access_key }, BIG_MIB * 1024 * 1024, SMALL, MEDIUM]);
+}, [{ region: dev.region, bucket: dev.bucket, s3_endpoint: dev.s3_endpoint, keys }, BIG_MIB * 1024 * 1024, SMALL, MEDIUM]);
+const sizes = { big: [BIG_MIB * 1024 * 1024], small: Array(SMALL.n).fill(SMALL.size), medium: Array(MEDIUM.n).fill(MEDIUM.size) };
 
 const cases = [
-  ["1 file, " + BIG_MIB + " MiB", "big", BIG_MIB, ["updraft", "updraftNoCrc", "sdk", "uppy"]],
-  [`${SMALL.n} × 16 KiB`, "small", (SMALL.n * SMALL.size) / 1048576, ["updraft", "updraftPut", "sdk", "post", "uppy"]],
-  [`${MEDIUM.n} × 1 MiB`, "medium", MEDIUM.n, ["updraft", "updraftPut", "sdk", "post", "uppy"]],
+  ["1 file, " + BIG_MIB + " MiB", "big", BIG_MIB, ["updraft", "updraftNoCrc", "sdk", "uppy", "limit"]],
+  [`${SMALL.n} × 16 KiB`, "small", (SMALL.n * SMALL.size) / 1048576, ["updraft", "updraftPut", "sdk", "post", "uppy", "limit"]],
+  [`${MEDIUM.n} × 1 MiB`, "medium", MEDIUM.n, ["updraft", "updraftPut", "sdk", "post", "uppy", "limit"]],
 ];
-const names = { updraft: "updraft (default: POST form ≤ 1 MiB)", updraftPut: "updraft, PUT only (postMaxSize 0)", updraftNoCrc: "updraft, no checksum (as the peers)", sdk: "aws-sdk lib-storage", post: "POST form (presigned-post)", uppy: "Uppy 6 AwsS3 (getCredentials)" };
-console.log(`| case | tool | MiB/s (median of ${RUNS}) | vs best peer |\n|---|---|---|---|`);
+const names = { updraft: "updraft (default: POST form ≤ 1 MiB)", updraftPut: "updraft, PUT only (postMaxSize 0)", updraftNoCrc: "updraft, no checksum (as the peers)", sdk: "aws-sdk lib-storage", post: "POST form (presigned-post)", uppy: "Uppy 6 AwsS3 (getCredentials)", limit: "the limit: raw presigned XHR PUTs" };
+console.log(`| case | tool | MiB/s (median of ${RUNS}) | spread | vs best peer | vs the limit |\n|---|---|---|---|---|---|`);
 for (const [label, files, mib, tools] of cases) {
-  const rate = {};
-  for (const tool of tools) {
-    const times = [];
-    for (let i = 0; i < RUNS; i++) times.push(await page.evaluate(([tool, files]) => bench[tool](bench.files[files]), [tool, files]));
-    times.sort((a, b) => a - b);
-    rate[tool] = mib / (times[Math.floor(times.length / 2)] / 1000);
+  const times = Object.fromEntries(tools.map((t) => [t, []]));
+  for (let i = 0; i < RUNS; i++) {
+    for (const tool of tools) {
+      const { ms, prefix } = await page.evaluate(([tool, files]) => bench[tool](bench.files[files]), [tool, files]);
+      // Counted only once what it stored is there, whole.
+      const got = await stored(prefix);
+      const want = sizes[files];
+      const wrong = [...got.values()].filter((size, j) => ![...want].includes(size)).length;
+      if (got.size != want.length || wrong) throw new Error(`${tool}: ${got.size} of ${want.length} objects under ${prefix}, ${wrong} of the wrong size`);
+      times[tool].push(ms);
+    }
   }
-  const best = Math.max(...tools.filter((t) => !t.startsWith("updraft")).map((t) => rate[t]));
-  for (const tool of tools) console.log(`| ${label} | ${names[tool]} | ${rate[tool].toFixed(1)} | ${(rate[tool] / best).toFixed(2)}× |`);
+  const rate = {}, spread = {};
+  for (const tool of tools) {
+    const t = times[tool].sort((a, b) => a - b);
+    rate[tool] = mib / (t[Math.floor(t.length / 2)] / 1000);
+    spread[tool] = `${(mib / (t[t.length - 1] / 1000)).toFixed(1)}–${(mib / (t[0] / 1000)).toFixed(1)}`;
+  }
+  const best = Math.max(...tools.filter((t) => !t.startsWith("updraft") && t != "limit").map((t) => rate[t]));
+  for (const tool of tools) console.log(`| ${label} | ${names[tool]} | ${rate[tool].toFixed(1)} | ${spread[tool]} | ${(rate[tool] / best).toFixed(2)}× | ${(rate[tool] / rate.limit).toFixed(2)}× |`);
 }
 await b.close();
 server.close();
