@@ -502,25 +502,40 @@ fn bundle(modules: &Path, entry: &Path, out: &Path) -> Result<()> {
     )
 }
 
-/// `cargo xtask bench web [--runs N] [--big-mib N]`: the package's Uploader against the
-/// AWS SDK v3's lib-storage and POST-policy forms, in one headless Chromium against one
-/// release `updraft dev` (crates/updraft-web/bench/web.mjs prints the table).
+/// `cargo xtask bench web [--runs N] [--big-mib N] [--quick]`: the package's Uploader
+/// against the AWS SDK v3's lib-storage, Uppy, POST-policy forms and the limit, on
+/// loopback and an emulated WAN, in one headless Chromium against one release `updraft
+/// dev` (crates/updraft-web/bench/web.mjs prints the table; it is also written to
+/// `<target>/bench/web.md`).
 pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
-    let (mut runs, mut big) = ("3".to_owned(), "256".to_owned());
+    let (mut runs, mut big, mut quick) = ("5".to_owned(), "256".to_owned(), "0");
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if a == "--quick" {
+            (runs, big, quick) = ("1".to_owned(), "64".to_owned(), "1");
+            continue;
+        }
         match (a.as_str(), it.next()) {
             ("--runs", Some(v)) => runs = v.clone(),
             ("--big-mib", Some(v)) => big = v.clone(),
-            _ => bail!("unknown flag {a}; use --runs N, --big-mib N"),
+            _ => bail!("unknown flag {a}; use --runs N, --big-mib N or --quick"),
         }
     }
-    browser_bench(
+    let out = target_dir().join("bench").join("web.md");
+    std::fs::create_dir_all(target_dir().join("bench"))?;
+    let code = browser_bench(
         "the browser bench",
         tools::NPM_BENCH,
         ("peers.js", "web.mjs"),
-        &[("UPDRAFT_BENCH_RUNS", runs), ("UPDRAFT_BENCH_BIG_MIB", big)],
-    )
+        &[
+            ("UPDRAFT_BENCH_RUNS", runs),
+            ("UPDRAFT_BENCH_BIG_MIB", big),
+            ("UPDRAFT_BENCH_QUICK", quick.to_owned()),
+            ("UPDRAFT_BENCH_OUT", out.display().to_string()),
+        ],
+    )?;
+    println!("xtask: the table is in {}", out.display());
+    Ok(code)
 }
 
 /// A bench in the page: Chromium, the package, the npm pins, a release `updraft`; the

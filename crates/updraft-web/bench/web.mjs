@@ -17,7 +17,7 @@
 //                      before the clock starts (a large file's parts to an upload made
 //                      then too, completed after it stops): no signing, no checksums
 import { createServer } from "node:http";
-import { readFileSync, existsSync, openSync, writeSync, closeSync } from "node:fs";
+import { readFileSync, existsSync, openSync, writeSync, writeFileSync, closeSync } from "node:fs";
 import { randomFillSync } from "node:crypto";
 import { join, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -27,8 +27,15 @@ const PKG = resolve(process.env.UPDRAFT_WEB_PKG);
 const PEERS = resolve(process.env.UPDRAFT_BENCH_PEERS);
 const RUNS = Number(process.env.UPDRAFT_BENCH_RUNS ?? 3);
 const BIG_MIB = Number(process.env.UPDRAFT_BENCH_BIG_MIB ?? 256);
-const SMALL = { n: 200, size: 16 * 1024 };
+// `--quick` (UPDRAFT_BENCH_QUICK): fewer files, for a run in about two minutes.
+const QUICK = process.env.UPDRAFT_BENCH_QUICK == "1";
+const SMALL = { n: QUICK ? 200 : 500, size: 64 * 1024 };
 const MEDIUM = { n: 40, size: 1024 * 1024 };
+const EIGHT = { n: QUICK ? 5 : 20, size: 8 * 1024 * 1024 };
+// loopback, and a WAN: about 40 ms round trip and 200 Mbit/s each way (Chromium's
+// network emulation, which also holds the package's worker requests).
+const NETWORKS = (process.env.UPDRAFT_BENCH_NETWORKS ?? "loopback,wan").split(",");
+const WAN = { offline: false, latency: 40, uploadThroughput: 25_000_000, downloadThroughput: 25_000_000 };
 
 const dev = await startDev();
 // A failed run still stops its `updraft dev`.
@@ -98,7 +105,7 @@ await page.evaluate(() => {
   document.body.append(i);
 });
 await page.setInputFiles("#big", bigPath);
-await page.evaluate(async ([dev, big, small, medium]) => {
+await page.evaluate(async ([dev, big, small, medium, eight]) => {
   const [u, peers] = await Promise.all([import("/pkg/updraft.js"), import("/peers.js")]);
   const random = (size) => {
     const a = new Uint8Array(size);
@@ -108,6 +115,7 @@ await page.evaluate(async ([dev, big, small, medium]) => {
   const bigFile = document.getElementById("big").files[0];
   const smallFiles = Array.from({ length: small.n }, (_, i) => new File([random(small.size)], `s${i}.bin`, { lastModified: 1 }));
   const mediumFiles = Array.from({ length: medium.n }, (_, i) => new File([random(medium.size)], `m${i}.bin`, { lastModified: 1 }));
+  const eightFiles = Array.from({ length: eight.n }, (_, i) => new File([random(eight.size)], `e${i}.bin`, { lastModified: 1 }));
   const keys = dev.keys;
   const client = new peers.S3Client({ region: dev.region, endpoint: dev.s3_endpoint, forcePathStyle: true, credentials: keys });
   let run = 0;
@@ -215,40 +223,72 @@ await page.evaluate(async ([dev, big, small, medium]) => {
       }
       return { ms, prefix };
     },
-    files: { big: [bigFile], small: smallFiles, medium: mediumFiles },
+    files: { big: [bigFile], small: smallFiles, medium: mediumFiles, eight: eightFiles },
   };
-}, [{ region: dev.region, bucket: dev.bucket, s3_endpoint: dev.s3_endpoint, keys }, BIG_MIB * 1024 * 1024, SMALL, MEDIUM]);
-const sizes = { big: [BIG_MIB * 1024 * 1024], small: Array(SMALL.n).fill(SMALL.size), medium: Array(MEDIUM.n).fill(MEDIUM.size) };
+}, [{ region: dev.region, bucket: dev.bucket, s3_endpoint: dev.s3_endpoint, keys }, BIG_MIB * 1024 * 1024, SMALL, MEDIUM, EIGHT]);
+const sizes = { big: [BIG_MIB * 1024 * 1024], small: Array(SMALL.n).fill(SMALL.size), medium: Array(MEDIUM.n).fill(MEDIUM.size), eight: Array(EIGHT.n).fill(EIGHT.size) };
 
 const cases = [
   ["1 file, " + BIG_MIB + " MiB", "big", BIG_MIB, ["updraft", "updraftNoCrc", "sdk", "uppy", "limit"]],
-  [`${SMALL.n} × 16 KiB`, "small", (SMALL.n * SMALL.size) / 1048576, ["updraft", "updraftPut", "sdk", "post", "uppy", "limit"]],
+  [`${EIGHT.n} × 8 MiB`, "eight", (EIGHT.n * EIGHT.size) / 1048576, ["updraft", "updraftNoCrc", "sdk", "uppy", "limit"]],
   [`${MEDIUM.n} × 1 MiB`, "medium", MEDIUM.n, ["updraft", "updraftPut", "sdk", "post", "uppy", "limit"]],
+  [`${SMALL.n} × 64 KiB`, "small", (SMALL.n * SMALL.size) / 1048576, ["updraft", "updraftPut", "sdk", "post", "uppy", "limit"]],
 ];
 const names = { updraft: "updraft (default: POST form ≤ 1 MiB)", updraftPut: "updraft, PUT only (postMaxSize 0)", updraftNoCrc: "updraft, no checksum (as the peers)", sdk: "aws-sdk lib-storage", post: "POST form (presigned-post)", uppy: "Uppy 6 AwsS3 (getCredentials)", limit: "the limit: raw presigned XHR PUTs" };
-console.log(`| case | tool | MiB/s (median of ${RUNS}) | spread | vs best peer | vs the limit |\n|---|---|---|---|---|---|`);
-for (const [label, files, mib, tools] of cases) {
-  const times = Object.fromEntries(tools.map((t) => [t, []]));
-  for (let i = 0; i < RUNS; i++) {
+// Every request the page makes (the worker's included), and how long each waited for its
+// answer's first byte: on the WAN every one must pay the round trip.
+let requests = 0, fastest = Infinity;
+page.on("request", () => requests++);
+page.on("requestfinished", (r) => {
+  const t = r.timing();
+  if (t.responseStart >= 0) fastest = Math.min(fastest, t.responseStart - Math.max(t.requestStart, 0));
+});
+const lines = [`| network | case | tool | MiB/s (median of ${RUNS}) | files/s | spread (MiB/s) | vs best peer | vs the limit | requests per run |`, "|---|---|---|---|---|---|---|---|---|"];
+console.log(lines.join("\n"));
+for (const network of NETWORKS) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  if (network == "wan") await cdp.send("Network.emulateNetworkConditions", WAN);
+  fastest = Infinity;
+  for (const [label, files, mib, tools] of cases) {
+    const times = Object.fromEntries(tools.map((t) => [t, []]));
+    const count = Object.fromEntries(tools.map((t) => [t, 0]));
+    for (let i = 0; i < RUNS; i++) {
+      for (const tool of tools) {
+        const before = requests;
+        const { ms, prefix } = await page.evaluate(([tool, files]) => bench[tool](bench.files[files]), [tool, files]);
+        count[tool] = requests - before;
+        // Counted only once what it stored is there, whole.
+        const got = await stored(prefix);
+        const want = sizes[files];
+        const wrong = [...got.values()].filter((size) => !want.includes(size)).length;
+        if (got.size != want.length || wrong) throw new Error(`${tool}: ${got.size} of ${want.length} objects under ${prefix}, ${wrong} of the wrong size`);
+        times[tool].push(ms);
+      }
+    }
+    const rate = {}, spread = {};
     for (const tool of tools) {
-      const { ms, prefix } = await page.evaluate(([tool, files]) => bench[tool](bench.files[files]), [tool, files]);
-      // Counted only once what it stored is there, whole.
-      const got = await stored(prefix);
-      const want = sizes[files];
-      const wrong = [...got.values()].filter((size, j) => ![...want].includes(size)).length;
-      if (got.size != want.length || wrong) throw new Error(`${tool}: ${got.size} of ${want.length} objects under ${prefix}, ${wrong} of the wrong size`);
-      times[tool].push(ms);
+      const t = times[tool].sort((a, b) => a - b);
+      rate[tool] = mib / (t[Math.floor(t.length / 2)] / 1000);
+      spread[tool] = `${(mib / (t[t.length - 1] / 1000)).toFixed(1)}–${(mib / (t[0] / 1000)).toFixed(1)}`;
+    }
+    const best = Math.max(...tools.filter((t) => !t.startsWith("updraft") && t != "limit").map((t) => rate[t]));
+    for (const tool of tools) {
+      const line = `| ${network} | ${label} | ${names[tool]} | ${rate[tool].toFixed(1)} | ${((rate[tool] / mib) * sizes[files].length).toFixed(1)} | ${spread[tool]} | ${(rate[tool] / best).toFixed(2)}× | ${(rate[tool] / rate.limit).toFixed(2)}× | ${count[tool]} |`;
+      lines.push(line);
+      console.log(line);
     }
   }
-  const rate = {}, spread = {};
-  for (const tool of tools) {
-    const t = times[tool].sort((a, b) => a - b);
-    rate[tool] = mib / (t[Math.floor(t.length / 2)] / 1000);
-    spread[tool] = `${(mib / (t[t.length - 1] / 1000)).toFixed(1)}–${(mib / (t[0] / 1000)).toFixed(1)}`;
+  if (network == "wan") {
+    const note = `WAN: the fastest of its requests waited ${fastest.toFixed(0)} ms for its first byte (emulated round trip ${WAN.latency} ms)`;
+    lines.push("", note);
+    console.log(note);
+    if (fastest < WAN.latency * 0.9) throw new Error(`${note}: a request did not pay the latency`);
   }
-  const best = Math.max(...tools.filter((t) => !t.startsWith("updraft") && t != "limit").map((t) => rate[t]));
-  for (const tool of tools) console.log(`| ${label} | ${names[tool]} | ${rate[tool].toFixed(1)} | ${spread[tool]} | ${(rate[tool] / best).toFixed(2)}× | ${(rate[tool] / rate.limit).toFixed(2)}× |`);
+  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await cdp.detach();
 }
+if (process.env.UPDRAFT_BENCH_OUT) writeFileSync(process.env.UPDRAFT_BENCH_OUT, lines.join("\n") + "\n");
 await b.close();
 server.close();
 await dev.stop();
