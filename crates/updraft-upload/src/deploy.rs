@@ -31,7 +31,7 @@ pub struct DeployArgs {
     /// Put the site under this prefix (add the `/` yourself).
     #[arg(long, default_value = "")]
     pub prefix: String,
-    /// A `config.json` for the page (e.g. what `updraft setup aws --config-out` wrote),
+    /// A `config.json` for the page (the shape `updraft dev` serves at `/config.json`),
     /// put beside `index.html` as `config.json`.
     #[arg(long)]
     pub config: Option<PathBuf>,
