@@ -30,7 +30,8 @@ pub const MAX_SINGLE_PUT: u64 = 5 * GIB;
 pub struct PlanConfig {
     /// Preferred part size in bytes; raised to fit 10,000 parts, clamped to 5 MiB–5 GiB.
     pub part_size: u64,
-    /// Objects of at least this many bytes go multipart; smaller ones in one request.
+    /// Objects larger than this go multipart; this size and smaller in one request (a
+    /// file of exactly one part is one PUT, not three requests).
     pub multipart_threshold: u64,
 }
 
@@ -89,7 +90,7 @@ impl Plan {
         let threshold = config
             .multipart_threshold
             .clamp(MIN_PART_SIZE, MAX_SINGLE_PUT);
-        if size < threshold {
+        if size <= threshold {
             return Ok(Plan::Single { size });
         }
         // The smallest whole-MiB part size that fits in MAX_PARTS parts.
@@ -123,6 +124,14 @@ mod tests {
         assert_eq!(plan(1), Plan::Single { size: 1 });
         assert_eq!(plan(5 * MIB - 1), Plan::Single { size: 5 * MIB - 1 });
         assert_eq!(plan(8 * MIB - 1), Plan::Single { size: 8 * MIB - 1 });
+    }
+
+    #[test]
+    fn r17_a_file_of_exactly_the_threshold_is_one_put() {
+        // Multipart for it was three requests (create, one part, complete) for one's work:
+        // the browser bench's 20 × 8 MiB case sent 60 requests to the peers' 20.
+        assert_eq!(plan(8 * MIB), Plan::Single { size: 8 * MIB });
+        assert!(matches!(plan(8 * MIB + 1), Plan::Multipart(p) if p.count == 2));
     }
 
     #[test]
@@ -179,7 +188,7 @@ mod tests {
 
     #[test]
     fn ranges_cover_the_object_exactly() {
-        for size in [8 * MIB, 8 * MIB + 1, 100 * MIB + 7, 3 * GIB + 5] {
+        for size in [8 * MIB + 1, 16 * MIB, 100 * MIB + 7, 3 * GIB + 5] {
             let Plan::Multipart(p) = plan(size) else {
                 panic!()
             };
