@@ -71,8 +71,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// The checkout `cargo xtask` runs in: from `CARGO_MANIFEST_DIR` as `cargo run` sets it
+/// when it starts xtask, not as it was when xtask was compiled — one xtask binary in a
+/// target directory shared by two checkouts (a CI clone and a working copy) built the
+/// checkout it was compiled in, and so a stale browser package, when run from the other.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    root_of(env::var_os("CARGO_MANIFEST_DIR"))
+}
+
+fn root_of(manifest_dir: Option<std::ffi::OsString>) -> PathBuf {
+    manifest_dir
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))
@@ -854,4 +864,22 @@ fn dev(args: &[String]) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r17_root_is_the_checkout_cargo_runs_xtask_in() {
+        assert_eq!(
+            root_of(Some("/work/other-checkout/xtask".into())),
+            PathBuf::from("/work/other-checkout")
+        );
+        // Run some other way, it falls back on where it was compiled.
+        assert_eq!(
+            root_of(None),
+            Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+        );
+    }
 }
