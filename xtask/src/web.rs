@@ -87,6 +87,18 @@ fn run(cmd: &mut Command, what: &str) -> Result<()> {
 const WASM_RUSTFLAGS: &str = "--cfg sha2_backend_soft=\"compact\" -Zunstable-options \
      -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none";
 
+/// The wasm features the module uses, and what `wasm-opt` strips, for both of its runs.
+const WASM_OPT_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+    "--enable-multivalue",
+    "--strip-debug",
+    "--strip-producers",
+];
+
 /// [`WASM_RUSTFLAGS`]' stable part, for a toolchain that refuses the others.
 const WASM_STABLE_RUSTFLAGS: &str = "--cfg sha2_backend_soft=\"compact\"";
 
@@ -267,16 +279,9 @@ pub(crate) fn build() -> Result<PathBuf> {
                 "-Oz",
                 // Repeats the passes while they still shrink the module (~200 B).
                 "--converge",
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-                "--enable-sign-ext",
-                "--enable-mutable-globals",
-                "--enable-reference-types",
-                "--enable-multivalue",
-                "--strip-debug",
-                "--strip-producers",
-                "-o",
             ])
+            .args(WASM_OPT_FEATURES)
+            .arg("-o")
             .arg(&core)
             .arg(&core),
         "wasm-opt -Oz",
@@ -286,22 +291,9 @@ pub(crate) fn build() -> Result<PathBuf> {
     // of wasm), for about 10 s of build.
     run(
         Command::new(modules.join(".bin").join("wasm-opt"))
-            .args([
-                "--flatten",
-                "--rereloop",
-                "-Oz",
-                "-Oz",
-                "--converge",
-                "--enable-bulk-memory",
-                "--enable-nontrapping-float-to-int",
-                "--enable-sign-ext",
-                "--enable-mutable-globals",
-                "--enable-reference-types",
-                "--enable-multivalue",
-                "--strip-debug",
-                "--strip-producers",
-                "-o",
-            ])
+            .args(["--flatten", "--rereloop", "-Oz", "-Oz", "--converge"])
+            .args(WASM_OPT_FEATURES)
+            .arg("-o")
             .arg(&core)
             .arg(&core),
         "wasm-opt (second run)",

@@ -362,24 +362,12 @@ impl Doctor {
         if let Body::Bytes(b) = &req.body {
             rb = rb.body(b.clone());
         }
-        let r = rb.send().await.map_err(|e| {
-            let mut s = e.to_string();
-            if let Some(url) = e.url() {
-                s = s.replace(&format!(" for url ({url})"), "");
-            }
-            s
-        })?;
+        let r = rb
+            .send()
+            .await
+            .map_err(|e| crate::driver::network_detail(&e))?;
         let status = r.status().as_u16();
-        let headers = r
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = crate::driver::header_pairs(r.headers());
         let body = r.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
         Ok(Answer {
             status,

@@ -525,16 +525,7 @@ async fn send(
         detail: network_detail(&e),
     })?;
     let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = header_pairs(resp.headers());
     let body = resp
         .bytes()
         .await
@@ -550,7 +541,20 @@ async fn send(
 }
 
 /// The error without its URL: a presigned URL would carry a signature.
-fn network_detail(e: &reqwest::Error) -> String {
+/// An answer's headers as the core reads them: names and (lossy UTF-8) values.
+pub(crate) fn header_pairs(headers: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+pub(crate) fn network_detail(e: &reqwest::Error) -> String {
     let mut detail = String::new();
     let mut source: Option<&dyn std::error::Error> = Some(e);
     while let Some(err) = source {
