@@ -323,7 +323,7 @@ fn cors_fix(bucket: &str, origin: &str) -> String {
             "AllowedMethods": cors::ALLOWED_METHODS,
             "AllowedHeaders": cors::ALLOWED_HEADERS,
             "ExposeHeaders": cors::EXPOSE_HEADERS,
-            "MaxAgeSeconds": 3000,
+            "MaxAgeSeconds": cors::MAX_AGE_SECONDS,
         }]
     });
     format!(

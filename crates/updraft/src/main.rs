@@ -35,6 +35,12 @@ enum Command {
     /// Put a static site (the demo, or your own build) into a bucket, readable by the
     /// public, with content types and cache headers; prints its URL.
     Deploy(Box<updraft_upload::deploy::DeployArgs>),
+    /// Make or check the cloud side of a site: `updraft setup aws` makes the bucket, its
+    /// CORS and lifecycle rules, the sign-in roles and a guest pool, after showing the plan.
+    Setup {
+        #[command(subcommand)]
+        target: updraft_setup::Setup,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -104,6 +110,9 @@ fn main() -> ExitCode {
         Command::Uploads(args) => return ExitCode::from(updraft_upload::uploads::uploads(&args)),
         Command::Doctor(args) => return ExitCode::from(updraft_upload::doctor::doctor(&args)),
         Command::Deploy(args) => return ExitCode::from(updraft_upload::deploy::deploy(&args)),
+        Command::Setup {
+            target: updraft_setup::Setup::Aws(args),
+        } => return ExitCode::from(updraft_setup::setup_aws(&args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

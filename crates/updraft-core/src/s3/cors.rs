@@ -37,3 +37,7 @@ pub const EXPOSE_HEADERS: &[&str] = &[
     "x-amz-version-id",
     "Date",
 ];
+
+/// How long a browser may keep a preflight's answer, in seconds (`MaxAgeSeconds`): one
+/// preflight per key and method for the better part of an hour.
+pub const MAX_AGE_SECONDS: u32 = 3000;
