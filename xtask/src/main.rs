@@ -25,7 +25,7 @@ use anyhow::{Context, Result, bail};
 mod tools;
 mod web;
 
-use tools::{AWS_CLI, MOTO, cache_dir, ensure_pip};
+use tools::{AWS_CLI, CFN_LINT, MOTO, cache_dir, ensure_pip};
 
 /// Crates `updraft-core` must never depend on: it is sans-IO and must build for wasm32
 /// without the browser bindings.
@@ -293,6 +293,26 @@ fn test() -> Result<ExitCode> {
                 eprintln!("xtask: {e:#}");
                 t.check(&format!("install {peer} for the dev-store tests"), false);
             }
+        }
+    }
+    // `updraft setup aws` against moto, read back with the AWS CLI, its template linted.
+    match ensure_pip(&AWS_CLI).and_then(|aws| Ok((aws, ensure_pip(&CFN_LINT)?))) {
+        Ok((aws, cfn_lint)) => run_tests(
+            &mut t,
+            "updraft setup aws against moto",
+            cargo()
+                .args(["test", "--locked", "-p", "updraft", "--test", "setup_aws"])
+                .args(["--", "--ignored"])
+                .env("UPDRAFT_MOTO_SERVER", &moto)
+                .env("UPDRAFT_AWS_CLI", aws)
+                .env("UPDRAFT_CFN_LINT", cfn_lint),
+        )?,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            t.check(
+                "install the AWS CLI and cfn-lint for the setup tests",
+                false,
+            );
         }
     }
     // The browser package: its size, then the browser tests against `updraft dev`.

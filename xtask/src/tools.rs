@@ -12,7 +12,7 @@
 //! | `wasm32-unknown-unknown`, `rust-src` | rustup | the toolchain's own ([`RUST_TOOLCHAIN`]) | the toolchain |
 //! | cargo-fuzz | crates.io | [`CARGO_FUZZ`] | `~/.cache/updraft/bin` |
 //! | wasm-bindgen-cli (+ test runner) | crates.io | Cargo.lock's `wasm-bindgen` (`=` in `crates/updraft-web/Cargo.toml`) | `~/.cache/updraft/bin` |
-//! | moto, the AWS CLI | PyPI | [`PIP`] | `~/.cache/updraft/venv` |
+//! | moto, the AWS CLI, cfn-lint | PyPI | [`PIP`] | `~/.cache/updraft/venv` |
 //! | wasm-opt, esbuild, playwright-core, the JS peers | npm | [`NPM_WEB`], [`NPM_JS_SDK`], [`NPM_BENCH`], [`NPM_BENCH_UI`], [`crate::web`]'s size peers | `~/.cache/updraft/node` |
 //! | rclone, Chromium, ChromeDriver | Debian | [`APT_RCLONE`], [`APT_CHROMIUM`] | the system (apt, as root) |
 
@@ -57,9 +57,18 @@ pub(crate) const AWS_CLI: PipPin = PipPin {
     version: "1.46.3",
     bin: "aws",
 };
+/// cfn-lint, which checks the template `updraft setup aws --emit cloudformation` prints
+/// (moto's CloudFormation makes only some of its resource types). moto's `[server]` extra
+/// pulls in some cfn-lint; this pins the one the tests run.
+pub(crate) const CFN_LINT: PipPin = PipPin {
+    name: "cfn-lint",
+    extras: "",
+    version: "1.58.0",
+    bin: "cfn-lint",
+};
 /// Every pip pin, for the checks below.
 #[cfg(test)]
-const PIP: &[&PipPin] = &[&MOTO, &AWS_CLI];
+const PIP: &[&PipPin] = &[&MOTO, &AWS_CLI, &CFN_LINT];
 
 /// npm packages (name, exact version) the browser build and tests use: wasm-opt, the
 /// Chromium driver, the bundler the package is checked with, the dev issuer's peer, the

@@ -68,48 +68,43 @@ pub fn failed<E>(what: impl Display, e: SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
+    let not_aws = |raw: &HttpResponse| {
+        let body = raw
+            .body()
+            .bytes()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        // Its text, tags left out (an HTML error page), as one short line.
+        let mut text = String::new();
+        let mut in_tag = false;
+        for c in body.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let line: String = line.chars().take(200).collect();
+        format!(
+            "the service answered HTTP {} with a body that is not an AWS answer ({line})",
+            raw.status().as_u16()
+        )
+    };
     let why = match &e {
         SdkError::ServiceError(se) => {
             let err = se.err();
             match (err.code(), err.message()) {
                 (Some(c), Some(m)) => format!("{c}: {m}"),
                 (Some(c), None) => c.to_string(),
-                _ => DisplayErrorContext(&e).to_string(),
+                _ => not_aws(se.raw()),
             }
         }
-        SdkError::ResponseError(re) => {
-            let raw = re.raw();
-            let body = raw
-                .body()
-                .bytes()
-                .map(String::from_utf8_lossy)
-                .unwrap_or_default();
-            // Its text, tags left out (an HTML error page), as one short line.
-            let mut text = String::new();
-            let mut in_tag = false;
-            for c in body.chars() {
-                match c {
-                    '<' => in_tag = true,
-                    '>' => {
-                        in_tag = false;
-                        text.push(' ');
-                    }
-                    c if !in_tag => text.push(c),
-                    _ => {}
-                }
-            }
-            let line: String = text
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                .chars()
-                .take(200)
-                .collect();
-            format!(
-                "the service answered HTTP {} with a body that is not an AWS answer ({line})",
-                raw.status().as_u16()
-            )
-        }
+        SdkError::ResponseError(re) => not_aws(re.raw()),
         _ => DisplayErrorContext(&e).to_string(),
     };
     format!("{what}: {why}")

@@ -95,7 +95,6 @@ pub fn template(s: &Settings) -> Value {
         let r = model::uploader_role(p, "${AWS::AccountId}", &s.bucket);
         let id = logical("Role", &r.name);
         let mut trust = r.trust.clone();
-        let mut depends = None;
         if let Provider::Oidc { .. } = p {
             let oidc = logical("OidcProvider", p.iam_name());
             resources.insert(
@@ -111,13 +110,8 @@ pub fn template(s: &Settings) -> Value {
             if let Some(st) = trust["Statement"].get_mut(0) {
                 st["Principal"]["Federated"] = json!({ "Ref": oidc });
             }
-            depends = Some(oidc);
         }
-        let mut res = role(&r, trust);
-        if let Some(d) = depends {
-            res["DependsOn"] = json!(d);
-        }
-        resources.insert(id.clone(), res);
+        resources.insert(id.clone(), role(&r, trust));
         outputs.insert(
             logical("", &format!("{} role arn", p.kind())),
             json!({
