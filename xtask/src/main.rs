@@ -369,7 +369,7 @@ fn test() -> Result<ExitCode> {
             let aws = ensure_pip(&AWS_CLI).ok();
             let modules = tools::ensure_npm(tools::NPM_WEB)?;
             println!("xtask: ----  browser end-to-end tests (Chromium, updraft dev)");
-            let (passed, failed, names) = web::e2e(&modules, aws.as_deref())?;
+            let (passed, failed, names) = web::e2e(&modules, aws.as_deref(), &moto)?;
             t.passed += passed;
             t.failed += failed;
             t.failures

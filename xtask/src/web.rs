@@ -423,7 +423,11 @@ fn print_sizes(pkg: &Path) -> Result<u64> {
 /// Runs the end-to-end tests (`crates/updraft-web/tests/e2e/*.test.mjs`, node's test
 /// runner driving Chromium against `updraft dev`); returns (passed, failed, names of
 /// failures).
-pub(crate) fn e2e(modules: &Path, aws_cli: Option<&Path>) -> Result<(u64, u64, Vec<String>)> {
+pub(crate) fn e2e(
+    modules: &Path,
+    aws_cli: Option<&Path>,
+    moto: &Path,
+) -> Result<(u64, u64, Vec<String>)> {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
@@ -445,6 +449,7 @@ pub(crate) fn e2e(modules: &Path, aws_cli: Option<&Path>) -> Result<(u64, u64, V
         .env("UPDRAFT_NODE_MODULES", modules)
         .env("CHROMIUM", tools::CHROMIUM_BIN)
         .env("UPDRAFT_SCREENSHOTS", target_dir().join("screenshots"))
+        .env("UPDRAFT_MOTO_SERVER", moto)
         .stdout(Stdio::piped());
     if let Some(aws) = aws_cli {
         cmd.env("UPDRAFT_AWS_CLI", aws);

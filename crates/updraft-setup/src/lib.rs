@@ -210,6 +210,8 @@ pub fn page_config(s: &Settings, pool_id: Option<&str>) -> Value {
                 // The page signs in with one issuer; the first given.
                 if c.get("issuer").is_none() {
                     c["issuer"] = json!(issuer);
+                    // The widget's button: "Sign in with id.example.com".
+                    c["issuerName"] = json!(p.iam_name().split('/').next().unwrap_or_default());
                     c["clientId"] = json!(client_id);
                     c["roleArn"] = json!(arn);
                 }

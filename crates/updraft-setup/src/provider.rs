@@ -75,6 +75,15 @@ impl Provider {
                         "`{s}`: the issuer `{issuer}` is not a URL with a host (and no query)"
                     ));
                 }
+                // IAM: "The URL should not contain a port number", no query; no thumbprint
+                // is needed (IAM fetches the CA's itself):
+                // https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateOpenIDConnectProvider.html
+                if host.split('/').next().is_some_and(|h| h.contains(':')) {
+                    return Err(format!(
+                        "`{s}`: the issuer `{issuer}` has a port; IAM trusts issuers only on \
+                         https's own port 443"
+                    ));
+                }
                 if client_id.is_empty() {
                     return Err(format!("`{s}` has no client id after the issuer's comma"));
                 }
@@ -227,6 +236,7 @@ mod tests {
             ("oidc:http://id.example.com,web", "not an https:// URL"),
             ("oidc:https://,web", "not a URL with a host"),
             ("oidc:https://id.example.com,", "no client id"),
+            ("oidc:https://id.example.com:8443,web", "has a port"),
             ("facebook:1 2", "a space or a comma"),
         ] {
             let e = Provider::parse(bad).unwrap_err();

@@ -330,6 +330,7 @@ fn r14_setup_aws_plans_applies_reads_back_equal_to_the_plan_and_then_plans_nothi
     assert_eq!(c["endpoint"], moto.url);
     assert_eq!(c["issuer"], "https://id.example.com/realms/site");
     assert_eq!(c["clientId"], "web");
+    assert_eq!(c["issuerName"], "id.example.com");
     assert_eq!(
         c["roleArn"],
         format!("arn:aws:iam::123456789012:role/{}", ROLES[3])
