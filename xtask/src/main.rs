@@ -25,7 +25,7 @@ use anyhow::{Context, Result, bail};
 mod tools;
 mod web;
 
-use tools::{AWS_CLI, CFN_LINT, MOTO, cache_dir, ensure_pip};
+use tools::{AWS_CLI, CFN_LINT, MOTO, cache_dir, ensure_garage, ensure_pip};
 
 /// Crates `updraft-core` must never depend on: it is sans-IO and must build for wasm32
 /// without the browser bindings.
@@ -315,6 +315,26 @@ fn test() -> Result<ExitCode> {
             );
         }
     }
+    // The CLI against `updraft dev` and a 3-node Garage cluster: the same cases (issue 19).
+    let garage = match ensure_garage().and_then(|g| Ok((g, ensure_pip(&AWS_CLI)?))) {
+        Ok((garage, aws)) => {
+            run_tests(
+                &mut t,
+                "conformance: updraft dev and Garage",
+                cargo()
+                    .args(["test", "--locked", "-p", "updraft", "--test", "garage"])
+                    .args(["--", "--ignored"])
+                    .env("UPDRAFT_GARAGE", &garage)
+                    .env("UPDRAFT_AWS_CLI", aws),
+            )?;
+            Some(garage)
+        }
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            t.check("install garage for the conformance tests", false);
+            None
+        }
+    };
     // The browser package: its size, then the browser tests against `updraft dev`.
     match tools::ensure_apt(tools::APT_CHROMIUM, "the browser tests").and_then(|()| web::build()) {
         Ok(pkg) => {
@@ -369,7 +389,8 @@ fn test() -> Result<ExitCode> {
             let aws = ensure_pip(&AWS_CLI).ok();
             let modules = tools::ensure_npm(tools::NPM_WEB)?;
             println!("xtask: ----  browser end-to-end tests (Chromium, updraft dev)");
-            let (passed, failed, names) = web::e2e(&modules, aws.as_deref(), &moto)?;
+            let (passed, failed, names) =
+                web::e2e(&modules, aws.as_deref(), &moto, garage.as_deref())?;
             t.passed += passed;
             t.failed += failed;
             t.failures

@@ -427,6 +427,7 @@ pub(crate) fn e2e(
     modules: &Path,
     aws_cli: Option<&Path>,
     moto: &Path,
+    garage: Option<&Path>,
 ) -> Result<(u64, u64, Vec<String>)> {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
@@ -453,6 +454,9 @@ pub(crate) fn e2e(
         .stdout(Stdio::piped());
     if let Some(aws) = aws_cli {
         cmd.env("UPDRAFT_AWS_CLI", aws);
+    }
+    if let Some(garage) = garage {
+        cmd.env("UPDRAFT_GARAGE", garage);
     }
     let mut child = cmd.spawn().context("`node` could not run")?;
     let (mut passed, mut failed, mut names) = (0, 0, Vec::new());

@@ -315,6 +315,27 @@ impl Answer {
     }
 }
 
+/// The headers of `asked` a browser finds not admitted by an `Access-Control-Allow-Headers`
+/// answer: each must be listed (in any case), and a `*` admits all but `authorization`
+/// (<https://fetch.spec.whatwg.org/#http-access-control-allow-headers>).
+fn headers_refused(allow: Option<&str>, asked: &[String]) -> Vec<String> {
+    let listed: Vec<String> = allow
+        .unwrap_or_default()
+        .split(',')
+        .map(|h| h.trim().to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect();
+    let star = listed.iter().any(|h| h == "*");
+    asked
+        .iter()
+        .filter(|h| {
+            let h = h.to_ascii_lowercase();
+            !(listed.contains(&h) || (star && h != "authorization"))
+        })
+        .cloned()
+        .collect()
+}
+
 /// The CORS rule that lets the package work from `origin`, and the command that puts it.
 fn cors_fix(bucket: &str, origin: &str) -> String {
     let rule = serde_json::json!({
@@ -508,7 +529,24 @@ impl Doctor {
         let origin_ok = a
             .header("access-control-allow-origin")
             .is_some_and(|o| o == "*" || o == self.setup.origin);
-        Ok((200..300).contains(&a.status) && origin_ok)
+        let allow = a.header("access-control-allow-headers");
+        Ok((200..300).contains(&a.status)
+            && origin_ok
+            && headers_refused(allow, headers).is_empty())
+    }
+
+    /// What the preflight of `method` with only `header` answers in
+    /// `Access-Control-Allow-Headers`.
+    async fn allow_headers(&self, method: Method, header: &str) -> Option<String> {
+        let mut req = self.object(Method::Get, ".updraft-doctor");
+        req.set_header("access-control-request-method", method.as_str());
+        req.set_header("access-control-request-headers", header);
+        let a = self
+            .send_as(&req, reqwest::Method::OPTIONS, true)
+            .await
+            .ok()?;
+        a.header("access-control-allow-headers")
+            .map(|h| h.to_string())
     }
 
     /// The preflight a browser sends before the package's `method` requests, and when it
@@ -555,6 +593,25 @@ impl Doctor {
             ) {
                 refused.push(h.clone());
             }
+        }
+        // A literal `*` in the answer (Garage echoes the rule's `*`, where AWS lists the
+        // headers asked for) covers every header but `Authorization`, which the package
+        // signs with: the Fetch standard never lets a wildcard admit it.
+        if refused.iter().any(|h| h == "authorization")
+            && self
+                .allow_headers(method, "authorization")
+                .await
+                .is_some_and(|a| a.split(',').any(|x| x.trim() == "*"))
+        {
+            return Outcome::Fail {
+                cause: format!(
+                    "the preflight for {} answers `Access-Control-Allow-Headers: *`, and browsers never take `*` to cover Authorization, which the package signs with (some S3-compatible stores, Garage among them, echo the rule's `*` where AWS lists the headers asked for)",
+                    method.as_str()
+                ),
+                fix: format!(
+                    "list the headers in the rule's AllowedHeaders instead of `*`, lower case (such stores match them case-sensitively);\n{fix}"
+                ),
+            };
         }
         Outcome::Fail {
             cause: format!(
@@ -851,4 +908,40 @@ fn token_claims(token: &str) -> serde_json::Map<String, serde_json::Value> {
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .and_then(|v| v.as_object().cloned())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::headers_refused;
+
+    #[test]
+    fn r19_a_wildcard_admits_every_header_but_authorization() {
+        let asked: Vec<String> = ["authorization", "x-amz-date", "X-Amz-Security-Token"]
+            .map(String::from)
+            .to_vec();
+        assert!(
+            headers_refused(
+                Some("authorization, x-amz-date, x-amz-security-token"),
+                &asked
+            )
+            .is_empty()
+        );
+        assert!(
+            headers_refused(
+                Some("Authorization,X-Amz-Date,x-amz-security-token"),
+                &asked
+            )
+            .is_empty()
+        );
+        assert_eq!(headers_refused(Some("*"), &asked), ["authorization"]);
+        assert_eq!(
+            headers_refused(Some("*, authorization"), &asked),
+            Vec::<String>::new()
+        );
+        assert_eq!(headers_refused(None, &asked), asked);
+        assert_eq!(
+            headers_refused(Some("x-amz-date"), &asked),
+            ["authorization", "X-Amz-Security-Token"]
+        );
+    }
 }
