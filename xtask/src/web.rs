@@ -31,8 +31,9 @@ pub(crate) const BUDGET_GZIP_BYTES: u64 = 64 * 1024;
 /// (+288 B, issue 13): 94,682 B; a second `wasm-opt` run, flattened and re-relooped
 /// (-422 B), paid for issue 18's clear errors (a page where S3 should answer, `partSize`
 /// and `concurrency` ranges, `credentials` and `add()` arguments checked: +425 B):
-/// 94,691 B, the ceiling 0.01 % above it.
-pub(crate) const CEILING_GZIP_BYTES: u64 = 94_700;
+/// 94,691 B; Garage's InvalidDigest for a mismatch sent again (+36 B, issue 19) and a
+/// third `wasm-opt -Oz` run (-207 B): 94,524 B, the ceiling 0.01 % above it.
+pub(crate) const CEILING_GZIP_BYTES: u64 = 94_530;
 
 /// The widget's own weight, JS and CSS (its CSS lives in [`WIDGET`]), gzip -9 (issue 13).
 pub(crate) const WIDGET_BUDGET_GZIP_BYTES: u64 = 12 * 1024;
@@ -297,6 +298,18 @@ pub(crate) fn build() -> Result<PathBuf> {
             .arg(&core)
             .arg(&core),
         "wasm-opt (second run)",
+    )?;
+    // And `-Oz` once more on what the re-relooping left: 207 B gzip less again (issue 16,
+    // measured on 2026-12-04: 86,342 → 86,135 B of wasm), for about 4 s; a fourth round
+    // saves 12 B more, not worth its time.
+    run(
+        Command::new(modules.join(".bin").join("wasm-opt"))
+            .args(["-Oz", "--converge"])
+            .args(WASM_OPT_FEATURES)
+            .arg("-o")
+            .arg(&core)
+            .arg(&core),
+        "wasm-opt (third run)",
     )?;
     let js = root().join("crates").join("updraft-web").join("js");
     for entry in std::fs::read_dir(&js)? {

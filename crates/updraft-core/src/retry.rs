@@ -330,4 +330,28 @@ mod tests {
         let mean = late.iter().sum::<u64>() / late.len() as u64;
         assert!(mean > 10 * config.base_delay_ms, "mean {mean}");
     }
+
+    /// Garage answers `InvalidDigest` for a checksum that did not validate, where AWS
+    /// answers `BadDigest`: sent again, as AWS's. A malformed checksum stays a failure.
+    #[test]
+    fn r19_garage_s_invalid_digest_for_a_mismatch_is_sent_again() {
+        let at = Timestamp::from_unix(1_000_000);
+        for (message, disposition) in [
+            (
+                "Failed to validate checksum for algorithm Crc32c: calculated Some(Crc32c([1, 2, 3, 4])), expected Some(Crc32c([0, 0, 0, 0]))",
+                Disposition::Retry,
+            ),
+            (
+                "SHA256 checksum verification failed (from x-amz-content-sha256)",
+                Disposition::Retry,
+            ),
+            (
+                "The Content-MD5 or checksum value that you specified is not valid.",
+                Disposition::Fail,
+            ),
+        ] {
+            let e = s3_error(400, "InvalidDigest", message, None);
+            assert_eq!(classify(&e, false, at, None), disposition, "{message}");
+        }
+    }
 }

@@ -272,7 +272,13 @@ impl Target {
 /// `aws s3 presign`: a GET URL of `key` (printed as text, not JSON).
 fn presigned(t: &Target, key: &str) -> Option<String> {
     let out = Command::new(tool("UPDRAFT_AWS_CLI"))
-        .args(["--endpoint-url", &t.endpoint, "s3", "presign", &format!("s3://{}/{key}", t.bucket)])
+        .args([
+            "--endpoint-url",
+            &t.endpoint,
+            "s3",
+            "presign",
+            &format!("s3://{}/{key}", t.bucket),
+        ])
         .env("AWS_ACCESS_KEY_ID", &t.key_id)
         .env("AWS_SECRET_ACCESS_KEY", &t.secret)
         .env("AWS_DEFAULT_REGION", &t.region)
@@ -280,7 +286,9 @@ fn presigned(t: &Target, key: &str) -> Option<String> {
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .output()
         .ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 fn data(len: usize, seed: u8) -> Vec<u8> {
@@ -610,4 +618,199 @@ fn r19_garage_a_node_killed_mid_upload_and_two_down_until_one_returns() {
         std::thread::sleep(Duration::from_secs(1));
     }
     assert!(t.get("faults/no-quorum.bin", &work.0.join("got")) == bytes);
+}
+
+impl Target {
+    /// A signed PUT of `body` to `key` with `headers`: status and the answer.
+    fn signed_put(&self, key: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+        use updraft_core::http::{Body, Method, Request};
+        use updraft_core::sigv4::{Signer, SigningParams, uri_encode};
+        let host = self.endpoint.trim_start_matches("http://").to_string();
+        let mut req = Request::new(
+            Method::Put,
+            "http",
+            host.clone(),
+            format!("/{}/{}", self.bucket, uri_encode(key, false)),
+        );
+        for (n, v) in headers {
+            req.set_header(n, *v);
+        }
+        req.body = Body::Bytes(body.to_vec());
+        let creds = updraft_core::Credentials::new(self.key_id.clone(), self.secret.clone());
+        Signer::new()
+            .sign(
+                &mut req,
+                &SigningParams::s3(&creds, &self.region, common::now()),
+            )
+            .unwrap();
+        let mut head = format!(
+            "PUT /{}/{} HTTP/1.1\r\n",
+            self.bucket,
+            uri_encode(key, false)
+        );
+        for (n, v) in &req.headers {
+            head.push_str(&format!("{n}: {v}\r\n"));
+        }
+        head.push_str(&format!(
+            "content-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        ));
+        let mut s = std::net::TcpStream::connect(&host).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out).into_owned();
+        (
+            text.split(' ')
+                .nth(1)
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0),
+            text,
+        )
+    }
+
+    fn put_cors(&self, allowed_headers: &[&str]) {
+        let rule = serde_json::json!({"CORSRules": [{"AllowedOrigins": [ORIGIN], "AllowedMethods": cors::ALLOWED_METHODS, "AllowedHeaders": allowed_headers, "ExposeHeaders": cors::EXPOSE_HEADERS, "MaxAgeSeconds": cors::MAX_AGE_SECONDS}]});
+        self.aws(&[
+            "s3api",
+            "put-bucket-cors",
+            "--bucket",
+            &self.bucket,
+            "--cors-configuration",
+            &rule.to_string(),
+        ])
+        .unwrap();
+    }
+
+    fn preflight(&self, headers: &str) -> String {
+        self.raw(&format!(
+            "OPTIONS /{}/k HTTP/1.1\r\nHost: {{host}}\r\nOrigin: {ORIGIN}\r\nAccess-Control-Request-Method: PUT\r\nAccess-Control-Request-Headers: {headers}\r\nConnection: close\r\n\r\n",
+            self.bucket
+        ))
+    }
+}
+
+/// What docs/self-hosted-s3.md says Garage does differently from AWS (and `updraft dev`),
+/// each checked on both, so that the page changes when Garage does.
+#[test]
+#[ignore = "needs garage and the AWS CLI: cargo xtask test"]
+fn r19_what_garage_does_differently_and_what_doctor_says() {
+    let (dd, gd) = (TempDir::new("diff-dev"), TempDir::new("diff-garage"));
+    let dev = dev_target(&dd.0);
+    let garage = garage_target(&gd.0);
+    let asked = "authorization,x-amz-date";
+
+    // AllowedHeaders: matched case-insensitively by AWS and the dev store, case-sensitively
+    // by Garage.
+    for t in [&dev, &garage] {
+        t.put_cors(&["Authorization", "X-Amz-Date"]);
+    }
+    assert!(
+        dev.preflight(asked).starts_with("http/1.1 200"),
+        "{}",
+        dev.preflight(asked)
+    );
+    assert!(
+        !garage.preflight(asked).starts_with("http/1.1 200"),
+        "{}",
+        garage.preflight(asked)
+    );
+
+    // `*`: AWS answers with the headers asked for; Garage echoes `*`, which a browser never
+    // takes to cover Authorization. doctor says so, and says what to do.
+    for t in [&dev, &garage] {
+        t.put_cors(&["*"]);
+    }
+    let pre = dev.preflight(asked);
+    assert!(
+        pre.contains("access-control-allow-headers: authorization, x-amz-date")
+            || pre.contains("access-control-allow-headers: authorization,x-amz-date"),
+        "{pre}"
+    );
+    let pre = garage.preflight(asked);
+    assert!(
+        pre.starts_with("http/1.1 200") && pre.contains("access-control-allow-headers: *"),
+        "{pre}"
+    );
+    let work = TempDir::new("diff-work");
+    let config = work.0.join("config.json");
+    for (t, passes) in [(&dev, true), (&garage, false)] {
+        let c = serde_json::json!({"bucket": t.bucket, "region": t.region, "endpoint": t.endpoint, "pathStyle": true});
+        std::fs::write(&config, c.to_string()).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_updraft"))
+            .args([
+                "doctor",
+                "--config",
+                &config.display().to_string(),
+                "--app-origin",
+                ORIGIN,
+            ])
+            .output()
+            .unwrap();
+        let all = text(&out);
+        let preflights: Vec<&str> = all
+            .lines()
+            .filter(|l| l.contains("CORS preflight for"))
+            .collect();
+        assert_eq!(preflights.len(), 2, "{all}");
+        if passes {
+            assert!(
+                preflights.iter().all(|l| !l.contains("FAIL")),
+                "{}: {all}",
+                t.name
+            );
+        } else {
+            assert!(all.contains("answers `Access-Control-Allow-Headers: *`, and browsers never take `*` to cover Authorization"), "{all}");
+            assert!(
+                all.contains(
+                    "list the headers in the rule's AllowedHeaders instead of `*`, lower case"
+                ),
+                "{all}"
+            );
+        }
+    }
+
+    // Access-Control-Max-Age: AWS and the dev store send the rule's; Garage none, so a
+    // browser preflights again every 5 s (Chromium's default) instead of every 50 minutes.
+    for t in [&dev, &garage] {
+        t.put_cors(cors::ALLOWED_HEADERS);
+    }
+    assert!(
+        dev.preflight(asked)
+            .contains("access-control-max-age: 3000"),
+        "{}",
+        dev.preflight(asked)
+    );
+    assert!(
+        !garage.preflight(asked).contains("access-control-max-age"),
+        "{}",
+        garage.preflight(asked)
+    );
+
+    // A checksum that does not match the body: AWS (and the dev store) answer BadDigest,
+    // Garage InvalidDigest. The engine treats both as this request's fault, not worth a
+    // retry with the same bytes.
+    let wrong = [("x-amz-checksum-crc32c", "AAAAAA==")];
+    let (status, body) = dev.signed_put("diff/bad.txt", &wrong, b"hello");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("<Code>BadDigest</Code>"), "{body}");
+    let (status, body) = garage.signed_put("diff/bad.txt", &wrong, b"hello");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("<Code>InvalidDigest</Code>"), "{body}");
+    for t in [&dev, &garage] {
+        assert!(
+            t.aws(&[
+                "s3api",
+                "head-object",
+                "--bucket",
+                &t.bucket,
+                "--key",
+                "diff/bad.txt"
+            ])
+            .is_err(),
+            "{}: nothing stored",
+            t.name
+        );
+    }
 }

@@ -213,6 +213,13 @@ impl S3Error {
             e.kind = S3ErrorKind::classify(code, response.status);
         }
         e.message = root.string("Message").unwrap_or_default();
+        // Garage says InvalidDigest where AWS says BadDigest: a checksum that did not
+        // validate ("Failed to validate checksum for algorithm …", "SHA256 checksum
+        // verification failed") means the bytes changed on the way, as BadDigest does;
+        // a malformed one ("… is not valid", AWS's and Garage's) stays InvalidDigest.
+        if e.kind == S3ErrorKind::InvalidDigest && e.message.contains("ailed") {
+            e.kind = S3ErrorKind::BadDigest;
+        }
         e.resource = root.string("Resource");
         e.request_id = root.string("RequestId").or(e.request_id);
         e.host_id = root.string("HostId").or(e.host_id);
