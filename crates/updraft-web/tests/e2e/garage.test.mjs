@@ -166,5 +166,28 @@ test("r19 the browser package: the same cases against updraft dev and a 3-node G
   await page.goto(`${dev.app_url}/`);
   await setup(page);
   for (const t of targets) await conformance(page, t);
+
+  // The widget on Garage, as docs/self-hosted-s3.md sets it up: an element given an
+  // Uploader with the page's keys; a file chosen, stored, and its link works.
+  const g = targets[1];
+  await make(page, "widget", g, { key: "widget/{name}" });
+  await page.evaluate(() => {
+    document.body.replaceChildren();
+    const el = document.createElement("updraft-uploader");
+    el.id = "garage";
+    // Garage has no anonymous access: links are presigned GETs.
+    el.setAttribute("links", "presigned");
+    el.uploader = T.u.widget.up;
+    document.body.append(el);
+  });
+  const chosen = file("chosen on garage.txt", 4321, 11);
+  await page.setInputFiles("#garage >> #updraft-files", [chosen]);
+  const row = page.locator("#garage li").filter({ hasText: "chosen on garage.txt" });
+  await row.getByText("Done", { exact: false }).or(row.getByRole("link")).first().waitFor();
+  sameObject(g, "widget/chosen on garage.txt", chosen);
+  const href = await row.getByRole("link").getAttribute("href");
+  const got = await page.evaluate(async (href) => (await fetch(href)).text(), href);
+  assert.equal(got, readFileSync(chosen, "utf8"), "the row's link reads the object back");
+  await page.screenshot({ path: join(process.env.UPDRAFT_SCREENSHOTS ?? "target/screenshots", "garage-widget.png"), fullPage: true });
   await page.close();
 });
