@@ -587,6 +587,7 @@ fn r19_garage_a_node_killed_mid_upload_and_two_down_until_one_returns() {
     let started = Instant::now();
     let out = t.upload(&work.0, &[&file], &args).output().unwrap();
     let took = started.elapsed();
+    eprintln!("no quorum, after {took:?}:\n{}", text(&out));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
