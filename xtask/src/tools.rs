@@ -96,6 +96,7 @@ pub(crate) const NPM_BENCH: &[(&str, &str)] = &[
     ("@aws-sdk/s3-presigned-post", "3.1164.0"),
     ("@uppy/core", "6.3.1"),
     ("@uppy/aws-s3", "6.3.1"),
+    ("fine-uploader", "5.16.2"),
 ];
 
 /// The peer `cargo xtask bench ui` runs beside `<updraft-uploader>`: Uppy's Dashboard with

@@ -517,7 +517,7 @@ fn bundle(modules: &Path, entry: &Path, out: &Path) -> Result<()> {
 }
 
 /// `cargo xtask bench web [--runs N] [--big-mib N] [--quick]`: the package's Uploader
-/// against the AWS SDK v3's lib-storage, Uppy, POST-policy forms and the limit, on
+/// against the AWS SDK v3's lib-storage, Uppy, Fine Uploader S3, POST-policy forms and the limit, on
 /// loopback and an emulated WAN, in one headless Chromium against one release `updraft
 /// dev` (crates/updraft-web/bench/web.mjs prints the table; it is also written to
 /// `<target>/bench/web.md`).

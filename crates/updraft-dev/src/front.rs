@@ -78,12 +78,49 @@ fn drop_connection(fault: crate::faults::Fault) -> HttpError {
 pub(crate) fn bucket_and_key(path: &str) -> (String, String) {
     let path = path.strip_prefix('/').unwrap_or(path);
     let (b, k) = path.split_once('/').unwrap_or((path, ""));
-    let dec = |s: &str| {
-        percent_encoding::percent_decode_str(s)
-            .decode_utf8_lossy()
-            .into_owned()
+    (decoded(b), decoded(k))
+}
+
+fn decoded(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The bucket of a virtual-hosted-style request, `BUCKET.localhost[:PORT]`: the one host
+/// name every browser and most resolvers send to loopback (RFC 6761), so clients that
+/// only address buckets by host name (Fine Uploader S3) reach the stack too.
+pub(crate) fn virtual_bucket(host: &str) -> Option<&str> {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
     };
-    (dec(b), dec(k))
+    name.strip_suffix(".localhost").filter(|b| !b.is_empty())
+}
+
+/// [`bucket_and_key`] of a request to `host`, virtual-hosted style or path style.
+pub(crate) fn bucket_and_key_at(host: Option<&str>, path: &str) -> (String, String) {
+    match host.and_then(virtual_bucket) {
+        Some(b) => (
+            b.to_owned(),
+            decoded(path.strip_prefix('/').unwrap_or(path)),
+        ),
+        None => bucket_and_key(path),
+    }
+}
+
+/// s3s's view of the same: `BUCKET.localhost[:PORT]` names the bucket, any other host
+/// is the endpoint of path-style requests.
+#[derive(Debug)]
+pub(crate) struct DevHost;
+
+impl s3s::host::S3Host for DevHost {
+    fn parse_host_header<'a>(&'a self, host: &'a str) -> s3s::S3Result<s3s::host::VirtualHost<'a>> {
+        Ok(match virtual_bucket(host) {
+            Some(b) => s3s::host::VirtualHost::new(&host[b.len() + 1..]).with_bucket(b),
+            None => s3s::host::VirtualHost::new(host),
+        })
+    }
 }
 
 fn content_length(h: &HeaderMap) -> u64 {
@@ -316,9 +353,15 @@ impl Front {
         let request_id = random_id().unwrap_or_default();
         let resource = req.uri().path().to_owned();
         let method = req.method().clone();
-        let (bucket, key) = bucket_and_key(req.uri().path());
+        let host = req
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned);
+        let (bucket, key) = bucket_and_key_at(host.as_deref(), req.uri().path());
         let bytes_in = content_length(req.headers());
-        let resp = if method == Method::OPTIONS && resource == "/" {
+        // `/` of the endpoint itself (not of a virtual-hosted bucket) is STS's and Cognito's.
+        let resp = if method == Method::OPTIONS && resource == "/" && bucket.is_empty() {
             self.sts.preflight(&req)
         } else if crate::cognito::is_cognito(&req) {
             self.sts.cognito(req).await
@@ -507,5 +550,27 @@ impl hyper::service::Service<Request<Incoming>> for Front {
 
     fn call(&self, req: Request<Incoming>) -> Self::Future {
         Box::pin(self.clone().handle(req))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn virtual_hosts_name_their_bucket_and_others_are_path_style() {
+        assert_eq!(virtual_bucket("uploads.localhost:4181"), Some("uploads"));
+        assert_eq!(virtual_bucket("my.bucket.localhost"), Some("my.bucket"));
+        assert_eq!(virtual_bucket("localhost:4181"), None);
+        assert_eq!(virtual_bucket("127.0.0.1:4181"), None);
+        assert_eq!(virtual_bucket(".localhost"), None);
+        assert_eq!(
+            bucket_and_key_at(Some("uploads.localhost:1"), "/a/b%20c"),
+            ("uploads".into(), "a/b c".into())
+        );
+        assert_eq!(
+            bucket_and_key_at(Some("127.0.0.1:1"), "/uploads/a"),
+            ("uploads".into(), "a".into())
+        );
     }
 }

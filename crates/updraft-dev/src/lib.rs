@@ -31,8 +31,11 @@
 //! Issue 18: a fault mode ([`faults`]): seeded 500s, 503s, `SlowDown`, resets, stalls,
 //! early `ExpiredToken`s and answers lost after the request was carried out.
 //!
+//! Virtual-hosted style only as `BUCKET.localhost:PORT` (browsers send `*.localhost` to
+//! loopback), for clients that address buckets by host name alone (Fine Uploader S3).
+//!
 //! Not in scope: versioning, UploadPartCopy, tagging, ACL grants (canned ACLs work),
-//! bucket policies, virtual-hosted-style addressing.
+//! bucket policies, virtual-hosted style on other host names.
 //!
 //! Known limits, from s3s 0.14: a POST-object upload's file is buffered in memory before
 //! it reaches the backend (S3's 5 GB POST limit applies), and a `${filename}` in the form's

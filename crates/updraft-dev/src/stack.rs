@@ -373,6 +373,7 @@ pub async fn start(config: &DevConfig) -> Result<Stack, Error> {
         admin_key_id: keys.access_key_id.clone(),
         sts: sts.clone(),
     });
+    builder.set_host(crate::front::DevHost);
     let front = Front {
         s3: builder.build(),
         store,

@@ -7,6 +7,9 @@ export { Upload } from "@aws-sdk/lib-storage";
 export { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 export { default as Uppy } from "@uppy/core";
 export { default as AwsS3 } from "@uppy/aws-s3";
+// Fine Uploader S3 5.16 (the seed's system), its core build, in its no-server mode: keys
+// in the page (`credentials`), signature v4, concurrent chunking.
+export { default as FineUploader } from "fine-uploader/lib/core/s3";
 // The limit: the SDK's own SigV4 signer presigns raw PUTs before the clock starts.
 export { SignatureV4 } from "@smithy/signature-v4";
 export { CreateMultipartUploadCommand, CompleteMultipartUploadCommand } from "@aws-sdk/client-s3";

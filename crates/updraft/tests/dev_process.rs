@@ -264,3 +264,55 @@ fn r5_dev_token_prints_the_jwt_alone_with_or_without_the_stack_and_sts_takes_it(
         .unwrap();
     assert!(!log.contains(&jwt[jwt.len() - 20..]), "{log}");
 }
+
+/// Virtual-hosted style (`BUCKET.localhost:PORT`, for clients such as Fine Uploader S3 that
+/// address buckets by host name only, issue 17): a PUT signed for that host and `/KEY`
+/// is verified and stored where path style reads it, and a preflight of the bucket's root
+/// is the bucket's CORS, not STS's.
+#[test]
+fn r17_virtual_hosted_requests_reach_the_bucket() {
+    use updraft_core::http::{Body, Request};
+    use updraft_core::sigv4::{Signer, SigningParams};
+    let dir = TempDir::new("vhost");
+    let dev = start(&dir.0, false);
+    let port = dev.host().rsplit(':').next().unwrap().to_string();
+    let host = format!("uploads.localhost:{port}");
+    let mut req = Request::new(Method::Put, "http", host.clone(), "/v/hosted.txt");
+    req.body = Body::Bytes(b"by host name".to_vec());
+    Signer::new()
+        .sign(
+            &mut req,
+            &SigningParams::s3(&dev.creds, "us-east-1", common::now()),
+        )
+        .unwrap();
+    let mut head = "PUT /v/hosted.txt HTTP/1.1\r\n".to_string();
+    for (n, v) in &req.headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("content-length: 12\r\nconnection: close\r\n\r\nby host name");
+    let mut s = TcpStream::connect(dev.host()).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    let (status, _, body) = dev.get_raw("v/hosted.txt");
+    assert_eq!((status, body.as_slice()), (200, &b"by host name"[..]));
+
+    // The root of the bucket's host: its CORS rule (the app origin is admitted).
+    let stack: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.0.join("stack.json")).unwrap()).unwrap();
+    let app = stack["app_url"].as_str().unwrap().to_string();
+    let pre = format!(
+        "OPTIONS / HTTP/1.1\r\nHost: {host}\r\nOrigin: {app}\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n"
+    );
+    let mut s = TcpStream::connect(dev.host()).unwrap();
+    s.write_all(pre.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    assert!(
+        out.to_ascii_lowercase()
+            .contains(&format!("access-control-allow-origin: {app}")),
+        "{out}"
+    );
+}
