@@ -56,7 +56,7 @@ fn main() -> ExitCode {
                  web    build the browser package into <target dir>/web/pkg\n  \
                  bench core   measure the engine's own cost (figures, not checks)\n  \
                  bench dev    ingest throughput of the dev store vs a local file and moto\n  \
-                 bench web    the browser package vs the AWS SDK, Uppy, POST forms and the limit, loopback and WAN (--quick)\n  \
+                 bench web    the browser package vs the AWS SDK, Uppy, Fine Uploader, POST forms and the limit, loopback and WAN (--quick, --tools a,b)\n  \
                  bench size   the browser package's bytes vs the AWS SDK, Amplify, Fine Uploader, Uppy, Evaporate"
             );
             return ExitCode::from(2);

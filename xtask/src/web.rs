@@ -516,13 +516,14 @@ fn bundle(modules: &Path, entry: &Path, out: &Path) -> Result<()> {
     )
 }
 
-/// `cargo xtask bench web [--runs N] [--big-mib N] [--quick]`: the package's Uploader
+/// `cargo xtask bench web [--runs N] [--big-mib N] [--quick] [--tools a,b]`: the package's Uploader
 /// against the AWS SDK v3's lib-storage, Uppy, Fine Uploader S3, POST-policy forms and the limit, on
 /// loopback and an emulated WAN, in one headless Chromium against one release `updraft
 /// dev` (crates/updraft-web/bench/web.mjs prints the table; it is also written to
 /// `<target>/bench/web.md`).
 pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
     let (mut runs, mut big, mut quick) = ("5".to_owned(), "256".to_owned(), "0");
+    let mut only = String::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--quick" {
@@ -532,7 +533,9 @@ pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
         match (a.as_str(), it.next()) {
             ("--runs", Some(v)) => runs = v.clone(),
             ("--big-mib", Some(v)) => big = v.clone(),
-            _ => bail!("unknown flag {a}; use --runs N, --big-mib N or --quick"),
+            // Only these tools of web.mjs (and the limit), e.g. `updraft,fine`.
+            ("--tools", Some(v)) => only = v.clone(),
+            _ => bail!("unknown flag {a}; use --runs N, --big-mib N, --tools a,b or --quick"),
         }
     }
     let out = target_dir().join("bench").join("web.md");
@@ -546,6 +549,7 @@ pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
             ("UPDRAFT_BENCH_BIG_MIB", big),
             ("UPDRAFT_BENCH_QUICK", quick.to_owned()),
             ("UPDRAFT_BENCH_OUT", out.display().to_string()),
+            ("UPDRAFT_BENCH_TOOLS", only),
         ],
     )?;
     println!("xtask: the table is in {}", out.display());

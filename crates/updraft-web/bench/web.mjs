@@ -29,6 +29,8 @@ const RUNS = Number(process.env.UPDRAFT_BENCH_RUNS ?? 3);
 const BIG_MIB = Number(process.env.UPDRAFT_BENCH_BIG_MIB ?? 256);
 // `--quick` (UPDRAFT_BENCH_QUICK): fewer files, for a run in about two minutes.
 const QUICK = process.env.UPDRAFT_BENCH_QUICK == "1";
+// `--tools a,b` (UPDRAFT_BENCH_TOOLS): only these (and the limit), to look at one peer.
+const ONLY = process.env.UPDRAFT_BENCH_TOOLS ? process.env.UPDRAFT_BENCH_TOOLS.split(",") : null;
 const SMALL = { n: QUICK ? 200 : 500, size: 64 * 1024 };
 const MEDIUM = { n: 40, size: 1024 * 1024 };
 const EIGHT = { n: QUICK ? 5 : 20, size: 8 * 1024 * 1024 };
@@ -97,6 +99,8 @@ const bigPath = join(dev.dir, "big.bin");
 }
 const b = await browser();
 const page = await b.newPage();
+page.on("crash", () => console.error("bench: the page crashed"));
+page.on("pageerror", (e) => console.error(`bench: in the page: ${e.message}`));
 await page.goto(`${origin}/`);
 await page.evaluate(() => {
   const i = document.createElement("input");
@@ -276,12 +280,14 @@ for (const network of NETWORKS) {
   await cdp.send("Network.enable");
   if (network == "wan") await cdp.send("Network.emulateNetworkConditions", WAN);
   fastest = Infinity;
-  for (const [label, files, mib, tools] of cases) {
+  for (const [label, files, mib, all] of cases) {
+    const tools = all.filter((t) => !ONLY || ONLY.includes(t) || t == "limit");
     const times = Object.fromEntries(tools.map((t) => [t, []]));
     const count = Object.fromEntries(tools.map((t) => [t, 0]));
     for (let i = 0; i < RUNS; i++) {
       for (const tool of tools) {
         const before = requests;
+        if (process.env.UPDRAFT_BENCH_TRACE) console.error(`bench: ${tool} on ${files}`);
         const { ms, prefix } = await page.evaluate(([tool, files]) => bench[tool](bench.files[files]), [tool, files]);
         count[tool] = requests - before;
         // Counted only once what it stored is there, whole.
