@@ -12,7 +12,7 @@
 //! - `cargo xtask bench core|dev` — figures, not checks: the engine's own cost, or the
 //!   dev store's ingest (one 1 GiB PUT, multipart with 8 parallel parts) against writing
 //!   a local file and against moto, as a Markdown table.
-//! - `cargo xtask bench web|size` — the browser package against its peers: throughput in
+//! - `cargo xtask bench browser|size` — the browser package against its peers: throughput in
 //!   Chromium, or bytes a page loads (gzip -9).
 
 use std::env;
@@ -56,7 +56,7 @@ fn main() -> ExitCode {
                  web    build the browser package into <target dir>/web/pkg\n  \
                  bench core   measure the engine's own cost (figures, not checks)\n  \
                  bench dev    ingest throughput of the dev store vs a local file and moto\n  \
-                 bench web    the browser package vs the AWS SDK, Uppy, Fine Uploader, POST forms and the limit, loopback and WAN (--quick, --tools a,b)\n  \
+                 bench browser the browser package vs the AWS SDK, Uppy, Fine Uploader, POST forms and the limit, loopback and WAN (--quick, --tools a,b, --modes m,n)\n  \
                  bench size   the browser package's bytes vs the AWS SDK, Amplify, Fine Uploader, Uppy, Evaporate"
             );
             return ExitCode::from(2);
@@ -485,7 +485,7 @@ fn bench(what: Option<&str>, args: &[String]) -> Result<ExitCode> {
     match what {
         Some("dev") => bench_dev(args),
         Some("native") => bench_native(args),
-        Some("web") => web::bench(args),
+        Some("browser") => web::bench(args),
         Some("size") => web::bench_size(),
         Some("ui") => web::bench_ui(args),
         Some("core") => {
@@ -508,7 +508,7 @@ fn bench(what: Option<&str>, args: &[String]) -> Result<ExitCode> {
             })
         }
         _ => {
-            eprintln!("usage: cargo xtask bench core|dev|native|web|size|ui");
+            eprintln!("usage: cargo xtask bench core|dev|native|browser|size|ui");
             Ok(ExitCode::from(2))
         }
     }

@@ -89,7 +89,7 @@ pub(crate) const NPM_JS_SDK: &[(&str, &str)] = &[
     ("@aws-sdk/lib-storage", "3.1175.0"),
 ];
 
-/// The peers `cargo xtask bench web` runs in the page.
+/// The peers `cargo xtask bench browser` runs in the page.
 pub(crate) const NPM_BENCH: &[(&str, &str)] = &[
     ("@aws-sdk/client-s3", "3.1175.0"),
     ("@aws-sdk/lib-storage", "3.1175.0"),
@@ -97,6 +97,9 @@ pub(crate) const NPM_BENCH: &[(&str, &str)] = &[
     ("@uppy/core", "6.3.1"),
     ("@uppy/aws-s3", "6.3.1"),
     ("fine-uploader", "5.16.2"),
+    ("evaporate", "2.1.4"),
+    ("spark-md5", "3.0.2"),
+    ("js-sha256", "0.11.0"),
 ];
 
 /// The peer `cargo xtask bench ui` runs beside `<updraft-uploader>`: Uppy's Dashboard with

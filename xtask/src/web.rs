@@ -516,44 +516,106 @@ fn bundle(modules: &Path, entry: &Path, out: &Path) -> Result<()> {
     )
 }
 
-/// `cargo xtask bench web [--runs N] [--big-mib N] [--quick] [--tools a,b]`: the package's Uploader
-/// against the AWS SDK v3's lib-storage, Uppy, Fine Uploader S3, POST-policy forms and the limit, on
-/// loopback and an emulated WAN, in one headless Chromium against one release `updraft
-/// dev` (crates/updraft-web/bench/web.mjs prints the table; it is also written to
-/// `<target>/bench/web.md`).
+/// `cargo xtask bench browser [--runs N] [--big-mib N] [--quick] [--tools a,b] [--modes m,n]`:
+/// the package's Uploader against the AWS SDK v3's lib-storage, Uppy, Fine Uploader S3,
+/// POST-policy forms and the limit, on loopback and an emulated WAN, each with its own
+/// defaults and equalised, in one headless Chromium against one release `updraft dev`
+/// (crates/updraft-web/bench/browser.mjs prints the table; it is also written to
+/// `<target>/bench/browser.md`).
 pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
     let (mut runs, mut big, mut quick) = ("5".to_owned(), "256".to_owned(), "0");
-    let mut only = String::new();
+    let (mut only, mut modes) = (String::new(), "defaults,equalised".to_owned());
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--quick" {
-            (runs, big, quick) = ("1".to_owned(), "64".to_owned(), "1");
+            (runs, big, quick) = ("1".to_owned(), "32".to_owned(), "1");
+            modes = "defaults".to_owned();
             continue;
         }
         match (a.as_str(), it.next()) {
             ("--runs", Some(v)) => runs = v.clone(),
             ("--big-mib", Some(v)) => big = v.clone(),
-            // Only these tools of web.mjs (and the limit), e.g. `updraft,fine`.
+            // Only these tools of browser.mjs (and the limit), e.g. `updraft,fine`.
             ("--tools", Some(v)) => only = v.clone(),
-            _ => bail!("unknown flag {a}; use --runs N, --big-mib N, --tools a,b or --quick"),
+            ("--modes", Some(v)) => {
+                if let Some(bad) = v
+                    .split(',')
+                    .find(|m| !["defaults", "equalised"].contains(m))
+                {
+                    bail!("--modes {v}: unknown mode {bad:?}; use defaults, equalised or both");
+                }
+                modes = v.clone();
+            }
+            _ => bail!(
+                "unknown flag {a}; use --runs N, --big-mib N, --tools a,b, --modes defaults,equalised or --quick"
+            ),
         }
     }
-    let out = target_dir().join("bench").join("web.md");
+    let out = target_dir().join("bench").join("browser.md");
     std::fs::create_dir_all(target_dir().join("bench"))?;
+    let sizes = tool_sizes()?;
     let code = browser_bench(
         "the browser bench",
         tools::NPM_BENCH,
-        ("peers.js", "web.mjs"),
+        ("peers.js", "browser.mjs"),
         &[
             ("UPDRAFT_BENCH_RUNS", runs),
             ("UPDRAFT_BENCH_BIG_MIB", big),
             ("UPDRAFT_BENCH_QUICK", quick.to_owned()),
             ("UPDRAFT_BENCH_OUT", out.display().to_string()),
             ("UPDRAFT_BENCH_TOOLS", only),
+            ("UPDRAFT_BENCH_MODES", modes),
+            ("UPDRAFT_BENCH_SIZES", sizes),
         ],
     )?;
     println!("xtask: the table is in {}", out.display());
     Ok(code)
+}
+
+/// What a page loads for each tool the browser bench runs, gzip -9 bytes, as JSON for
+/// browser.mjs: updraft's one page, and the peers as `cargo xtask bench size` weighs them.
+fn tool_sizes() -> Result<String> {
+    let pkg = build()?;
+    let mut sizes = serde_json::Map::new();
+    sizes.insert("updraft".into(), one_page(&pkg)?.0.into());
+    let tools = [
+        ("sdk", "aws-sdk.js"),
+        ("fine", "fine-uploader.js"),
+        ("uppy", "uppy.js"),
+        ("evaporate", "evaporate.js"),
+    ];
+    let mut packages: Vec<(&str, &str)> = NPM_WEB.to_vec();
+    for p in SIZE_PEERS
+        .iter()
+        .filter(|p| tools.iter().any(|(_, e)| *e == p.entry))
+    {
+        packages.extend_from_slice(p.npm);
+    }
+    let modules = ensure_npm(&packages)?;
+    for (tool, entry) in tools {
+        sizes.insert(tool.into(), weigh(&modules, entry)?.0.into());
+    }
+    Ok(serde_json::Value::Object(sizes).to_string())
+}
+
+/// A size peer's entry under `crates/updraft-web/bench/size/`, bundled as a page gets it:
+/// gzip -9 and brotli bytes, its stylesheet (esbuild writes one beside the bundle) counted.
+fn weigh(modules: &Path, entry: &str) -> Result<(u64, u64)> {
+    let out = target_dir().join("web/bench/size");
+    std::fs::create_dir_all(&out)?;
+    let bundled = out.join(entry);
+    bundle(
+        modules,
+        &root().join("crates/updraft-web/bench/size").join(entry),
+        &bundled,
+    )?;
+    let (mut gz, mut br) = (gzip_size(&bundled)?, brotli_size(&bundled)?);
+    let css = bundled.with_extension("css");
+    if css.exists() {
+        gz += gzip_size(&css)?;
+        br += brotli_size(&css)?;
+    }
+    Ok((gz, br))
 }
 
 /// A bench in the page: Chromium, the package, the npm pins, a release `updraft`; the
@@ -691,23 +753,11 @@ pub(crate) fn bench_size() -> Result<std::process::ExitCode> {
         packages.extend_from_slice(peer.npm);
     }
     let modules = ensure_npm(&packages)?;
-    let dir = root().join("crates/updraft-web/bench/size");
-    let out = target_dir().join("web/bench/size");
-    std::fs::create_dir_all(&out)?;
     let weigh = |peers: &[SizePeer]| -> Result<Vec<(String, u64, u64)>> {
-        let mut rows = Vec::new();
-        for SizePeer { entry, what, .. } in peers {
-            let bundled = out.join(entry);
-            bundle(&modules, &dir.join(entry), &bundled)?;
-            let (mut gz, mut br) = (gzip_size(&bundled)?, brotli_size(&bundled)?);
-            let css = bundled.with_extension("css");
-            if css.exists() {
-                gz += gzip_size(&css)?;
-                br += brotli_size(&css)?;
-            }
-            rows.push(((*what).to_owned(), gz, br));
-        }
-        Ok(rows)
+        peers
+            .iter()
+            .map(|p| weigh(&modules, p.entry).map(|(gz, br)| (p.what.to_owned(), gz, br)))
+            .collect()
     };
     let table = |title: &str, ours: (String, u64, u64), peers: Vec<(String, u64, u64)>| {
         println!("\n| {title} | KiB gzip -9 | KiB brotli | updraft ÷ this (gzip) |");

@@ -13,3 +13,7 @@ export { default as FineUploader } from "fine-uploader/lib/core/s3";
 // The limit: the SDK's own SigV4 signer presigns raw PUTs before the clock starts.
 export { SignatureV4 } from "@smithy/signature-v4";
 export { CreateMultipartUploadCommand, CompleteMultipartUploadCommand } from "@aws-sdk/client-s3";
+// EvaporateJS 2.1 with what its SigV4 mode needs the page to bring: MD5 and SHA-256.
+export { default as Evaporate } from "evaporate";
+export { default as SparkMD5 } from "spark-md5";
+export { sha256 } from "js-sha256";

@@ -74,7 +74,7 @@ struct Options {
 
 /// Files of at most this many bytes are sent as POST Object forms rather than PUTs: a
 /// form is a CORS simple request, so it skips the preflight each PUT to a new key costs.
-/// `cargo xtask bench web` (Chromium, loopback release `updraft dev`, median of 3):
+/// `cargo xtask bench browser` (Chromium, loopback release `updraft dev`, median of 3):
 /// 200 files of 16 KiB at 2.1 MiB/s as forms against 1.8 MiB/s as PUTs; 40 files of
 /// 1 MiB at 62.1 against 54.8 MiB/s.
 pub const POST_MAX_SIZE: u64 = 1024 * 1024;

@@ -146,7 +146,7 @@ pub struct EngineConfig {
     /// Files of at most this many bytes are sent as a POST Object form
     /// ([`Action::Post`]) instead of PutObject; 0: never. In a browser a form POST is a
     /// CORS simple request, so it skips the preflight every PUT to a new key costs
-    /// (`cargo xtask bench web` measures both); natively PUT costs nothing more.
+    /// (`cargo xtask bench browser` measures both); natively PUT costs nothing more.
     pub post_max_size: u64,
     /// A request that moves no byte for this long is abandoned ([`Action::Cancel`]) and
     /// retried as a network error; 0: never. A request's clock restarts with each
