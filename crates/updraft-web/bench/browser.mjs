@@ -1,7 +1,7 @@
 // `cargo xtask bench browser`: upload throughput in one headless Chromium against one
 // `updraft dev`, same files (in-page Blobs), the same temporary keys from the dev STS for
 // every tool (what a page has), each case run RUNS times interleaved (A B C … A B C …, so a
-// noisy minute does not land on one tool), every run's objects checked (count and sizes)
+// noisy minute does not land on one tool), every run's objects read back and compared with the files (SHA-256)
 // before its time counts; prints the median, the spread (min–max), the ratio to the best
 // peer and to the limit, the requests and preflights the store answered (its `--verbose`
 // log, so the package's worker is counted too) and what a page loads for each tool.
@@ -27,8 +27,8 @@
 //                      the same in both modes
 import { createServer } from "node:http";
 import { createServer as createTcpServer, connect } from "node:net";
-import { readFileSync, existsSync, openSync, writeSync, writeFileSync, closeSync } from "node:fs";
-import { randomFillSync } from "node:crypto";
+import { readFileSync, existsSync, openSync, writeSync, writeFileSync, closeSync, createReadStream } from "node:fs";
+import { randomFillSync, createHash } from "node:crypto";
 import { join, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { startDev, browser, MODULES } from "../tests/e2e/harness.mjs";
@@ -153,7 +153,7 @@ const evaporateUrl = await new Promise((ok) => {
   forwarder.listen(80, "127.0.0.1", () => ok("http://127.0.0.1"));
 });
 
-const { S3Client, PutBucketCorsCommand, ListObjectsV2Command } = await import(pathToFileURL(join(MODULES, "@aws-sdk", "client-s3", "dist-cjs", "index.js")));
+const { S3Client, PutBucketCorsCommand, ListObjectsV2Command, GetObjectCommand } = await import(pathToFileURL(join(MODULES, "@aws-sdk", "client-s3", "dist-cjs", "index.js")));
 const admin = new S3Client({ region: dev.region, endpoint: dev.s3_endpoint, forcePathStyle: true, credentials: { accessKeyId: dev.admin_access_key_id, secretAccessKey: dev.admin_secret_access_key } });
 
 // The keys a signed-in page has: temporary ones from the dev STS for the user `bench`,
@@ -178,6 +178,27 @@ async function stored(prefix) {
     token = page.NextContinuationToken;
   } while (token);
   return sizes;
+}
+/** SHA-256 of the object `key`, read back from the store. */
+async function digest(key) {
+  const { Body } = await admin.send(new GetObjectCommand({ Bucket: dev.bucket, Key: key }));
+  const h = createHash("sha256");
+  for await (const chunk of Body) h.update(chunk);
+  return h.digest("hex");
+}
+/** Fails unless the objects under `prefix` are the files of `files`, byte for byte. */
+async function check(tool, prefix, files) {
+  const got = await stored(prefix);
+  const names = [...expected[files].keys()];
+  const missing = names.filter((n) => !got.has(n));
+  if (got.size != names.length || missing.length) throw new Error(`${tool}: ${got.size} of ${names.length} objects under ${prefix} (missing e.g. ${missing[0]})`);
+  let next = 0;
+  await Promise.all(Array.from({ length: 6 }, async () => {
+    while (next < names.length) {
+      const name = names[next++];
+      if ((await digest(prefix + name)) != expected[files].get(name)) throw new Error(`${tool}: ${prefix}${name} is not the file's bytes`);
+    }
+  }));
 }
 await admin.send(new PutBucketCorsCommand({ Bucket: dev.bucket, CORSConfiguration: { CORSRules: [{ AllowedOrigins: [origin], AllowedMethods: ["GET", "PUT", "POST", "DELETE", "HEAD"], AllowedHeaders: ["*"], ExposeHeaders: ["ETag"], MaxAgeSeconds: 3000 }] } }));
 
@@ -390,6 +411,27 @@ await page.evaluate(async ([dev, big, small, medium, eight]) => {
   };
 }, [{ region: dev.region, bucket: dev.bucket, s3_endpoint: s3Url, evaporate_url: evaporateUrl, keys }, BIG_MIB * 1024 * 1024, SMALL, MEDIUM, EIGHT]);
 const sizes = { big: [BIG_MIB * 1024 * 1024], small: Array(SMALL.n).fill(SMALL.size), medium: Array(MEDIUM.n).fill(MEDIUM.size), eight: Array(EIGHT.n).fill(EIGHT.size) };
+// Each file's SHA-256 by name, to check every run's objects against: the page's in-memory
+// files hashed there, the large one here from its file.
+const expected = Object.fromEntries(
+  Object.entries(
+    await page.evaluate(async () => {
+      const hex = (b) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, "0")).join("");
+      const out = {};
+      for (const [set, files] of Object.entries(bench.files)) {
+        if (set == "big") continue;
+        out[set] = [];
+        for (const f of files) out[set].push([f.name, hex(await crypto.subtle.digest("SHA-256", await f.arrayBuffer()))]);
+      }
+      return out;
+    }),
+  ).map(([set, pairs]) => [set, new Map(pairs)]),
+);
+{
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(bigPath)) h.update(chunk);
+  expected.big = new Map([["big.bin", h.digest("hex")]]);
+}
 
 const cases = [
   ["1 file, " + BIG_MIB + " MiB", "big", BIG_MIB, ["updraft", "updraftNoCrc", "sdk", "uppy", "fine", "evaporate", "limit"]],
@@ -442,11 +484,8 @@ for (const network of NETWORKS) {
           await new Promise((r) => setTimeout(r, 50));
           const after = answered();
           count[tool] = { requests: after.requests - before.requests, preflights: after.preflights - before.preflights };
-          // Counted only once what it stored is there, whole.
-          const got = await stored(prefix);
-          const want = sizes[files];
-          const wrong = [...got.values()].filter((size) => !want.includes(size)).length;
-          if (got.size != want.length || wrong) throw new Error(`${tool}: ${got.size} of ${want.length} objects under ${prefix}, ${wrong} of the wrong size`);
+          // Counted only once what it stored is there, byte for byte.
+          await check(tool, prefix, files);
           times[tool].push(ms);
         }
       }
