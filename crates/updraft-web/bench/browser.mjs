@@ -31,7 +31,7 @@ import { readFileSync, existsSync, openSync, writeSync, writeFileSync, closeSync
 import { randomFillSync, createHash } from "node:crypto";
 import { join, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { startDev, browser, MODULES } from "../tests/e2e/harness.mjs";
+import { startDev, browser, stopOnCrash, MODULES } from "../tests/e2e/harness.mjs";
 
 const PKG = resolve(process.env.UPDRAFT_WEB_PKG);
 const PEERS = resolve(process.env.UPDRAFT_BENCH_PEERS);
@@ -71,15 +71,7 @@ const answered = () => {
   log.at = end;
   return { requests: log.requests, preflights: log.preflights };
 };
-// A failed run still stops its `updraft dev`.
-process.on("uncaughtException", async (e) => {
-  console.error(e);
-  await dev.stop().catch(() => {});
-  process.exit(1);
-});
-process.on("unhandledRejection", (e) => {
-  throw e;
-});
+stopOnCrash(dev);
 const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
 const server = createServer((req, res) => {
   const url = req.url.split("?")[0];

@@ -18,7 +18,7 @@ import { createServer } from "node:http";
 import { readFileSync, existsSync, writeFileSync } from "node:fs";
 import { join, extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { startDev, browser, MODULES } from "../tests/e2e/harness.mjs";
+import { startDev, browser, stopOnCrash, MODULES } from "../tests/e2e/harness.mjs";
 
 const PKG = resolve(process.env.UPDRAFT_WEB_PKG);
 const PEERS = resolve(process.env.UPDRAFT_BENCH_PEERS);
@@ -28,14 +28,7 @@ const UPLOAD = Number(process.env.UPDRAFT_BENCH_UPLOAD ?? 100);
 const PROFILE = process.env.UPDRAFT_BENCH_PROFILE;
 
 const dev = await startDev();
-process.on("uncaughtException", async (e) => {
-  console.error(e);
-  await dev.stop().catch(() => {});
-  process.exit(1);
-});
-process.on("unhandledRejection", (e) => {
-  throw e;
-});
+stopOnCrash(dev);
 const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" };
 const server = createServer((req, res) => {
   const url = req.url.split("?")[0];

@@ -50,6 +50,18 @@ export async function startDev(config = "", { data: keep } = {}) {
   throw new Error(`updraft dev wrote no stack.json: ${stderr}`);
 }
 
+/** For a bench script: an uncaught failure still stops `dev` (its `updraft dev`), then exits 1. */
+export function stopOnCrash(dev) {
+  process.on("uncaughtException", async (e) => {
+    console.error(e);
+    await dev.stop().catch(() => {});
+    process.exit(1);
+  });
+  process.on("unhandledRejection", (e) => {
+    throw e;
+  });
+}
+
 /** Headless Chromium as this machine allows it. */
 export async function browser() {
   return chromium.launch({
