@@ -518,7 +518,7 @@ fn bundle(modules: &Path, entry: &Path, out: &Path) -> Result<()> {
 
 /// `cargo xtask bench browser [--runs N] [--big-mib N] [--quick] [--tools a,b] [--modes m,n]`:
 /// the package's Uploader against the AWS SDK v3's lib-storage, Uppy, Fine Uploader S3,
-/// POST-policy forms and the limit, on loopback and an emulated WAN, each with its own
+/// POST-policy forms and the limit, on loopback and a WAN (a delay line), each with its own
 /// defaults and equalised, in one headless Chromium against one release `updraft dev`
 /// (crates/updraft-web/bench/browser.mjs prints the table; it is also written to
 /// `<target>/bench/browser.md`).
