@@ -139,12 +139,12 @@ pub(crate) const CHROMEDRIVER_BIN: &str = "/usr/bin/chromedriver";
 pub(crate) const APT_CHROMIUM: &[AptPin] = &[
     AptPin {
         package: "chromium",
-        version: "156.0.8078.114-1~deb12u1",
+        version: "156.0.8078.129-1~deb12u1",
         follows_security_updates: true,
     },
     AptPin {
         package: "chromium-driver",
-        version: "156.0.8078.114-1~deb12u1",
+        version: "156.0.8078.129-1~deb12u1",
         follows_security_updates: true,
     },
 ];
