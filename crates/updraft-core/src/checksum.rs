@@ -20,15 +20,17 @@
 //! |---|---|---|---|---|
 //! | `crc-fast` 1.10 (default features) | +704 KB | +614 KB | 17,700 / 11,800 MB/s | 1,440 / 1,380 MB/s |
 //! | `crc32c` 0.6 + `crc64fast-nvme` 1.2 | +43.2 KB | +42.5 KB | 16,100 / 11,700 MB/s | 1,600 / 1,730 MB/s |
-//! | slicing-by-8, tables built at start-up (this module) | +3.4 KB | +1.3 KB | 1,710 / 1,710 MB/s | 1,000 / 830 MB/s |
+//! | slicing-by-8, tables built at start-up (this module until issue 17) | +3.4 KB | +1.3 KB | 1,710 / 1,710 MB/s | 1,000 / 830 MB/s |
 //!
 //! The whole headless browser API must fit 30 KB gzip, and precomputed CRC tables
 //! are near-random data that gzip cannot shrink, so both crates are out of the
-//! question in wasm. There the core uses its own slicing-by-8 tables (8 KB for
-//! CRC32C, 16 KB for CRC64NVME), built on first use in a [`OnceLock`] rather than
-//! shipped. About 1 GB/s is at least ten times what a browser upload sends, so the
-//! remaining gap to the crates' wasm figures costs CPU, not throughput.
-//! (Slicing-by-16 measured no faster in wasm at opt-level `z`: 1,000 / 900 MB/s.)
+//! question in wasm. There the core uses its own slicing-by-16 tables (16 KB for
+//! CRC32C, 32 KB for CRC64NVME), built on first use in a [`OnceLock`] rather than
+//! shipped. Issue 17 moved it from slicing-by-8 when the browser bench showed the CRCs
+//! holding up uploads on a small machine: in the built package (`cargo xtask web`, V8 in
+//! node 20, 8 MiB through `crcUpdate`) CRC64NVME went from 900 to 1,750 MB/s — half of
+//! that from the 16 bytes a step, half from writing the loop so that the whole-package
+//! build inlines it (`as_chunks`, see `words`) — and the wasm got 8 B smaller.
 //!
 //! Natively (the CLI) binary size does not matter and the hardware CRC is 7–10×
 //! faster, so there the core uses `crc-fast` (one well-kept crate for both
@@ -303,7 +305,7 @@ fn combine(crc_a: u64, crc_b: u64, len_b: u64, poly: u64, top: u64) -> u64 {
     mul_mod_p(x_pow_8n(len_b, poly, top), crc_a, poly, top) ^ crc_b
 }
 
-/// Slicing-by-8 table CRCs, the wasm implementation (see the module docs). Compiled
+/// Slicing-by-16 table CRCs, the wasm implementation (see the module docs). Compiled
 /// natively only for tests, which check it against `crc-fast`.
 #[cfg(any(test, target_arch = "wasm32"))]
 mod table {
@@ -311,14 +313,15 @@ mod table {
 
     use super::{POLY32, POLY64};
 
-    type Tables<T> = [[T; 256]; 8];
+    /// Sixteen tables: table `k` advances a byte's CRC past `k` more zero bytes.
+    type Tables<T> = [[T; 256]; 16];
 
     fn tables32() -> &'static Tables<u32> {
         static T: OnceLock<Box<Tables<u32>>> = OnceLock::new();
         T.get_or_init(|| {
             // The polynomial fits in 32 bits (see its definition).
             let poly = POLY32 as u32;
-            let mut t = Box::new([[0u32; 256]; 8]);
+            let mut t = Box::new([[0u32; 256]; 16]);
             for (i, slot) in t[0].iter_mut().enumerate() {
                 let mut c = i as u32;
                 for _ in 0..8 {
@@ -326,7 +329,7 @@ mod table {
                 }
                 *slot = c;
             }
-            for k in 1..8 {
+            for k in 1..16 {
                 for i in 0..256 {
                     let prev = t[k - 1][i];
                     t[k][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
@@ -339,7 +342,7 @@ mod table {
     fn tables64() -> &'static Tables<u64> {
         static T: OnceLock<Box<Tables<u64>>> = OnceLock::new();
         T.get_or_init(|| {
-            let mut t = Box::new([[0u64; 256]; 8]);
+            let mut t = Box::new([[0u64; 256]; 16]);
             for (i, slot) in t[0].iter_mut().enumerate() {
                 let mut c = i as u64;
                 for _ in 0..8 {
@@ -351,7 +354,7 @@ mod table {
                 }
                 *slot = c;
             }
-            for k in 1..8 {
+            for k in 1..16 {
                 for i in 0..256 {
                     let prev = t[k - 1][i];
                     t[k][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
@@ -361,26 +364,63 @@ mod table {
         })
     }
 
+    /// The 16 bytes of `c` as two little-endian words. Written out, not through
+    /// `chunks_exact` and a helper: at opt-level `z` in the whole package the inliner left
+    /// both as calls inside the loop (`ChunksExact::next` is shared with other code),
+    /// which halved the speed (1.1 against 2.2 GB/s in V8).
+    #[inline(always)]
+    fn words(c: &[u8; 16]) -> (u64, u64) {
+        let [
+            a0,
+            a1,
+            a2,
+            a3,
+            a4,
+            a5,
+            a6,
+            a7,
+            b0,
+            b1,
+            b2,
+            b3,
+            b4,
+            b5,
+            b6,
+            b7,
+        ] = *c;
+        (
+            u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]),
+            u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]),
+        )
+    }
+
     /// Continues the CRC32C `crc` (a finished value, 0 for no data) over `data`.
     pub(super) fn crc32c(crc: u32, data: &[u8]) -> u32 {
         let t = tables32();
         let mut crc = !crc;
-        let mut chunks = data.chunks_exact(8);
-        for c in &mut chunks {
-            let lo = u32::from_le_bytes([c[0], c[1], c[2], c[3]]) ^ crc;
-            let hi = u32::from_le_bytes([c[4], c[5], c[6], c[7]]);
-            let [l0, l1, l2, l3] = lo.to_le_bytes();
-            let [h0, h1, h2, h3] = hi.to_le_bytes();
-            crc = t[7][usize::from(l0)]
-                ^ t[6][usize::from(l1)]
-                ^ t[5][usize::from(l2)]
-                ^ t[4][usize::from(l3)]
-                ^ t[3][usize::from(h0)]
-                ^ t[2][usize::from(h1)]
-                ^ t[1][usize::from(h2)]
-                ^ t[0][usize::from(h3)];
+        let (chunks, rest) = data.as_chunks::<16>();
+        for c in chunks {
+            let (lo, hi) = words(c);
+            let a = (lo ^ u64::from(crc)).to_le_bytes();
+            let b = hi.to_le_bytes();
+            crc = t[15][usize::from(a[0])]
+                ^ t[14][usize::from(a[1])]
+                ^ t[13][usize::from(a[2])]
+                ^ t[12][usize::from(a[3])]
+                ^ t[11][usize::from(a[4])]
+                ^ t[10][usize::from(a[5])]
+                ^ t[9][usize::from(a[6])]
+                ^ t[8][usize::from(a[7])]
+                ^ t[7][usize::from(b[0])]
+                ^ t[6][usize::from(b[1])]
+                ^ t[5][usize::from(b[2])]
+                ^ t[4][usize::from(b[3])]
+                ^ t[3][usize::from(b[4])]
+                ^ t[2][usize::from(b[5])]
+                ^ t[1][usize::from(b[6])]
+                ^ t[0][usize::from(b[7])];
         }
-        for &b in chunks.remainder() {
+        for &b in rest {
             crc = t[0][usize::from(crc as u8 ^ b)] ^ (crc >> 8);
         }
         !crc
@@ -390,20 +430,29 @@ mod table {
     pub(super) fn crc64nvme(crc: u64, data: &[u8]) -> u64 {
         let t = tables64();
         let mut crc = !crc;
-        let mut chunks = data.chunks_exact(8);
-        for c in &mut chunks {
-            let x = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) ^ crc;
-            let [b0, b1, b2, b3, b4, b5, b6, b7] = x.to_le_bytes();
-            crc = t[7][usize::from(b0)]
-                ^ t[6][usize::from(b1)]
-                ^ t[5][usize::from(b2)]
-                ^ t[4][usize::from(b3)]
-                ^ t[3][usize::from(b4)]
-                ^ t[2][usize::from(b5)]
-                ^ t[1][usize::from(b6)]
-                ^ t[0][usize::from(b7)];
+        let (chunks, rest) = data.as_chunks::<16>();
+        for c in chunks {
+            let (lo, hi) = words(c);
+            let a = (lo ^ crc).to_le_bytes();
+            let b = hi.to_le_bytes();
+            crc = t[15][usize::from(a[0])]
+                ^ t[14][usize::from(a[1])]
+                ^ t[13][usize::from(a[2])]
+                ^ t[12][usize::from(a[3])]
+                ^ t[11][usize::from(a[4])]
+                ^ t[10][usize::from(a[5])]
+                ^ t[9][usize::from(a[6])]
+                ^ t[8][usize::from(a[7])]
+                ^ t[7][usize::from(b[0])]
+                ^ t[6][usize::from(b[1])]
+                ^ t[5][usize::from(b[2])]
+                ^ t[4][usize::from(b[3])]
+                ^ t[3][usize::from(b[4])]
+                ^ t[2][usize::from(b[5])]
+                ^ t[1][usize::from(b[6])]
+                ^ t[0][usize::from(b[7])];
         }
-        for &b in chunks.remainder() {
+        for &b in rest {
             crc = t[0][usize::from(crc as u8 ^ b)] ^ (crc >> 8);
         }
         !crc

@@ -7,10 +7,11 @@ import init, { Core, crcUpdate, resumable } from "./core.js";
 let wasm;
 const load = () => (wasm ??= init());
 const now = () => Date.now();
-// The bytes of `file` in `range`: the file itself when the range is all of it, since
+// The bytes of `file` in `range`: the file itself when the range is all of it (or runs
+// past its end), since
 // each `Blob.slice` costs Chromium a round trip to its blob registry (1.5 ms on average,
 // up to 10 ms, measured by `cargo xtask bench ui`).
-const part = (file, [from, to]) => (from == 0 && to == file.size ? file : file.slice(from, to));
+const part = (file, [from, to]) => (from == 0 && to >= file.size ? file : file.slice(from, to));
 const PREFIX = "updraft:";
 
 /** Temporary keys for a role, from STS AssumeRoleWithWebIdentity with a sign-in token. */
@@ -150,19 +151,19 @@ export function request({ id, type, method, url, headers, body, fields }, progre
   });
 }
 
-// The worker: requests and checksums there, so the page's frames are not spent on
-// sending (each XHR send costs Chromium a round trip to its blob registry) or on CRCs of
-// 8 MiB parts.
-const work = offThread(
-  () => new Worker(new URL("./worker.js", import.meta.url), { type: "module" }),
-  async (job) => (job.send ? request(job.send, job.onprogress) : job.abort ? xhrs.get(job.abort)?.abort() : crcOf(job.blob, job.algorithm)),
-);
+// Two workers: the requests in one, so the page's frames are not spent on sending (each
+// XHR send costs Chromium a round trip to its blob registry); the CRCs of parts in the
+// other, so a CRC of 8 MiB does not hold up the requests' events.
+const worker = () => new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+const work = offThread(worker, async (job) => (job.send ? request(job.send, job.onprogress) : xhrs.get(job.abort)?.abort()));
+const crc = offThread(worker, (job) => crcOf(job.blob, job.algorithm));
 
 export async function crcOf(blob, algorithm) {
   await load();
   let crc = 0n;
+  // By 16 MiB; a part no larger is read as itself (`part`: no slice).
   for (let at = 0; at < blob.size; at += 1 << 24) {
-    crc = crcUpdate(algorithm, crc, new Uint8Array(await blob.slice(at, at + (1 << 24)).arrayBuffer()));
+    crc = crcUpdate(algorithm, crc, new Uint8Array(await part(blob, [at, at + (1 << 24)]).arrayBuffer()));
   }
   return crc;
 }
@@ -386,7 +387,7 @@ export class Uploader {
       });
     } else if (a.type == "checksum") {
       const file = this.#files.get(a.file);
-      work({ blob: part(file, a.range), algorithm: a.algorithm }).then(
+      crc({ blob: part(file, a.range), algorithm: a.algorithm }).then(
         (crc) => core.checksum(a.file, a.part, crc),
         // The file fails; its upload stays, so adding the file again continues it.
         (e) => core.readFailed(a.file, `reading ${file.name} failed: ${e.message}`),
