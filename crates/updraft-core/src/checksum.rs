@@ -24,8 +24,8 @@
 //!
 //! The whole headless browser API must fit 30 KB gzip, and precomputed CRC tables
 //! are near-random data that gzip cannot shrink, so both crates are out of the
-//! question in wasm. There the core uses its own slicing-by-16 tables (16 KB for
-//! CRC32C, 32 KB for CRC64NVME), built on first use in a [`OnceLock`] rather than
+//! question in wasm. There the core uses its own slicing-by-16 tables (32 KB of `u64`s
+//! for each polynomial, one loop for both), built on first use in a [`OnceLock`] rather than
 //! shipped. Issue 17 moved it from slicing-by-8 when the browser bench showed the CRCs
 //! holding up uploads on a small machine: in the built package (`cargo xtask web`, V8 in
 //! node 20, 8 MiB through `crcUpdate`) CRC64NVME went from 900 to 1,750 MB/s — half of
@@ -307,6 +307,10 @@ fn combine(crc_a: u64, crc_b: u64, len_b: u64, poly: u64, top: u64) -> u64 {
 
 /// Slicing-by-16 table CRCs, the wasm implementation (see the module docs). Compiled
 /// natively only for tests, which check it against `crc-fast`.
+///
+/// One loop serves both polynomials: both CRCs are reflected, so a CRC32C held in the
+/// low half of a `u64` register shifts and looks up exactly as in a `u32` one (its tables'
+/// entries and its value never set the high half).
 #[cfg(any(test, target_arch = "wasm32"))]
 mod table {
     use std::sync::OnceLock;
@@ -314,54 +318,24 @@ mod table {
     use super::{POLY32, POLY64};
 
     /// Sixteen tables: table `k` advances a byte's CRC past `k` more zero bytes.
-    type Tables<T> = [[T; 256]; 16];
+    type Tables = [[u64; 256]; 16];
 
-    fn tables32() -> &'static Tables<u32> {
-        static T: OnceLock<Box<Tables<u32>>> = OnceLock::new();
-        T.get_or_init(|| {
-            // The polynomial fits in 32 bits (see its definition).
-            let poly = POLY32 as u32;
-            let mut t = Box::new([[0u32; 256]; 16]);
-            for (i, slot) in t[0].iter_mut().enumerate() {
-                let mut c = i as u32;
-                for _ in 0..8 {
-                    c = if c & 1 != 0 { (c >> 1) ^ poly } else { c >> 1 };
-                }
-                *slot = c;
+    fn tables(poly: u64) -> Box<Tables> {
+        let mut t = Box::new([[0u64; 256]; 16]);
+        for (i, slot) in t[0].iter_mut().enumerate() {
+            let mut c = i as u64;
+            for _ in 0..8 {
+                c = if c & 1 != 0 { (c >> 1) ^ poly } else { c >> 1 };
             }
-            for k in 1..16 {
-                for i in 0..256 {
-                    let prev = t[k - 1][i];
-                    t[k][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
-                }
+            *slot = c;
+        }
+        for k in 1..16 {
+            for i in 0..256 {
+                let prev = t[k - 1][i];
+                t[k][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
             }
-            t
-        })
-    }
-
-    fn tables64() -> &'static Tables<u64> {
-        static T: OnceLock<Box<Tables<u64>>> = OnceLock::new();
-        T.get_or_init(|| {
-            let mut t = Box::new([[0u64; 256]; 16]);
-            for (i, slot) in t[0].iter_mut().enumerate() {
-                let mut c = i as u64;
-                for _ in 0..8 {
-                    c = if c & 1 != 0 {
-                        (c >> 1) ^ POLY64
-                    } else {
-                        c >> 1
-                    };
-                }
-                *slot = c;
-            }
-            for k in 1..16 {
-                for i in 0..256 {
-                    let prev = t[k - 1][i];
-                    t[k][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
-                }
-            }
-            t
-        })
+        }
+        t
     }
 
     /// The 16 bytes of `c` as two little-endian words. Written out, not through
@@ -394,42 +368,10 @@ mod table {
         )
     }
 
-    /// Continues the CRC32C `crc` (a finished value, 0 for no data) over `data`.
-    pub(super) fn crc32c(crc: u32, data: &[u8]) -> u32 {
-        let t = tables32();
-        let mut crc = !crc;
-        let (chunks, rest) = data.as_chunks::<16>();
-        for c in chunks {
-            let (lo, hi) = words(c);
-            let a = (lo ^ u64::from(crc)).to_le_bytes();
-            let b = hi.to_le_bytes();
-            crc = t[15][usize::from(a[0])]
-                ^ t[14][usize::from(a[1])]
-                ^ t[13][usize::from(a[2])]
-                ^ t[12][usize::from(a[3])]
-                ^ t[11][usize::from(a[4])]
-                ^ t[10][usize::from(a[5])]
-                ^ t[9][usize::from(a[6])]
-                ^ t[8][usize::from(a[7])]
-                ^ t[7][usize::from(b[0])]
-                ^ t[6][usize::from(b[1])]
-                ^ t[5][usize::from(b[2])]
-                ^ t[4][usize::from(b[3])]
-                ^ t[3][usize::from(b[4])]
-                ^ t[2][usize::from(b[5])]
-                ^ t[1][usize::from(b[6])]
-                ^ t[0][usize::from(b[7])];
-        }
-        for &b in rest {
-            crc = t[0][usize::from(crc as u8 ^ b)] ^ (crc >> 8);
-        }
-        !crc
-    }
-
-    /// Continues the CRC64NVME `crc` (a finished value, 0 for no data) over `data`.
-    pub(super) fn crc64nvme(crc: u64, data: &[u8]) -> u64 {
-        let t = tables64();
-        let mut crc = !crc;
+    /// Continues the reflected CRC `crc` (a finished value, 0 for no data) of the tables
+    /// `t` over `data`; `ones` is the register's all-ones value (its width).
+    fn crc(t: &Tables, ones: u64, crc: u64, data: &[u8]) -> u64 {
+        let mut crc = crc ^ ones;
         let (chunks, rest) = data.as_chunks::<16>();
         for c in chunks {
             let (lo, hi) = words(c);
@@ -455,7 +397,25 @@ mod table {
         for &b in rest {
             crc = t[0][usize::from(crc as u8 ^ b)] ^ (crc >> 8);
         }
-        !crc
+        crc ^ ones
+    }
+
+    /// Continues the CRC32C `crc` (a finished value, 0 for no data) over `data`.
+    pub(super) fn crc32c(crc: u32, data: &[u8]) -> u32 {
+        static T: OnceLock<Box<Tables>> = OnceLock::new();
+        // The value stays in the low 32 bits (see the module docs).
+        self::crc(
+            T.get_or_init(|| tables(POLY32)),
+            0xFFFF_FFFF,
+            u64::from(crc),
+            data,
+        ) as u32
+    }
+
+    /// Continues the CRC64NVME `crc` (a finished value, 0 for no data) over `data`.
+    pub(super) fn crc64nvme(crc: u64, data: &[u8]) -> u64 {
+        static T: OnceLock<Box<Tables>> = OnceLock::new();
+        self::crc(T.get_or_init(|| tables(POLY64)), u64::MAX, crc, data)
     }
 }
 

@@ -444,9 +444,11 @@ console.log(lines.join("\n"));
 for (const network of NETWORKS) {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Network.enable");
-  cdp.on("Network.responseReceived", ({ type, response: { timing: t } }) => {
+  cdp.on("Network.responseReceived", ({ type, response: { url, timing: t } }) => {
     // From the request's first byte out to its answer's headers in (ms, relative times).
-    if (!t || t.sendStart < 0 || !(t.receiveHeadersEnd > 0)) return;
+    // Only the store's answers: the page's own server (the package, its workers' scripts
+    // and wasm, loaded when first used) is not behind the delay line.
+    if (!t || t.sendStart < 0 || !(t.receiveHeadersEnd > 0) || url.startsWith(origin + "/")) return;
     const ms = t.receiveHeadersEnd - t.sendStart;
     if (process.env.UPDRAFT_BENCH_TRACE && ms < WAN.roundTripMs * 0.9 && network == "wan") console.error(`bench: ${type} answered in ${ms.toFixed(1)} ms`, JSON.stringify(t));
     if (type == "Preflight") {
