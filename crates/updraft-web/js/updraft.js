@@ -8,9 +8,8 @@ let wasm;
 const load = () => (wasm ??= init());
 const now = () => Date.now();
 // The bytes of `file` in `range`: the file itself when the range is all of it (or runs
-// past its end), since
-// each `Blob.slice` costs Chromium a round trip to its blob registry (1.5 ms on average,
-// up to 10 ms, measured by `cargo xtask bench ui`).
+// past its end), since each `Blob.slice` costs Chromium a round trip to its blob registry
+// (1.5 ms on average, up to 10 ms, measured by `cargo xtask bench ui`).
 const part = (file, [from, to]) => (from == 0 && to >= file.size ? file : file.slice(from, to));
 const PREFIX = "updraft:";
 
