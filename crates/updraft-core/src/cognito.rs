@@ -14,7 +14,7 @@ use std::fmt;
 use crate::Error;
 use crate::credentials::{Credentials, Secret};
 use crate::http::{Body, Method, Request, Response};
-use crate::json::{self, Value};
+use crate::json::{self, ObjectWriter, Value};
 use crate::s3::{Origin, Scheme};
 use crate::timestamp::Timestamp;
 
@@ -30,30 +30,40 @@ pub fn aws(region: &str) -> Origin {
 /// `cognito-idp.{region}.amazonaws.com/{pool}`…). Tokens print as `***`.
 pub type Logins = Vec<(String, Secret)>;
 
-fn call(origin: &Origin, target: &str, body: Value) -> Request {
+fn call(origin: &Origin, target: &str, body: String) -> Request {
     let mut req = origin.request(Method::Post, "/");
     req.set_header("content-type", "application/x-amz-json-1.1");
     req.set_header(
         "x-amz-target",
         format!("AWSCognitoIdentityService.{target}"),
     );
-    req.body = Body::Bytes(body.to_json().into_bytes());
+    req.body = Body::Bytes(body.into_bytes());
     req
 }
 
-fn fields(pairs: [(&str, Option<&str>); 2], logins: &Logins) -> Value {
-    let mut m: Vec<(String, Value)> = pairs
-        .into_iter()
-        .filter_map(|(k, v)| Some((k.to_owned(), Value::from(v?))))
-        .collect();
-    if !logins.is_empty() {
-        let l = logins
-            .iter()
-            .map(|(p, t)| (p.clone(), Value::from(t.expose())))
-            .collect();
-        m.push(("Logins".into(), Value::Object(l)));
+/// The request's JSON: the `pairs` that are set, then `Logins` when there are any;
+/// written as text straight away, not as a tree of values (wasm size, issue 16).
+fn fields(pairs: [(&str, Option<&str>); 2], logins: &Logins) -> String {
+    let mut w = ObjectWriter::new();
+    for (k, v) in pairs {
+        if let Some(v) = v {
+            w.str(k, v);
+        }
     }
-    Value::Object(m)
+    if !logins.is_empty() {
+        let mut l = String::from("{");
+        for (p, t) in logins {
+            if l.len() > 1 {
+                l.push(',');
+            }
+            json::write_str(&mut l, p);
+            l.push(':');
+            json::write_str(&mut l, t.expose());
+        }
+        l.push('}');
+        w.raw("Logins", &l);
+    }
+    w.finish()
 }
 
 /// Reads a JSON answer of `operation`, or its error.
@@ -65,7 +75,7 @@ fn answer(response: &Response, operation: &'static str) -> Result<Value, Error> 
         what: operation,
         detail,
     };
-    let text = std::str::from_utf8(&response.body).map_err(|e| bad(e.to_string()))?;
+    let text = std::str::from_utf8(&response.body).map_err(|e| bad(crate::xml::not_utf8(&e)))?;
     json::parse(text).map_err(bad)
 }
 

@@ -20,7 +20,14 @@ impl fmt::Display for Quoted<'_> {
                 '\r' => f.write_str("\\r")?,
                 '\t' => f.write_str("\\t")?,
                 '\0' => f.write_str("\\0")?,
-                c if c.is_control() => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+                // Control characters are below U+00A0: at most two hex digits, without `core::fmt`'s
+                // `LowerHex` (wasm size).
+                c if c.is_control() => {
+                    f.write_str("\\u{")?;
+                    let h = crate::sigv4::hex(&[c as u8]);
+                    f.write_str(h.strip_prefix('0').unwrap_or(&h))?;
+                    f.write_char('}')?;
+                }
                 c => f.write_char(c)?,
             }
         }
@@ -258,7 +265,7 @@ mod tests {
             "é/😀",
             "q\"b\\s",
             "l\nr\rt\t",
-            "\u{0}\u{1f}\u{7f}\u{85}",
+            "\u{0}\u{1}\u{1f}\u{7f}\u{85}\u{9f}",
         ] {
             assert_eq!(Quoted(s).to_string(), format!("{s:?}"));
         }

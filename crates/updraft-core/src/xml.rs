@@ -93,8 +93,14 @@ impl Element {
 /// [`Error::InvalidResponse`] naming `what` when `body` is not well-formed UTF-8 XML.
 pub(crate) fn parse(body: &[u8], what: &'static str) -> Result<Element, Error> {
     let bad = |detail: String| Error::InvalidResponse { what, detail };
-    let text = std::str::from_utf8(body).map_err(|e| bad(format!("not UTF-8: {e}")))?;
+    let text = std::str::from_utf8(body).map_err(|e| bad(not_utf8(&e)))?;
     walk(text.trim_start()).map_err(bad)
+}
+
+/// What an answer that is not UTF-8 gets: where it stops being so (not `Utf8Error`'s own
+/// `Display`, which costs wasm size for a message no one needs more of).
+pub(crate) fn not_utf8(e: &std::str::Utf8Error) -> String {
+    format!("not UTF-8 from byte {}", e.valid_up_to())
 }
 
 /// `rest` after the first `end`, or an error naming what was not closed.

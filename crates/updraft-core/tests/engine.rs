@@ -290,6 +290,77 @@ fn small_files_go_as_post_forms_only_when_asked_r7() {
 }
 
 #[test]
+fn forms_are_spread_over_the_form_urls_r17() {
+    // Two more URLs of the bucket: forms go up to `concurrency` at once to each of the
+    // three hosts, the fewest in flight first; a PUT only to the endpoint.
+    let mut e = Engine::new(
+        EngineConfig {
+            post_max_size: 1024,
+            concurrency: 2,
+            form_urls: vec![
+                "http://localhost:9000/uploads".into(),
+                "http://uploads.localhost:9000".into(),
+            ],
+            ..config()
+        },
+        1,
+    );
+    e.set_credentials(Credentials::new("AKID", "secret"), NOW);
+    for i in 0..8 {
+        e.add(spec(&format!("f{i}.txt"), 100)).unwrap();
+    }
+    let mut sent = Vec::new();
+    while let Some(Action::Post { id, url, .. }) = e.poll_action(NOW) {
+        sent.push((id, url));
+    }
+    let urls: Vec<&str> = sent.iter().map(|(_, u)| u.as_str()).collect();
+    assert_eq!(
+        urls,
+        [
+            "http://127.0.0.1:9000/uploads",
+            "http://localhost:9000/uploads",
+            "http://uploads.localhost:9000",
+            "http://127.0.0.1:9000/uploads",
+            "http://localhost:9000/uploads",
+            "http://uploads.localhost:9000",
+        ],
+        "two at once to each host, then nothing until one is answered"
+    );
+    // The endpoint is full: a file of PUTs waits even though the other hosts are too.
+    let put = e.add(spec("put.bin", 5000)).unwrap();
+    assert_eq!(e.poll_action(NOW), None);
+    let answer = Ok(Response {
+        status: 204,
+        headers: vec![("etag".into(), "\"abc\"".into())],
+        body: Vec::new(),
+    });
+    // An answer from the second host frees a place there, for the next form.
+    e.handle_response(sent[1].0, answer.clone(), NOW + 1);
+    let Some(Action::Post { url, .. }) = e.poll_action(NOW + 1) else {
+        panic!("a form to the host that answered expected")
+    };
+    assert_eq!(url, "http://localhost:9000/uploads");
+    // An answer from the endpoint: the next in the queue, a form, takes that place (the
+    // endpoint has the fewest in flight now); the PUT waits for the next.
+    e.handle_response(sent[0].0, answer.clone(), NOW + 2);
+    let Some(Action::Post { url, .. }) = e.poll_action(NOW + 2) else {
+        panic!("a form expected")
+    };
+    assert_eq!(url, "http://127.0.0.1:9000/uploads");
+    e.handle_response(sent[3].0, answer, NOW + 3);
+    let Some(Action::Send { file, request, .. }) = e.poll_action(NOW + 3) else {
+        panic!("the PUT expected once the endpoint has a place")
+    };
+    assert_eq!(
+        (
+            file,
+            request.url().starts_with("http://127.0.0.1:9000/uploads/")
+        ),
+        (put, true)
+    );
+}
+
+#[test]
 fn a_stalled_request_is_abandoned_and_retried_r7() {
     let mut e = Engine::new(
         EngineConfig {

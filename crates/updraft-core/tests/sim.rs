@@ -630,6 +630,8 @@ struct Scenario {
     log: Vec<String>,
     /// The file of each request sent.
     request_file: BTreeMap<RequestId, FileId>,
+    /// Where each request went: a form's URL, else the endpoint (`""`).
+    request_host: BTreeMap<RequestId, String>,
     /// Files whose `sent` may go down at their next Progress: a request of theirs failed
     /// or was abandoned, or the user cancelled them (issue 15: otherwise it only grows).
     may_retreat: BTreeSet<FileId>,
@@ -732,6 +734,10 @@ impl Scenario {
             validation: Default::default(),
             // Half the scenarios send single-request files as POST forms, as browsers do.
             post_max_size: if rng.bool() { 8 * MIB } else { 0 },
+            // Forms spread over one or two more URLs of the bucket, now and then.
+            form_urls: (0..rng.usize(0..3))
+                .map(|i| format!("http://s{i}.localhost:9000/{BUCKET}"))
+                .collect(),
             // Above the longest silence a request here has (half of 8 MiB at 2 MB/s).
             stall_timeout_ms: rng.u64(5_000..60_000),
         };
@@ -761,6 +767,7 @@ impl Scenario {
             confirmed_at_crash: BTreeSet::new(),
             log: Vec::new(),
             request_file: BTreeMap::new(),
+            request_host: BTreeMap::new(),
             may_retreat: BTreeSet::new(),
             total_may_retreat: false,
             total_recount: false,
@@ -920,6 +927,7 @@ impl Scenario {
                             request.set_header(header, v);
                         }
                     }
+                    self.request_host.insert(id, url.clone());
                     if field("Policy").is_none() || field("X-Amz-Signature").is_none() {
                         return Err("a POST form without a signed policy".into());
                     }
@@ -972,6 +980,20 @@ impl Scenario {
                     let bandwidth = self.rng.u64(2..20) * 1_000;
                     let took = self.rng.u64(20..200) + len / bandwidth;
                     let hangs = matches!(outcome, Outcome::Hang);
+                    // At most `concurrency` in flight to each host (issue 17's form URLs).
+                    let host = self.request_host.entry(id).or_default().clone();
+                    let same_host = self
+                        .pending
+                        .keys()
+                        .filter(|p| self.request_host.get(p) == Some(&host))
+                        .count();
+                    if same_host >= self.config.concurrency {
+                        return Err(format!(
+                            "{} requests in flight to {host:?}, concurrency {}",
+                            same_host + 1,
+                            self.config.concurrency
+                        ));
+                    }
                     self.pending.insert(id, (outcome, len));
                     if len > 0 {
                         self.schedule(self.now + took / 2, Due::Progress(id, len / 2));

@@ -86,6 +86,16 @@ export interface UploaderOptions {
    */
   postMaxSize?: number;
   /**
+   * More URLs of the bucket, each on a host name of its own, that POST forms are spread
+   * over: a browser opens at most 6 connections to a host, so with n of them small files
+   * go up to `concurrency` at once to each of the n + 1 hosts (PUTs and parts still to
+   * `endpoint` alone). On AWS, the bucket's dual-stack name
+   * (`https://BUCKET.s3.dualstack.REGION.amazonaws.com`) reaches the same bucket under
+   * the same CORS rules; the page's Content-Security-Policy (`connect-src`) must allow
+   * each. Default none.
+   */
+  formUrls?: string[];
+  /**
    * A request that moves no byte for this many ms is abandoned and retried (a form gets
    * 1 ms more per 16 bytes of its file, a request without a file body five times as
    * long); 0 never. Default 60000 (`STALL_TIMEOUT_MS` in updraft-core's engine).

@@ -23,7 +23,7 @@ use updraft_core::engine::{
     RequestId, ResumeRecord, Validation,
 };
 use updraft_core::http::{Body, Method, Request, Response};
-use updraft_core::json::{self, ObjectWriter, Value, object};
+use updraft_core::json::{self, ObjectWriter, Value};
 use updraft_core::object::{
     CannedAcl, KeyContext, KeyTemplate, Metadata, StorageClass, content_type_for, uuid_v4,
 };
@@ -67,6 +67,8 @@ struct Options {
     /// Files up to this size go as POST forms (no CORS preflight); default
     /// [`POST_MAX_SIZE`], 0 never.
     post_max_size: Option<u64>,
+    /// More URLs of the bucket that forms are spread over ([`EngineConfig::form_urls`]).
+    form_urls: Vec<String>,
     /// Ms without a byte moving before a request is abandoned and retried; default
     /// [`updraft_core::engine::STALL_TIMEOUT_MS`], 0 never.
     stall_timeout: Option<u64>,
@@ -165,6 +167,21 @@ impl Options {
                 "checksum" => o.checksum = Some(string(v, name)?),
                 "validation" => o.validation = validation(v)?,
                 "postMaxSize" => o.post_max_size = Some(integer(v, name)?),
+                "formUrls" => {
+                    o.form_urls = string_list(v, name)?;
+                    let url = |u: &String| {
+                        u.split_once("://").is_some_and(|(scheme, rest)| {
+                            (scheme == "https" || scheme == "http")
+                                && !rest.starts_with(['/', '?', '#'])
+                                && !rest.is_empty()
+                        })
+                    };
+                    if let Some(bad) = o.form_urls.iter().find(|u| !url(u)) {
+                        return Err(format!(
+                            "`formUrls`: {bad} is not a URL of the bucket (https://host[:port][/path])"
+                        ));
+                    }
+                }
                 "stallTimeout" => o.stall_timeout = Some(integer(v, name)?),
                 other => return Err(unknown(other, "", OPTIONS)),
             }
@@ -189,6 +206,7 @@ const OPTIONS: &[&str] = &[
     "checksum",
     "validation",
     "postMaxSize",
+    "formUrls",
     "stallTimeout",
 ];
 
@@ -538,10 +556,11 @@ impl Core {
         if o.bucket.is_empty() {
             return Err(js_error("updraft: the `bucket` option is required"));
         }
-        let config = engine_config(&o).map_err(js_error)?;
+        let mut config = engine_config(&o).map_err(js_error)?;
         let options = put_options(&o).map_err(js_error)?;
         let template = KeyTemplate::parse(o.key.as_deref().unwrap_or(KeyTemplate::DEFAULT))
             .map_err(js_error)?;
+        config.form_urls = o.form_urls;
         Ok(Core {
             engine: Engine::new(config, ms(seed)),
             template,
@@ -1054,22 +1073,36 @@ pub fn resumable(entries: &str) -> String {
         Ok(Value::Array(list)) => list,
         _ => Vec::new(),
     };
-    let found = list.iter().filter_map(|entry| {
-        let Value::Array(pair) = entry else {
-            return None;
+    // Written as text straight away, not as a tree of values (wasm size).
+    let mut out = String::from("[");
+    for entry in &list {
+        let Value::Array(pair) = entry else { continue };
+        let Some(name) = pair.first().and_then(Value::as_str).and_then(stored_name) else {
+            continue;
         };
-        let name = stored_name(pair.first()?.as_str()?)?;
-        let r = ResumeRecord::from_json(pair.get(1)?.as_str()?).ok()?;
-        Some(object([
-            ("name", name.into()),
-            ("key", r.key.into()),
-            ("bucket", r.bucket.into()),
-            ("size", r.size.into()),
-            ("partsDone", (r.parts.len() as u64).into()),
-            ("partSize", r.part_size.into()),
-        ]))
-    });
-    Value::Array(found.collect()).to_json()
+        let Some(r) = pair
+            .get(1)
+            .and_then(Value::as_str)
+            .and_then(|t| ResumeRecord::from_json(t).ok())
+        else {
+            continue;
+        };
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(
+            &ObjectWriter::new()
+                .str("name", &name)
+                .str("key", &r.key)
+                .str("bucket", &r.bucket)
+                .num("size", r.size)
+                .num("partsDone", r.parts.len() as u64)
+                .num("partSize", r.part_size)
+                .finish(),
+        );
+    }
+    out.push(']');
+    out
 }
 
 /// Folds `bytes` into a running checksum `state` (0 to start) of `algorithm`
@@ -1212,6 +1245,42 @@ mod tests {
             "{",
         ] {
             assert!(Options::from_json(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// `formUrls`: URLs of the bucket on other host names, each named when refused.
+    #[test]
+    fn r17_form_urls() {
+        let o = Options::from_json(
+            r#"{"formUrls":["https://b.s3.dualstack.eu-west-1.amazonaws.com","http://localhost:9000/b"]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            o.form_urls,
+            [
+                "https://b.s3.dualstack.eu-west-1.amazonaws.com",
+                "http://localhost:9000/b"
+            ]
+        );
+        for (bad, named) in [
+            (
+                r#"{"formUrls":"https://b.example"}"#,
+                "must be an array of strings",
+            ),
+            (r#"{"formUrls":[1]}"#, "must be a string"),
+            (
+                r#"{"formUrls":["b.s3.amazonaws.com"]}"#,
+                "b.s3.amazonaws.com is not",
+            ),
+            (
+                r#"{"formUrls":["https://a.example","ftp://b"]}"#,
+                "ftp://b is not",
+            ),
+            (r#"{"formUrls":["https:///b"]}"#, "https:///b is not"),
+            (r#"{"formUrls":["http://"]}"#, "http:// is not"),
+        ] {
+            let e = Options::from_json(bad).unwrap_err();
+            assert!(e.contains("formUrls") && e.contains(named), "{bad}: {e}");
         }
     }
 

@@ -148,6 +148,11 @@ pub struct EngineConfig {
     /// CORS simple request, so it skips the preflight every PUT to a new key costs
     /// (`cargo xtask bench browser` measures both); natively PUT costs nothing more.
     pub post_max_size: u64,
+    /// More URLs of the bucket (each a host name of its own) that POST forms are spread
+    /// over: a browser opens at most 6 connections to a host, so with `n` of them forms go
+    /// up to `concurrency` at once to each of the `n + 1` hosts, the rest (PUTs, parts)
+    /// `concurrency` at once to the endpoint. A form goes where the fewest are in flight.
+    pub form_urls: Vec<String>,
     /// A request that moves no byte for this long is abandoned ([`Action::Cancel`]) and
     /// retried as a network error; 0: never. A request's clock restarts with each
     /// [`Engine::handle_progress`]. A POST form, which reports no progress, gets 1 ms
@@ -171,6 +176,7 @@ impl Default for EngineConfig {
             retry: RetryConfig::default(),
             validation: Validation::default(),
             post_max_size: 0,
+            form_urls: Vec::new(),
             stall_timeout_ms: STALL_TIMEOUT_MS,
         }
     }

@@ -59,6 +59,8 @@ pub(super) struct InFlight {
     pub(super) signed_at: Timestamp,
     /// The clock offset the request was signed with.
     pub(super) offset_secs: i64,
+    /// Where it went: 0 the endpoint, `i` [`EngineConfig::form_urls`]`[i - 1]`.
+    pub(super) lane: usize,
 }
 
 /// Which task of a state a request is for.
@@ -209,7 +211,8 @@ pub(super) fn is_post(config: &EngineConfig, u: &Upload) -> bool {
     config.post_max_size > 0 && u.spec.size <= config.post_max_size
 }
 
-/// The bucket's URL and the signed fields of a POST Object form for `u`: its key, the
+/// The bucket's URL (`lane` 0: the endpoint's; `i`: [`EngineConfig::form_urls`]`[i - 1]`)
+/// and the signed fields of a POST Object form for `u`: its key, the
 /// object's options and checksum, each pinned by the policy to exactly this value, and
 /// the length to exactly the file's.
 pub(super) fn post_form(
@@ -219,9 +222,15 @@ pub(super) fn post_form(
     creds: &Credentials,
     time: Timestamp,
     signer: &mut Signer,
+    lane: usize,
 ) -> (String, Vec<(String, String)>) {
-    let (host, path) = config.endpoint.locate(&config.bucket, None);
-    let url = format!("{}://{host}{path}", config.endpoint.origin.scheme.as_str());
+    let url = match lane.checked_sub(1).and_then(|i| config.form_urls.get(i)) {
+        Some(url) => url.clone(),
+        None => {
+            let (host, path) = config.endpoint.locate(&config.bucket, None);
+            format!("{}://{host}{path}", config.endpoint.origin.scheme.as_str())
+        }
+    };
     let o = &u.spec.options;
     let mut fields = vec![("key".to_owned(), u.spec.key.clone())];
     for (name, value) in [

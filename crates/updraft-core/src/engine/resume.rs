@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::json::{self, Value};
+use crate::json::{self, ObjectWriter, Value};
 
 /// A multipart upload in progress, as far as this device knows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,35 +87,32 @@ impl ResumeRecord {
         })
     }
 
-    /// The record as JSON.
+    /// The record as JSON, written as text straight away (wasm size, issue 16).
     pub fn to_json(&self) -> String {
-        let parts = self
-            .parts
-            .iter()
-            .map(|p| {
-                let mut m = vec![
-                    ("number".to_owned(), u64::from(p.number).into()),
-                    ("etag".to_owned(), p.etag.as_str().into()),
-                ];
-                if let Some(crc) = p.crc {
-                    m.push(("crc".to_owned(), crc.into()));
-                }
-                Value::Object(m)
-            })
-            .collect();
-        let mut m = vec![
-            ("bucket".to_owned(), self.bucket.as_str().into()),
-            ("key".to_owned(), self.key.as_str().into()),
-            ("uploadId".to_owned(), self.upload_id.as_str().into()),
-            ("size".to_owned(), self.size.into()),
-            ("partSize".to_owned(), self.part_size.into()),
-            ("fingerprint".to_owned(), self.fingerprint.as_str().into()),
-        ];
-        if let Some(a) = &self.checksum_algorithm {
-            m.push(("checksumAlgorithm".to_owned(), a.as_str().into()));
+        let mut parts = String::from("[");
+        for p in &self.parts {
+            if parts.len() > 1 {
+                parts.push(',');
+            }
+            let mut w = ObjectWriter::new();
+            w.num("number", u64::from(p.number)).str("etag", &p.etag);
+            if let Some(crc) = p.crc {
+                w.num("crc", crc);
+            }
+            parts.push_str(&w.finish());
         }
-        m.push(("parts".to_owned(), Value::Array(parts)));
-        Value::Object(m).to_json()
+        parts.push(']');
+        let mut w = ObjectWriter::new();
+        w.str("bucket", &self.bucket)
+            .str("key", &self.key)
+            .str("uploadId", &self.upload_id)
+            .num("size", self.size)
+            .num("partSize", self.part_size)
+            .str("fingerprint", &self.fingerprint);
+        if let Some(a) = &self.checksum_algorithm {
+            w.str("checksumAlgorithm", a.as_str());
+        }
+        w.raw("parts", &parts).finish()
     }
 }
 

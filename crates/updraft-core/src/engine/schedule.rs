@@ -94,9 +94,21 @@ impl Engine {
             }
             i += 1;
         }
-        // Start queued files while a slot is free and the files in progress cannot use it.
-        while self.requests.len() < self.config.concurrency.max(1)
-            && self.active.len() < 2 * self.config.concurrency.max(1)
+        // Start queued files while a slot is free and the files in progress cannot use it;
+        // a file of one request also while its checksum can be made ahead, so it is ready
+        // when a request ends instead of starting its checksum then (issue 17: on loopback
+        // each of 40 files of 1 MiB waited for its own).
+        let concurrency = self.config.concurrency.max(1);
+        let slots = concurrency * (1 + self.config.form_urls.len());
+        while self.active.len() < 2 * slots
+            && (self.requests.len() < slots
+                || self.config.checksum.is_some()
+                    && self.checksumming < concurrency
+                    && self
+                        .queue
+                        .front()
+                        .and_then(|f| self.uploads.get(f))
+                        .is_some_and(|u| matches!(u.plan, Plan::Single { .. }) && !u.paused))
         {
             let file = self.queue.pop_front()?;
             self.start(file, now);
@@ -226,7 +238,8 @@ impl Engine {
                 });
             }
         }
-        if self.requests.len() >= concurrency {
+        let lanes = 1 + self.config.form_urls.len();
+        if self.requests.len() >= concurrency * lanes {
             return None;
         }
         // Without checksums, parts are ready as soon as they are started.
@@ -258,10 +271,21 @@ impl Engine {
         let body = sent.body(u);
         let len = body.map_or(0, |(a, b)| b - a);
         let post = matches!(sent, Sent::Post(_));
+        // A form goes to the host with the fewest requests in flight; the rest to the endpoint.
+        let in_lane = |l| self.requests.values().filter(|r| r.lane == l).count();
+        let lane = if post {
+            (0..lanes).min_by_key(|l| in_lane(*l)).unwrap_or(0)
+        } else {
+            0
+        };
+        if in_lane(lane) >= concurrency {
+            return None;
+        }
         let action = match request::request(&self.config, &sent) {
             None => {
                 let crc = task_at(&mut u.state, slot)?.crc;
-                let (url, fields) = post_form(&self.config, u, crc, &creds, time, &mut self.signer);
+                let (url, fields) =
+                    post_form(&self.config, u, crc, &creds, time, &mut self.signer, lane);
                 Action::Post {
                     id,
                     file,
@@ -297,6 +321,7 @@ impl Engine {
                 stall_limit_ms: stall_limit(self.config.stall_timeout_ms, post, len),
                 signed_at: time,
                 offset_secs: self.clock_offset_secs,
+                lane,
             },
         );
         Some(action)

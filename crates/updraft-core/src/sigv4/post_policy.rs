@@ -2,7 +2,7 @@
 //! may upload, base64-encoded and signed with the SigV4 key.
 //! See <https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-HTTPPOSTConstructPolicy.html>.
 
-use crate::json::{Value, object};
+use crate::json::{ObjectWriter, write_str, write_u64};
 
 use super::{ALGORITHM, Signer, SigningParams};
 use crate::Timestamp;
@@ -19,19 +19,32 @@ pub enum Condition {
 }
 
 impl Condition {
-    fn to_json(&self) -> Value {
+    /// Appends the condition as JSON text to `out`.
+    fn write(&self, out: &mut String) {
         match self {
-            Condition::Equals(f, v) => object([(f, v.as_str().into())]),
-            Condition::StartsWith(f, p) => Value::Array(vec![
-                "starts-with".into(),
-                format!("${f}").into(),
-                p.as_str().into(),
-            ]),
-            Condition::ContentLengthRange(min, max) => Value::Array(vec![
-                "content-length-range".into(),
-                (*min).into(),
-                (*max).into(),
-            ]),
+            Condition::Equals(f, v) => {
+                out.push('{');
+                write_str(out, f);
+                out.push(':');
+                write_str(out, v);
+                out.push('}');
+            }
+            Condition::StartsWith(f, p) => {
+                out.push_str("[\"starts-with\",");
+                let mut field = String::from("$");
+                field.push_str(f);
+                write_str(out, &field);
+                out.push(',');
+                write_str(out, p);
+                out.push(']');
+            }
+            Condition::ContentLengthRange(min, max) => {
+                out.push_str("[\"content-length-range\",");
+                write_u64(out, *min);
+                out.push(',');
+                write_u64(out, *max);
+                out.push(']');
+            }
         }
     }
 }
@@ -83,14 +96,21 @@ impl PostPolicy {
         self
     }
 
-    /// The policy document as JSON, with `conditions` as given.
+    /// The policy document as JSON, with `conditions` as given; written as text straight
+    /// away, not as a tree of values (wasm size, issue 16).
     pub fn to_json(&self) -> String {
-        let conditions = self.conditions.iter().map(Condition::to_json).collect();
-        object([
-            ("expiration", self.expiration.iso8601_millis().into()),
-            ("conditions", Value::Array(conditions)),
-        ])
-        .to_json()
+        let mut conditions = String::from("[");
+        for c in &self.conditions {
+            if conditions.len() > 1 {
+                conditions.push(',');
+            }
+            c.write(&mut conditions);
+        }
+        conditions.push(']');
+        ObjectWriter::new()
+            .str("expiration", &self.expiration.iso8601_millis())
+            .raw("conditions", &conditions)
+            .finish()
     }
 
     /// Signs the policy: adds the conditions on the SigV4 fields (and on the session

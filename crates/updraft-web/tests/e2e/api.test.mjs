@@ -24,6 +24,8 @@ const sameBytes = async (url, path) => {
 let partsSent = [];
 // POST Object forms the page sends to the bucket URL.
 let forms = 0;
+// The host of each POST form (issue 17: `formUrls` spreads them over host names).
+let formHosts = [];
 
 before(async () => {
   dev = await startDev("min_session_seconds = 1");
@@ -33,6 +35,8 @@ before(async () => {
     const m = /[?&]partNumber=(\d+)/.exec(r.url());
     if (m && r.method() == "PUT") partsSent.push(Number(m[1]));
     if (r.method() == "POST" && r.url() == `${dev.s3_endpoint}/${dev.bucket}`) forms++;
+    const u = new URL(r.url());
+    if (r.method() == "POST" && !u.search && (u.pathname == `/${dev.bucket}` || u.hostname.startsWith(`${dev.bucket}.`))) formHosts.push(u.host);
   });
   await signIn(page, dev, "alice");
   await setup(page);
@@ -421,4 +425,28 @@ test("r13: requests and checksums go in the package's worker; a page without Web
       await p.close();
     } else assert.ok(workers.some((u) => u.endsWith("/worker.js")), `workers: ${workers}`);
   }
+});
+
+test("r17: formUrls spreads small files' forms over three host names of the bucket, each stored byte for byte", async () => {
+  const port = new URL(dev.s3_endpoint).port;
+  const paths = Array.from({ length: 18 }, (_, i) => file(`spread-${i}.bin`, 1000 + i * 4096, 170 + i));
+  const formUrls = [`http://localhost:${port}/${dev.bucket}`, `http://${dev.bucket}.localhost:${port}`];
+  await page.evaluate((formUrls) => T.make("spread", { formUrls, concurrency: 2 }), formUrls);
+  formHosts = [];
+  const ids = await addFiles(page, "spread", paths);
+  await waitFor(page, "spread", "allComplete");
+  const ev = await events(page, "spread");
+  assert.deepEqual(ev.filter((e) => e.type == "error"), []);
+  for (const [i, path] of paths.entries()) await sameBytes(ev.find((e) => e.type == "complete" && e.id == ids[i]).location, path);
+  const hosts = {};
+  for (const h of formHosts) hosts[h] = (hosts[h] ?? 0) + 1;
+  const expected = [new URL(dev.s3_endpoint).host, `localhost:${port}`, `${dev.bucket}.localhost:${port}`];
+  assert.deepEqual(Object.keys(hosts).sort(), expected.sort(), `forms by host: ${JSON.stringify(hosts)}`);
+  assert.equal(formHosts.length, 18, `one form a file: ${JSON.stringify(hosts)}`);
+  // A URL that is not one is refused, naming the option.
+  const refused = await page.evaluate(async () => {
+    const u = new T.m.Uploader({ bucket: T.config.bucket, credentials: T.m.staticCredentials({}), formUrls: ["ftp://example.com/b"] });
+    return u.add([]).then(() => "no error", (e) => e.message);
+  });
+  assert.match(refused, /`formUrls`: ftp:\/\/example\.com\/b is not a URL of the bucket \(https:\/\/host\[:port\]\[\/path\]\)/);
 });
