@@ -127,7 +127,7 @@ fn members<'a>(
     match v {
         Value::Object(m) => Ok(m
             .iter()
-            .filter(|(_, v)| *v != Value::Null)
+            .filter(|(_, v)| !matches!(v, Value::Null))
             .map(|(k, v)| (k.as_str(), v))),
         _ => Err(format!("`{what}` must be an object")),
     }
@@ -504,15 +504,9 @@ fn request_json(
     file: Option<u64>,
     range: Option<(u64, u64)>,
 ) -> String {
-    let headers = json::pairs(
-        request
-            .headers
-            .iter()
-            // The browser sets these itself (to the same values the signature covers) and
-            // refuses a page that tries.
-            .filter(|(n, _)| n != "host" && n != "content-length")
-            .map(|(n, v)| (n.as_str(), v.as_str())),
-    );
+    // The browser sets `host` and `content-length` itself (to the same values the
+    // signature covers) and refuses a page that tries.
+    let headers = json::pairs(&request.headers, &["host", "content-length"]);
     let body = match &request.body {
         // The core writes its bodies (XML, JSON, forms) as UTF-8 text; `from_utf8` and
         // not `from_utf8_lossy`, whose chunking is 1.1 KB of wasm.
@@ -694,10 +688,7 @@ impl Core {
                 .num("id", id.0)
                 .num("file", file.0)
                 .str("url", &url)
-                .raw(
-                    "fields",
-                    &json::pairs(fields.iter().map(|(n, v)| (n.as_str(), v.as_str()))),
-                )
+                .raw("fields", &json::pairs(&fields, &[]))
                 .raw("range", &json::range(body.0, body.1)),
             Action::Cancel { id } => w.str("type", "cancel").num("id", id.0),
             Action::RefreshCredentials => w.str("type", "refresh"),

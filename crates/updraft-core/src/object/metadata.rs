@@ -68,10 +68,12 @@ impl Metadata {
             });
         }
         if let Some(c) = name.chars().find(|&c| !is_token_char(c)) {
+            // `Quoted`, not `char::escape_default` (whose escapes cost wasm size).
+            let mut buf = [0; 4];
             return Err(Error::InvalidMetadata {
                 detail: format!(
-                    "names may hold only letters, digits and !#$%&'*+-.^_`|~, not '{}'",
-                    c.escape_default()
+                    "names may hold only letters, digits and !#$%&'*+-.^_`|~, not {}",
+                    crate::error::Quoted(c.encode_utf8(&mut buf))
                 ),
                 name,
             });
