@@ -94,22 +94,9 @@ impl Engine {
             }
             i += 1;
         }
-        // Start queued files while a slot is free and the files in progress cannot use it;
-        // a file of one request also while its checksum can be made ahead, so it is ready
-        // when a request ends instead of starting its checksum then (issue 17: on loopback
-        // each of 40 files of 1 MiB waited for its own).
-        let concurrency = self.config.concurrency.max(1);
-        let slots = concurrency * (1 + self.config.form_urls.len());
-        while self.active.len() < 2 * slots
-            && (self.requests.len() < slots
-                || self.config.checksum.is_some()
-                    && self.checksumming < concurrency
-                    && self
-                        .queue
-                        .front()
-                        .and_then(|f| self.uploads.get(f))
-                        .is_some_and(|u| matches!(u.plan, Plan::Single { .. }) && !u.paused))
-        {
+        // Start queued files while a slot is free and the files in progress cannot use it.
+        let slots = self.config.concurrency.max(1) * (1 + self.config.form_urls.len());
+        while self.requests.len() < slots && self.active.len() < 2 * slots {
             let file = self.queue.pop_front()?;
             self.start(file, now);
             if let Some(a) = self.poll_upload(file, now) {
