@@ -399,7 +399,7 @@ fn js_error(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
-fn engine_config(o: &Options) -> Result<EngineConfig, Error> {
+fn engine_config(o: &mut Options) -> Result<EngineConfig, Error> {
     let region = o.region.clone().unwrap_or_else(|| "us-east-1".to_owned());
     let addressing = match o.path_style {
         Some(true) => Addressing::Path,
@@ -416,7 +416,8 @@ fn engine_config(o: &Options) -> Result<EngineConfig, Error> {
     let mut config = EngineConfig {
         bucket: o.bucket.clone(),
         endpoint,
-        validation: o.validation.clone(),
+        // Taken, not cloned (a clone of its lists is code of its own: wasm size).
+        validation: std::mem::take(&mut o.validation),
         ..EngineConfig::default()
     };
     config.post_max_size = o.post_max_size.unwrap_or(POST_MAX_SIZE);
@@ -545,12 +546,12 @@ impl Core {
     /// A message naming the option that cannot be used.
     #[wasm_bindgen(constructor)]
     pub fn new(options: &str, seed: f64) -> Result<Core, JsError> {
-        let o = Options::from_json(options)
+        let mut o = Options::from_json(options)
             .map_err(|e| js_error(format!("updraft: invalid options: {e}")))?;
         if o.bucket.is_empty() {
             return Err(js_error("updraft: the `bucket` option is required"));
         }
-        let mut config = engine_config(&o).map_err(js_error)?;
+        let mut config = engine_config(&mut o).map_err(js_error)?;
         let options = put_options(&o).map_err(js_error)?;
         let template = KeyTemplate::parse(o.key.as_deref().unwrap_or(KeyTemplate::DEFAULT))
             .map_err(js_error)?;

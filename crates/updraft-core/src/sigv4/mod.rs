@@ -277,13 +277,15 @@ impl Signer {
             let host = req.host.clone();
             req.set_header("host", host);
         }
-        let mut names: Vec<String> = req
-            .headers
-            .iter()
-            .map(|(n, _)| n.to_ascii_lowercase())
-            .collect();
+        // Each name once (`contains`, not `dedup`, which is code of its own: wasm size).
+        let mut names: Vec<String> = Vec::new();
+        for (n, _) in &req.headers {
+            let n = n.to_ascii_lowercase();
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
         canonical::sort_small(&mut names, |a, b| a < b);
-        names.dedup();
         let q = &mut req.query;
         q.push(("X-Amz-Algorithm".into(), ALGORITHM.into()));
         q.push((

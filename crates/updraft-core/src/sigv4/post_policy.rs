@@ -115,11 +115,11 @@ impl PostPolicy {
 
     /// Signs the policy: adds the conditions on the SigV4 fields (and on the session
     /// token when there is one), encodes the document in base64 and signs that.
-    pub fn sign(&self, signer: &mut Signer, p: &SigningParams<'_>) -> PostPolicyForm {
+    /// Takes the policy (a clone of its conditions is code of its own: wasm size).
+    pub fn sign(self, signer: &mut Signer, p: &SigningParams<'_>) -> PostPolicyForm {
         let credential = format!("{}/{}", p.credentials.access_key_id, p.scope());
         let date = p.time.amz_date();
         let mut policy = self
-            .clone()
             .equals("x-amz-algorithm", ALGORITHM)
             .equals("x-amz-credential", &credential)
             .equals("x-amz-date", &date);
