@@ -26,11 +26,10 @@ impl Engine {
         let Some(u) = self.uploads.get(&file) else {
             return;
         };
-        if !u
-            .state
-            .tasks()
-            .any(|t| t.status == TaskStatus::InFlight(id))
-        {
+        let mut ours = false;
+        u.state
+            .each_task(&mut |t| ours |= t.status == TaskStatus::InFlight(id));
+        if !ours {
             return; // its file moved on (restarted, cancelled)
         }
         let date = result

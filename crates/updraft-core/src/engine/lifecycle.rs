@@ -234,11 +234,9 @@ impl Engine {
     /// Gives back the checksum slots `file`'s tasks hold.
     pub(super) fn release_checksums(&mut self, file: FileId) {
         if let Some(u) = self.uploads.get(&file) {
-            let n = u
-                .state
-                .tasks()
-                .filter(|t| t.status == TaskStatus::Checksumming)
-                .count();
+            let mut n = 0;
+            u.state
+                .each_task(&mut |t| n += usize::from(t.status == TaskStatus::Checksumming));
             self.checksumming = self.checksumming.saturating_sub(n);
         }
     }
@@ -248,13 +246,10 @@ impl Engine {
             return;
         };
         let file_progress = rate(u.sent(), u.spec.size, u.started_ms, now);
-        let in_progress: u64 = self
-            .active
-            .iter()
-            .chain(&self.paused)
-            .filter_map(|f| self.uploads.get(f))
-            .map(Upload::sent)
-            .sum();
+        let mut in_progress = 0;
+        for f in self.active.iter().chain(&self.paused) {
+            in_progress += self.uploads.get(f).map_or(0, Upload::sent);
+        }
         let total = rate(
             (self.finished_bytes + in_progress).min(self.total_bytes),
             self.total_bytes,

@@ -12,24 +12,25 @@ use super::{Action, Engine, FileId, LOOKAHEAD, RequestId};
 impl Engine {
     /// When [`Engine::handle_timeout`] should be called next (ms), if anything waits.
     pub fn poll_timeout(&self) -> Option<u64> {
-        let tasks = self
-            .active
-            .iter()
-            .filter_map(|f| self.uploads.get(f))
-            .flat_map(|u| u.state.tasks())
-            .filter_map(|t| match t.status {
-                TaskStatus::Waiting(at) => Some(at),
-                _ => None,
-            });
-        let refresh = self
+        // Plain loops, not a chain of iterator adapters, whose code is its own (wasm size).
+        let mut min = self
             .credentials
             .next_timeout()
             .map(|t| t.saturating_add_signed(-self.clock_offset_secs.saturating_mul(1000)));
-        let stalls = self
-            .requests
-            .values()
-            .filter_map(|r| Some(r.active_at.saturating_add(r.stall_limit_ms?)));
-        tasks.chain(refresh).chain(stalls).min()
+        let mut take = |t: u64| min = Some(min.map_or(t, |m| m.min(t)));
+        for u in self.active.iter().filter_map(|f| self.uploads.get(f)) {
+            u.state.each_task(&mut |task| {
+                if let TaskStatus::Waiting(at) = task.status {
+                    take(at);
+                }
+            });
+        }
+        for r in self.requests.values() {
+            if let Some(limit) = r.stall_limit_ms {
+                take(r.active_at.saturating_add(limit));
+            }
+        }
+        min
     }
 
     /// Time passed: waiting retries become ready, and requests that stalled are

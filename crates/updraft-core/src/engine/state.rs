@@ -203,12 +203,17 @@ impl State {
     }
 
     /// Every task of the state.
-    pub(super) fn tasks(&self) -> impl Iterator<Item = &Task> {
-        let parts: &[PartTask] = match self {
-            State::SendingParts { tasks, .. } => tasks,
-            _ => &[],
-        };
-        self.task().into_iter().chain(parts.iter().map(|p| &p.task))
+    /// Calls `f` with each task of the state. A `dyn` callback, not an iterator: each
+    /// caller's fold over a chain of adapters was code of its own (wasm size, issue 16).
+    pub(super) fn each_task(&self, f: &mut dyn FnMut(&Task)) {
+        if let Some(t) = self.task() {
+            f(t);
+        }
+        if let State::SendingParts { tasks, .. } = self {
+            for p in tasks {
+                f(&p.task);
+            }
+        }
     }
 
     pub(super) fn tasks_mut(&mut self) -> impl Iterator<Item = &mut Task> {
