@@ -49,8 +49,11 @@ pub(crate) const BUDGET_GZIP_BYTES: u64 = 64 * 1024;
 /// taking the policy instead of cloning its conditions (-145 B): 91,229 B; the engine's
 /// next timeout found by plain loops instead of a chain of iterator adapters (-447 B),
 /// a state's tasks visited through one `dyn` callback instead of an iterator each caller
-/// folds its own way (-41 B): 90,741 B, the ceiling 0.01 % above it.
-pub(crate) const CEILING_GZIP_BYTES: u64 = 90_750;
+/// folds its own way (-41 B): 90,741 B; lists built by loops instead of
+/// `collect::<Result<…>>`/`collect::<Option<…>>` (ListParts, ListMultipartUploads,
+/// ListObjectsV2, the parts of CompleteMultipartUpload and of a resume record, the
+/// composite CRC32C, two option readers: -1,806 B): 88,935 B, the ceiling 0.01 % above it.
+pub(crate) const CEILING_GZIP_BYTES: u64 = 88_945;
 
 /// The widget's own weight, JS and CSS (its CSS lives in [`WIDGET`]), gzip -9 (issue 13).
 pub(crate) const WIDGET_BUDGET_GZIP_BYTES: u64 = 12 * 1024;

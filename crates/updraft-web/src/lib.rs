@@ -102,21 +102,27 @@ fn integer(v: &Value, what: &str) -> Result<u64, String> {
 
 /// `v` as an object of strings.
 fn strings(v: &Value, what: &str) -> Result<Vec<(String, String)>, String> {
-    match v {
-        Value::Object(m) => m
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), string(v, what)?)))
-            .collect(),
-        _ => Err(format!("`{what}` must be an object of strings")),
+    let Value::Object(m) = v else {
+        return Err(format!("`{what}` must be an object of strings"));
+    };
+    // Loops, not `collect::<Result<…>>`, whose adapters are code of their own (wasm size).
+    let mut out = Vec::new();
+    for (k, v) in m {
+        out.push((k.clone(), string(v, what)?));
     }
+    Ok(out)
 }
 
 /// `v` as an array of strings.
 fn string_list(v: &Value, what: &str) -> Result<Vec<String>, String> {
-    match v {
-        Value::Array(items) => items.iter().map(|v| string(v, what)).collect(),
-        _ => Err(format!("`{what}` must be an array of strings")),
+    let Value::Array(items) = v else {
+        return Err(format!("`{what}` must be an array of strings"));
+    };
+    let mut out = Vec::new();
+    for v in items {
+        out.push(string(v, what)?);
     }
+    Ok(out)
 }
 
 /// The members of object `v` that are not `null`.

@@ -59,19 +59,18 @@ impl ResumeRecord {
             None | Some(Value::Null) => Some(None),
             Some(x) => x.as_u64().map(Some),
         };
-        let parts = match v.get("parts")? {
-            Value::Array(parts) => parts
-                .iter()
-                .map(|p| {
-                    Some(RecordedPart {
-                        number: u32::try_from(p.get("number")?.as_u64()?).ok()?,
-                        etag: string(p, "etag")?,
-                        crc: optional(p, "crc")?,
-                    })
-                })
-                .collect::<Option<Vec<_>>>()?,
-            _ => return None,
+        let Value::Array(list) = v.get("parts")? else {
+            return None;
         };
+        // A loop, not `collect::<Option<…>>` (its adapters are code of their own: wasm size).
+        let mut parts = Vec::new();
+        for p in list {
+            parts.push(RecordedPart {
+                number: u32::try_from(p.get("number")?.as_u64()?).ok()?,
+                etag: string(p, "etag")?,
+                crc: optional(p, "crc")?,
+            });
+        }
         Some(ResumeRecord {
             bucket: string(v, "bucket")?,
             key: string(v, "key")?,

@@ -527,21 +527,20 @@ impl ListParts {
             upload_id: Some(&self.upload_id),
         };
         let doc = xml_body(response, target, "ListPartsResult", WHAT)?;
-        let parts = doc
-            .all("Part")
-            .map(|p| {
-                Ok(Part {
-                    part_number: p.num("PartNumber", WHAT)?.ok_or(Error::InvalidResponse {
-                        what: WHAT,
-                        detail: "a <Part> has no <PartNumber>".into(),
-                    })?,
-                    etag: p.required("ETag", WHAT)?,
-                    size: p.num("Size", WHAT)?.unwrap_or(0),
-                    last_modified: time(p, "LastModified", WHAT)?,
-                    checksums: Checksums::from_xml(p),
-                })
-            })
-            .collect::<Result<_, Error>>()?;
+        // A loop, not `collect::<Result<…>>`, whose adapters are code of their own (wasm size).
+        let mut parts = Vec::new();
+        for p in doc.all("Part") {
+            parts.push(Part {
+                part_number: p.num("PartNumber", WHAT)?.ok_or(Error::InvalidResponse {
+                    what: WHAT,
+                    detail: "a <Part> has no <PartNumber>".into(),
+                })?,
+                etag: p.required("ETag", WHAT)?,
+                size: p.num("Size", WHAT)?.unwrap_or(0),
+                last_modified: time(p, "LastModified", WHAT)?,
+                checksums: Checksums::from_xml(p),
+            });
+        }
         Ok(ListPartsOutput {
             parts,
             is_truncated: doc.flag("IsTruncated"),
@@ -623,17 +622,15 @@ impl ListMultipartUploads {
             upload_id: None,
         };
         let doc = xml_body(response, target, "ListMultipartUploadsResult", WHAT)?;
-        let uploads = doc
-            .all("Upload")
-            .map(|u| {
-                Ok(MultipartUpload {
-                    key: u.required("Key", WHAT)?,
-                    upload_id: u.required("UploadId", WHAT)?,
-                    initiated: time(u, "Initiated", WHAT)?,
-                    storage_class: u.string("StorageClass"),
-                })
-            })
-            .collect::<Result<_, Error>>()?;
+        let mut uploads = Vec::new();
+        for u in doc.all("Upload") {
+            uploads.push(MultipartUpload {
+                key: u.required("Key", WHAT)?,
+                upload_id: u.required("UploadId", WHAT)?,
+                initiated: time(u, "Initiated", WHAT)?,
+                storage_class: u.string("StorageClass"),
+            });
+        }
         Ok(ListMultipartUploadsOutput {
             uploads,
             common_prefixes: prefixes(&doc),
@@ -727,18 +724,16 @@ impl ListObjectsV2 {
             upload_id: None,
         };
         let doc = xml_body(response, target, "ListBucketResult", WHAT)?;
-        let contents = doc
-            .all("Contents")
-            .map(|o| {
-                Ok(Object {
-                    key: o.required("Key", WHAT)?,
-                    size: o.num("Size", WHAT)?.unwrap_or(0),
-                    etag: o.string("ETag"),
-                    last_modified: time(o, "LastModified", WHAT)?,
-                    storage_class: o.string("StorageClass"),
-                })
-            })
-            .collect::<Result<_, Error>>()?;
+        let mut contents = Vec::new();
+        for o in doc.all("Contents") {
+            contents.push(Object {
+                key: o.required("Key", WHAT)?,
+                size: o.num("Size", WHAT)?.unwrap_or(0),
+                etag: o.string("ETag"),
+                last_modified: time(o, "LastModified", WHAT)?,
+                storage_class: o.string("StorageClass"),
+            });
+        }
         Ok(ListObjectsV2Output {
             contents,
             common_prefixes: prefixes(&doc),
