@@ -89,11 +89,10 @@ impl AssumeRoleWithWebIdentity {
             "content-type",
             "application/x-www-form-urlencoded; charset=utf-8",
         );
-        let form: Vec<String> = self
-            .params()
-            .iter()
-            .map(|(k, v)| format!("{k}={}", uri_encode(v, true)))
-            .collect();
+        let mut form = Vec::new();
+        for (k, v) in self.params() {
+            form.push(format!("{k}={}", uri_encode(&v, true)));
+        }
         req.body = Body::Bytes(crate::error::join(&form, "&").into_bytes());
         req
     }

@@ -467,10 +467,7 @@ fn put_options(o: &Options) -> Result<PutOptions, Error> {
             Some(s) => Some(s.parse::<StorageClass>()?.as_str().to_owned()),
             None => None,
         },
-        metadata: metadata
-            .iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
+        metadata: metadata.into_entries(),
         ..PutOptions::default()
     })
 }

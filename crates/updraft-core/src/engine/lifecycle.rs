@@ -179,12 +179,12 @@ impl Engine {
     /// Forgets every request of `file` and tells the driver to stop them; returns
     /// whether one of them was a CreateMultipartUpload.
     pub(super) fn cancel_requests(&mut self, file: FileId) -> bool {
-        let ids: Vec<RequestId> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| r.file == file)
-            .map(|(id, _)| *id)
-            .collect();
+        let mut ids = Vec::new();
+        for (id, r) in self.requests.iter() {
+            if r.file == file {
+                ids.push(*id);
+            }
+        }
         let mut creating = false;
         for id in ids {
             if let Some(r) = self.forget_request(id) {

@@ -37,14 +37,14 @@ impl Engine {
     /// abandoned ([`Action::Cancel`]) and retried. [`Engine::poll_action`] calls it too,
     /// so a driver that polls need not call it on time.
     pub fn handle_timeout(&mut self, now: u64) {
-        let stalled: Vec<(RequestId, u64)> = self
-            .requests
-            .iter()
-            .filter_map(|(id, r)| {
-                let limit = r.stall_limit_ms?;
-                (now >= r.active_at.saturating_add(limit)).then_some((*id, limit))
-            })
-            .collect();
+        let mut stalled = Vec::new();
+        for (id, r) in self.requests.iter() {
+            if let Some(limit) = r.stall_limit_ms
+                && now >= r.active_at.saturating_add(limit)
+            {
+                stalled.push((*id, limit));
+            }
+        }
         for (id, limit) in stalled {
             if self.requests.get(&id).is_none() {
                 continue; // ended with its file by an earlier one's failure

@@ -126,10 +126,11 @@ impl Metadata {
 
     /// The `x-amz-meta-*` request headers, by name.
     pub fn headers(&self) -> Vec<(String, String)> {
-        self.entries
-            .iter()
-            .map(|(k, v)| (format!("x-amz-meta-{k}"), encode_value(v)))
-            .collect()
+        let mut out = Vec::new();
+        for (k, v) in &self.entries {
+            out.push((format!("x-amz-meta-{k}"), encode_value(v)));
+        }
+        out
     }
 }
 
@@ -141,6 +142,13 @@ impl TryFrom<BTreeMap<String, String>> for Metadata {
             m.insert(k, v)?;
         }
         Ok(m)
+    }
+}
+
+impl Metadata {
+    /// The entries (names lowercase, sorted), taken.
+    pub fn into_entries(self) -> Vec<(String, String)> {
+        self.entries
     }
 }
 

@@ -32,10 +32,11 @@ pub(super) fn request(
     }
     out.push('\n');
 
-    let mut pairs: Vec<(String, String)> = query
-        .iter()
-        .map(|(k, v)| (uri_encode(k, true), uri_encode(v, true)))
-        .collect();
+    // Loops, not `map(…).collect()`, whose adapters are code of their own (wasm size).
+    let mut pairs = Vec::new();
+    for (k, v) in query {
+        pairs.push((uri_encode(k, true), uri_encode(v, true)));
+    }
     sort_small(&mut pairs, |a, b| a < b);
     for (i, (k, v)) in pairs.iter().enumerate() {
         if i > 0 {
@@ -49,11 +50,10 @@ pub(super) fn request(
 
     // Lowercase names, sorted by name; values of repeated headers joined with `,` in
     // the order given (a stable sort keeps it).
-    let mut headers: Vec<(String, String)> = req
-        .headers
-        .iter()
-        .map(|(n, v)| (n.to_ascii_lowercase(), trim_all(v)))
-        .collect();
+    let mut headers = Vec::new();
+    for (n, v) in &req.headers {
+        headers.push((n.to_ascii_lowercase(), trim_all(v)));
+    }
     sort_small(&mut headers, |a, b| a.0 < b.0);
     let mut signed = String::new();
     let mut i = 0;
