@@ -78,7 +78,11 @@ impl AssumeRoleWithWebIdentity {
             ),
             ("Policy", self.policy.clone()),
         ];
-        p.extend(opt.into_iter().filter_map(|(k, v)| Some((k, v?))));
+        for (k, v) in opt {
+            if let Some(v) = v {
+                p.push((k, v));
+            }
+        }
         p
     }
 

@@ -1034,7 +1034,11 @@ fn parse_logins(logins: &str) -> Result<Logins, JsError> {
                 "updraft: `logins` must map provider names to tokens: {e}"
             ))
         })?;
-    Ok(map.into_iter().map(|(p, t)| (p, Secret::new(t))).collect())
+    let mut out = Vec::new();
+    for (p, t) in map {
+        out.push((p, Secret::new(t)));
+    }
+    Ok(out)
 }
 
 /// The file name a storage key ([`Core::storage_key`]) begins with, its `%25` and `%7C`

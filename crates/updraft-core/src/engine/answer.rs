@@ -417,12 +417,11 @@ impl Engine {
             return;
         };
         let key = &u.spec.key;
-        orphans.extend(
-            page.uploads
-                .into_iter()
-                .filter(|m| m.key == *key && Some(&m.upload_id) != ours.as_ref())
-                .map(|m| m.upload_id),
-        );
+        for m in page.uploads {
+            if m.key == *key && Some(&m.upload_id) != ours.as_ref() {
+                orphans.push(m.upload_id);
+            }
+        }
         *task = Task::new();
         if page.is_truncated
             && let (Some(k), Some(id)) = (page.next_key_marker, page.next_upload_id_marker)

@@ -352,19 +352,17 @@ impl Engine {
         let u = self.uploads.get(&file)?;
         let plan = u.part_plan()?;
         let upload = u.state.multipart()?;
-        let parts = upload
-            .parts
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| {
-                let p = p.as_ref()?;
-                Some(RecordedPart {
+        // A loop, not adapters and `collect`, whose code is its own (wasm size).
+        let mut parts = Vec::new();
+        for (i, p) in upload.parts.iter().enumerate() {
+            if let Some(p) = p {
+                parts.push(RecordedPart {
                     number: i as u32 + 1,
                     etag: p.etag.clone(),
                     crc: p.crc,
-                })
-            })
-            .collect();
+                });
+            }
+        }
         Some(ResumeRecord {
             bucket: self.config.bucket.clone(),
             key: u.spec.key.clone(),
