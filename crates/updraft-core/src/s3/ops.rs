@@ -642,9 +642,11 @@ impl ListMultipartUploads {
 }
 
 fn prefixes(doc: &xml::Element) -> Vec<String> {
-    doc.all("CommonPrefixes")
-        .filter_map(|c| c.string("Prefix"))
-        .collect()
+    let mut out = Vec::new();
+    for c in doc.all("CommonPrefixes") {
+        out.extend(c.string("Prefix"));
+    }
+    out
 }
 
 /// [ListObjectsV2](https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html).
