@@ -57,8 +57,9 @@ pub(crate) const BUDGET_GZIP_BYTES: u64 = 64 * 1024;
 /// that stalled, and the option's metadata taken whole (-721 B): 88,214 B; and for a
 /// resume record's parts, the orphaned uploads found, STS's optional fields and the
 /// `logins` read (-300 B): 87,914 B; the answer headers and common prefixes read by
-/// loops (-205 B): 87,709 B, the ceiling 0.01 % above it.
-pub(crate) const CEILING_GZIP_BYTES: u64 = 87_720;
+/// loops (-205 B): 87,709 B; an HTTP date's tokens gathered by a loop (-146 B):
+/// 87,563 B, the ceiling 0.01 % above it.
+pub(crate) const CEILING_GZIP_BYTES: u64 = 87_570;
 
 /// The widget's own weight, JS and CSS (its CSS lives in [`WIDGET`]), gzip -9 (issue 13).
 pub(crate) const WIDGET_BUDGET_GZIP_BYTES: u64 = 12 * 1024;

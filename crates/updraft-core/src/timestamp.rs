@@ -225,15 +225,20 @@ impl Timestamp {
     }
 
     fn http_date(s: &str) -> Option<Self> {
-        let mut t = s.split([' ', ',', '-', ':']).filter(|t| !t.is_empty());
-        let weekday = t.next()?;
+        // A loop, not adapters and `collect`, whose code is its own (wasm size).
+        let mut tokens = Vec::new();
+        for token in s.split([' ', ',', '-', ':']) {
+            if !token.is_empty() {
+                tokens.push(token);
+            }
+        }
+        let (weekday, t) = tokens.split_first()?;
         if weekday.len() < 3 || !weekday.bytes().all(|b| b.is_ascii_alphabetic()) {
             return None;
         }
-        let t: Vec<&str> = t.collect();
         let month = |m: &str| Some(MONTHS.iter().position(|n| *n == m)? as u32 + 1);
         let two = |x: &str| digits(x, 2);
-        let (y, mo, d, time) = match t.as_slice() {
+        let (y, mo, d, time) = match t {
             [d, mo, y, time @ .., "GMT"] if time.len() == 3 && s.contains(',') => {
                 let y = match y.len() {
                     4 => i64::from(digits(y, 4)?),
