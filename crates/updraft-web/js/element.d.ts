@@ -14,7 +14,8 @@ import type { Uploader } from "./updraft.js";
  *
  * Two ways to run it. The page makes an `Uploader` and sets `uploader` (the page signs in).
  * Or `config="config.json"` names a JSON file, the same the demo reads, and the element
- * makes its Uploader and signs in itself: `bucket`, `region`, `endpoint`, `pathStyle`;
+ * makes its Uploader and signs in itself: `bucket`, `region`, `endpoint`, `pathStyle`,
+ * `formUrls`;
  * `issuer` and `clientId` (and `redirectUri`, default this page; `issuerName` for its
  * label) give a "Sign in" button for that OpenID Connect issuer (in a window; the redirect URI's page must load the
  * element or call `oidc(...).handleRedirect()`), with `roleArn` and `stsEndpoint` for

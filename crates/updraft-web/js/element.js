@@ -226,7 +226,7 @@ export class UpdraftUploader extends HTMLElement {
       // Without a public ACL the object's URL would be refused: link to a presigned GET.
       this.#private = !/^public-read/.test((!guest && c.acl) || "");
       this.uploader = new m.Uploader({
-        bucket: c.bucket, region: c.region, endpoint: c.endpoint, pathStyle: c.pathStyle, credentials,
+        bucket: c.bucket, region: c.region, endpoint: c.endpoint, pathStyle: c.pathStyle, formUrls: c.formUrls, credentials,
         key: guest ? c.guestKey ?? "guest/{sub}/{uuid}/{path}" : c.key ?? "{sub}/{uuid}/{path}",
         ...(c.acl && !guest ? { acl: c.acl } : {}),
       });
