@@ -354,6 +354,18 @@ fn test() -> Result<ExitCode> {
                 ),
                 total <= web::CEILING_GZIP_BYTES,
             );
+            // Text on the wasm path is built with `updraft_core::cat!`, not `format!`.
+            match web::fmt_free()? {
+                Some(free) => t.check(
+                    "the browser wasm has no core::fmt::write (a format!, write! or \
+                     to_string() on the browser's path: use updraft_core::cat! instead)",
+                    free,
+                ),
+                None => println!(
+                    "xtask: WARNING: the wasm build keeps no names this toolchain mangles \
+                     as expected; whether core::fmt is in it is not checked"
+                ),
+            }
             let mut widget = 0;
             for name in web::WIDGET {
                 widget += web::gzip_size(&pkg.join(name))?;

@@ -269,7 +269,7 @@ pub fn crc32c_composite(part_crcs: &[u32]) -> String {
     for crc in part_crcs {
         h.update(&crc.to_be_bytes());
     }
-    format!("{}-{}", h.to_base64(), part_crcs.len())
+    crate::cat!("{}-{}", h.to_base64(), part_crcs.len())
 }
 
 /// `a · b mod P` for reflected polynomials of width `w`, where `top = 1 << (w - 1)` is

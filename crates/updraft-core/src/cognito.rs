@@ -11,18 +11,19 @@
 
 use std::fmt;
 
-use crate::Error;
 use crate::credentials::{Credentials, Secret};
 use crate::http::{Body, Method, Request, Response};
 use crate::json::{self, ObjectWriter, Value};
 use crate::s3::{Origin, Scheme};
+use crate::text::Piece;
 use crate::timestamp::Timestamp;
+use crate::{Error, cat, cat_into};
 
 /// The Cognito Identity endpoint of AWS `region`: `https://cognito-identity.{region}.amazonaws.com`.
 pub fn aws(region: &str) -> Origin {
     Origin {
         scheme: Scheme::Https,
-        host: format!("cognito-identity.{region}.amazonaws.com"),
+        host: cat!("cognito-identity.{}.amazonaws.com", region),
     }
 }
 
@@ -33,10 +34,7 @@ pub type Logins = Vec<(String, Secret)>;
 fn call(origin: &Origin, target: &str, body: String) -> Request {
     let mut req = origin.request(Method::Post, "/");
     req.set_header("content-type", "application/x-amz-json-1.1");
-    req.set_header(
-        "x-amz-target",
-        format!("AWSCognitoIdentityService.{target}"),
-    );
+    req.set_header("x-amz-target", cat!("AWSCognitoIdentityService.{}", target));
     req.body = Body::Bytes(body.into_bytes());
     req
 }
@@ -86,7 +84,7 @@ fn string(v: &Value, name: &str, operation: &'static str) -> Result<String, Erro
         .map(str::to_owned)
         .ok_or_else(|| Error::InvalidResponse {
             what: operation,
-            detail: format!("no string `{name}`"),
+            detail: cat!("no string `{}`", name),
         })
 }
 
@@ -256,7 +254,7 @@ impl CognitoError {
         let raw = text("__type").or(header).unwrap_or("");
         let code = raw.rsplit('#').next().unwrap_or(raw);
         let code = if code.is_empty() {
-            format!("HTTP {}", response.status)
+            cat!("HTTP {}", response.status)
         } else {
             code.to_owned()
         };
@@ -276,16 +274,25 @@ impl From<CognitoError> for Error {
     }
 }
 
+impl Piece for CognitoError {
+    fn put(&self, out: &mut String) {
+        cat_into!(
+            out,
+            "Cognito Identity refused {}: {} {}",
+            self.operation,
+            self.status,
+            self.code
+        );
+        if !self.message.is_empty() {
+            cat_into!(out, " ({})", self.message);
+        }
+        out.push_str("; ");
+        out.push_str(self.kind.advice());
+    }
+}
+
 impl fmt::Display for CognitoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Cognito Identity refused {}: {} {}",
-            self.operation, self.status, self.code
-        )?;
-        if !self.message.is_empty() {
-            write!(f, " ({})", self.message)?;
-        }
-        write!(f, "; {}", self.kind.advice())
+        crate::text::display(self, f)
     }
 }

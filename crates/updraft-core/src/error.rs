@@ -1,39 +1,10 @@
 //! The one error type of the wire layer. Every variant says what happened, to what,
 //! and what to do next.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
-/// `s` in double quotes with `"`, `\` and control characters escaped: what `{:?}`
-/// writes for ordinary text, without the Unicode tables `str`'s `Debug` pulls into the
-/// wasm build (about 3 KB; twiggy, wasm-release). For the names and values messages
-/// quote.
-pub(crate) struct Quoted<'a>(pub(crate) &'a str);
-
-impl fmt::Display for Quoted<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_char('"')?;
-        for c in self.0.chars() {
-            match c {
-                '"' => f.write_str("\\\"")?,
-                '\\' => f.write_str("\\\\")?,
-                '\n' => f.write_str("\\n")?,
-                '\r' => f.write_str("\\r")?,
-                '\t' => f.write_str("\\t")?,
-                '\0' => f.write_str("\\0")?,
-                // Control characters are below U+00A0: at most two hex digits, without `core::fmt`'s
-                // `LowerHex` (wasm size).
-                c if c.is_control() => {
-                    f.write_str("\\u{")?;
-                    let h = crate::sigv4::hex(&[c as u8]);
-                    f.write_str(h.strip_prefix('0').unwrap_or(&h))?;
-                    f.write_char('}')?;
-                }
-                c => f.write_char(c)?,
-            }
-        }
-        f.write_char('"')
-    }
-}
+use crate::cat_into;
+use crate::text::{Piece, Quoted};
 
 /// `items` with `sep` between them: `[T]::join` without std's specialised copy loop,
 /// which is about 1 KB of wasm for each item type it is used with (twiggy).
@@ -136,138 +107,160 @@ pub enum Error {
     },
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Piece for Error {
+    fn put(&self, out: &mut String) {
         match self {
-            Error::InvalidResponse { what, detail } => write!(
-                f,
-                "the {what} could not be read ({detail}); the server may not be S3-compatible \
-                 or a proxy changed the answer"
-            ),
-            Error::Network { detail } => write!(
-                f,
-                "no answer from the server ({detail}); check the network connection, and in a \
-                 browser that the bucket's CORS rules allow this page's origin"
-            ),
-            Error::Signing { detail } => write!(f, "the request cannot be signed: {detail}"),
-            Error::ObjectTooLarge { size, max } => write!(
-                f,
-                "the file is {size} bytes, larger than the {max} bytes (48.8 TiB) S3 stores in \
-                 one object; split it into smaller files"
-            ),
-            Error::S3(e) => e.fmt(f),
-            Error::InvalidEndpoint { endpoint, detail } => write!(
-                f,
-                "the endpoint {} cannot be used ({detail}); give a URL such as \
-                 https://s3.eu-west-1.amazonaws.com or http://127.0.0.1:9000",
-                Quoted(endpoint)
-            ),
-            Error::Sts(e) => e.fmt(f),
-            Error::Cognito(e) => e.fmt(f),
-            Error::KeyTemplate { template, detail } => write!(
-                f,
-                "the key template {} cannot be used: {detail}; placeholders are \
-                 {{sub}}, {{uuid}}, {{name}}, {{path}}, {{ext}} and {{date}}",
-                Quoted(template)
-            ),
+            Error::InvalidResponse { what, detail } => {
+                cat_into!(
+                    out,
+                    "the {} could not be read ({}); the server may not be S3-compatible or a proxy changed the answer",
+                    what,
+                    detail
+                )
+            }
+            Error::Network { detail } => {
+                cat_into!(
+                    out,
+                    "no answer from the server ({}); check the network connection, and in a browser that the bucket's CORS \
+                 rules allow this page's origin",
+                    detail
+                )
+            }
+            Error::Signing { detail } => cat_into!(out, "the request cannot be signed: {}", detail),
+            Error::ObjectTooLarge { size, max } => {
+                cat_into!(
+                    out,
+                    "the file is {} bytes, larger than the {} bytes (48.8 TiB) S3 stores in one object; split it into smaller files",
+                    size,
+                    max
+                )
+            }
+            Error::S3(e) => e.put(out),
+            Error::InvalidEndpoint { endpoint, detail } => {
+                cat_into!(
+                    out,
+                    "the endpoint {} cannot be used ({}); give a URL such as https://s3.eu-west-1.amazonaws.com or \
+                 http://127.0.0.1:9000",
+                    Quoted(endpoint),
+                    detail
+                )
+            }
+            Error::Sts(e) => e.put(out),
+            Error::Cognito(e) => e.put(out),
+            Error::KeyTemplate { template, detail } => {
+                cat_into!(
+                    out,
+                    "the key template {} cannot be used: {}; placeholders are {sub}, {uuid}, {name}, {path}, {ext} and {date}",
+                    Quoted(template),
+                    detail
+                )
+            }
             Error::InvalidKeyPart {
                 what,
                 value,
                 detail,
-            } => write!(
-                f,
-                "the {what} {} cannot be part of an object key: {detail}",
-                Quoted(value)
-            ),
+            } => {
+                cat_into!(
+                    out,
+                    "the {} {} cannot be part of an object key: {}",
+                    what,
+                    Quoted(value),
+                    detail
+                )
+            }
             Error::KeyTooLong {
                 file_name,
                 key_prefix,
                 len,
-            } => write!(
-                f,
-                "the object key for file {} ({key_prefix}...) would be {len} bytes, \
-                 {} bytes too long for S3's {}-byte key limit; rename the file or shorten the \
-                 key's prefix",
-                Quoted(file_name),
-                len.saturating_sub(crate::object::MAX_KEY_LEN),
-                crate::object::MAX_KEY_LEN
-            ),
-            Error::InvalidMetadata { name, detail } => {
-                write!(
-                    f,
-                    "the metadata entry {} cannot be sent: {detail}",
-                    Quoted(name)
+            } => {
+                cat_into!(
+                    out,
+                    "the object key for file {} ({}...) would be {} bytes, {} bytes too long for S3's {}-byte key limit; rename the file or shorten the key's prefix",
+                    Quoted(file_name),
+                    key_prefix,
+                    len,
+                    len.saturating_sub(crate::object::MAX_KEY_LEN),
+                    crate::object::MAX_KEY_LEN
                 )
             }
-            Error::MetadataTooLarge { size, limit } => write!(
-                f,
-                "the user metadata is {size} bytes, more than S3's limit of {limit} bytes for \
-                 all x-amz-meta-* names and values together; shorten or drop entries"
-            ),
+            Error::InvalidMetadata { name, detail } => {
+                cat_into!(
+                    out,
+                    "the metadata entry {} cannot be sent: {}",
+                    Quoted(name),
+                    detail
+                )
+            }
+            Error::MetadataTooLarge { size, limit } => {
+                cat_into!(
+                    out,
+                    "the user metadata is {} bytes, more than S3's limit of {} bytes for all x-amz-meta-* names and values together; shorten or drop \
+                 entries",
+                    size,
+                    limit
+                )
+            }
             Error::InvalidSetting { what, value, valid } => {
-                write!(
-                    f,
-                    "{} is not a valid {what}; use one of: {valid}",
-                    Quoted(value)
+                cat_into!(
+                    out,
+                    "{} is not a valid {}; use one of: {}",
+                    Quoted(value),
+                    what,
+                    valid
                 )
             }
             Error::FileRejected { name, reason } => {
-                write!(f, "{} was not added: {reason}", Quoted(name))
+                cat_into!(out, "{} was not added: {}", Quoted(name), reason)
             }
-            Error::EtagNotExposed { bucket } => write!(
-                f,
-                "S3 stored the part but the answer's ETag header is hidden from this page: the \
-                 CORS configuration of bucket {} does not expose it; add \
-                 <ExposeHeader>ETag</ExposeHeader> to its CORS rule",
-                Quoted(bucket)
-            ),
-            Error::AbortFailed { upload_id, reason } => write!(
-                f,
-                "the multipart upload {upload_id} could not be aborted ({reason}); its parts \
-                 stay stored until it is: run `updraft uploads abort` or set a lifecycle rule \
-                 that aborts incomplete multipart uploads"
-            ),
-            Error::ReadFailed { detail } => write!(
-                f,
-                "the file could not be read ({detail}); the parts already stored are kept: \
-                 make the file readable again (put it back, reconnect its disk) and retry, \
-                 or add it again to continue"
-            ),
+            Error::EtagNotExposed { bucket } => {
+                cat_into!(
+                    out,
+                    "S3 stored the part but the answer's ETag header is hidden from this page: \
+                 the CORS configuration of bucket {} does not expose it; add <ExposeHeader>ETag</ExposeHeader> to its CORS rule",
+                    Quoted(bucket)
+                )
+            }
+            Error::AbortFailed { upload_id, reason } => {
+                cat_into!(
+                    out,
+                    "the multipart upload {} could not be aborted ({}); its parts stay stored until it is: run `updraft uploads abort` or set a \
+                 lifecycle rule that aborts incomplete multipart uploads",
+                    upload_id,
+                    reason
+                )
+            }
+            Error::ReadFailed { detail } => {
+                cat_into!(
+                    out,
+                    "the file could not be read ({}); the parts already stored are kept: make the file readable again (put it \
+                 back, reconnect its disk) and retry, or add it again to continue",
+                    detail
+                )
+            }
             Error::ChecksumMismatch {
                 key,
                 algorithm,
                 expected,
                 actual,
-            } => write!(
-                f,
-                "the {algorithm} checksum of {} is {actual} but the file read gave \
-                 {expected}: the data changed on the way or the file changed while uploading; \
-                 upload it again",
-                Quoted(key)
-            ),
+            } => {
+                cat_into!(
+                    out,
+                    "the {} checksum of {} is {} but the file read gave {}: the data changed on the way or the file changed while uploading; upload \
+                 it again",
+                    algorithm,
+                    Quoted(key),
+                    actual,
+                    expected
+                )
+            }
         }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::text::display(self, f)
     }
 }
 
 impl std::error::Error for Error {}
-
-#[cfg(test)]
-mod tests {
-    use super::Quoted;
-
-    /// `Quoted` writes what `{:?}` writes, but for exotic Unicode (`Debug` escapes
-    /// unassigned and combining characters too).
-    #[test]
-    fn quoted_is_debug_for_text() {
-        for s in [
-            "",
-            "a b",
-            "é/😀",
-            "q\"b\\s",
-            "l\nr\rt\t",
-            "\u{0}\u{1}\u{1f}\u{7f}\u{85}\u{9f}",
-        ] {
-            assert_eq!(Quoted(s).to_string(), format!("{s:?}"));
-        }
-    }
-}

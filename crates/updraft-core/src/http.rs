@@ -145,7 +145,7 @@ impl Request {
     }
 
     fn render_url(&self, redact: bool) -> String {
-        let mut url = format!("{}://{}{}", self.scheme, self.host, self.path);
+        let mut url = crate::cat!("{}://{}{}", self.scheme, self.host, self.path);
         for (i, (k, v)) in self.query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             url.push_str(&crate::sigv4::uri_encode(k, true));

@@ -43,7 +43,7 @@ impl From<String> for Value {
 
 impl From<u64> for Value {
     fn from(n: u64) -> Self {
-        Value::Number(n.to_string())
+        Value::Number(crate::cat!("{}", n))
     }
 }
 
@@ -358,7 +358,7 @@ impl Parser<'_> {
     fn error(&self, what: &str) -> String {
         let mut e = String::from(what);
         e.push_str(" at byte ");
-        e.push_str(&self.at.to_string());
+        crate::text::Piece::put(&self.at, &mut e);
         e
     }
 

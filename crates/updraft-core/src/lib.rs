@@ -21,6 +21,10 @@
 //! - [`base64`]: the standard base64 encoding S3 headers and POST policies use;
 //!   [`json`]: the small JSON reader and writer of the Cognito bodies, POST policies and
 //!   resume records.
+//! - [`text`]: [`cat!`], `format!` without `core::fmt` (whose machinery is wasm size),
+//!   for every message, URL and header value the core writes.
+//! - [`text`]: [`cat!`], `format!` without `core::fmt` (its machinery is wasm size), for
+//!   every message, URL and header value the core writes.
 //!
 //! # Out of scope
 //! No I/O, no clock and no randomness: a [`http::Request`] is a description a driver
@@ -41,6 +45,7 @@ pub mod retry;
 pub mod s3;
 pub mod sigv4;
 pub mod sts;
+pub mod text;
 pub mod timestamp;
 mod xml;
 

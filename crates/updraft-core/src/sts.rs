@@ -16,14 +16,15 @@ use crate::credentials::{Credentials, Secret};
 use crate::http::{Body, Method, Request, Response};
 use crate::s3::{Origin, Scheme};
 use crate::sigv4::uri_encode;
+use crate::text::Piece;
 use crate::timestamp::Timestamp;
-use crate::{Error, xml};
+use crate::{Error, cat, cat_into, xml};
 
 /// The STS endpoint of AWS `region`: `https://sts.{region}.amazonaws.com`.
 pub fn aws(region: &str) -> Origin {
     Origin {
         scheme: Scheme::Https,
-        host: format!("sts.{region}.amazonaws.com"),
+        host: cat!("sts.{}.amazonaws.com", region),
     }
 }
 
@@ -74,7 +75,7 @@ impl AssumeRoleWithWebIdentity {
             ("ProviderId", self.provider_id.clone()),
             (
                 "DurationSeconds",
-                self.duration_seconds.map(|d| d.to_string()),
+                self.duration_seconds.map(|d| cat!("{}", d)),
             ),
             ("Policy", self.policy.clone()),
         ];
@@ -95,7 +96,7 @@ impl AssumeRoleWithWebIdentity {
         );
         let mut form = Vec::new();
         for (k, v) in self.params() {
-            form.push(format!("{k}={}", uri_encode(&v, true)));
+            form.push(cat!("{}={}", k, uri_encode(&v, true)));
         }
         req.body = Body::Bytes(crate::error::join(&form, "&").into_bytes());
         req
@@ -129,7 +130,7 @@ impl AssumeRoleWithWebIdentity {
         };
         let missing = |what: &str| Error::InvalidResponse {
             what: WHAT,
-            detail: format!("<{what}> is missing"),
+            detail: cat!("<{}> is missing", what),
         };
         let result = doc
             .child("AssumeRoleWithWebIdentityResult")
@@ -253,7 +254,7 @@ impl StsError {
         });
         let code = error
             .and_then(|e| e.string("Code"))
-            .unwrap_or_else(|| format!("HTTP {}", response.status));
+            .unwrap_or_else(|| cat!("HTTP {}", response.status));
         StsError {
             kind: StsErrorKind::classify(&code, response.status),
             status: response.status,
@@ -274,16 +275,25 @@ impl From<StsError> for Error {
     }
 }
 
+impl Piece for StsError {
+    fn put(&self, out: &mut String) {
+        cat_into!(
+            out,
+            "STS refused AssumeRoleWithWebIdentity for role {}: {} {}",
+            self.role_arn,
+            self.status,
+            self.code
+        );
+        if !self.message.is_empty() {
+            cat_into!(out, " ({})", self.message);
+        }
+        out.push_str("; ");
+        out.push_str(self.kind.advice());
+    }
+}
+
 impl fmt::Display for StsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "STS refused AssumeRoleWithWebIdentity for role {}: {} {}",
-            self.role_arn, self.status, self.code
-        )?;
-        if !self.message.is_empty() {
-            write!(f, " ({})", self.message)?;
-        }
-        write!(f, "; {}", self.kind.advice())
+        crate::text::display(self, f)
     }
 }

@@ -64,7 +64,7 @@ fn from_civil(y: i64, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<i64> {
 
 /// Appends `n` with at least `width` digits (zero-padded).
 fn push_num(out: &mut String, n: i64, width: usize) {
-    let digits = n.unsigned_abs().to_string();
+    let digits = crate::cat!("{}", n.unsigned_abs());
     if n < 0 {
         out.push('-');
     }
@@ -162,7 +162,7 @@ impl Timestamp {
     pub fn parse_rfc3339(s: &str, what: &'static str) -> Result<Self, Error> {
         Self::rfc3339(s.trim()).ok_or_else(|| Error::InvalidResponse {
             what,
-            detail: format!("{} is not an RFC 3339 time", crate::error::Quoted(s)),
+            detail: crate::cat!("{} is not an RFC 3339 time", crate::text::Quoted(s)),
         })
     }
 
@@ -220,7 +220,7 @@ impl Timestamp {
     pub fn parse_http_date(s: &str) -> Result<Self, Error> {
         Self::http_date(s.trim()).ok_or_else(|| Error::InvalidResponse {
             what: "Date header",
-            detail: format!("{} is not an HTTP date", crate::error::Quoted(s)),
+            detail: crate::cat!("{} is not an HTTP date", crate::text::Quoted(s)),
         })
     }
 

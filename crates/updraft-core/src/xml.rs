@@ -11,7 +11,8 @@
 use std::borrow::Cow;
 
 use crate::Error;
-use crate::error::Quoted;
+use crate::cat;
+use crate::text::Quoted;
 
 /// Deeper documents are refused: no S3 or STS answer nests more than a few levels.
 const MAX_DEPTH: usize = 32;
@@ -63,7 +64,7 @@ impl Element {
             .map(|t| {
                 t.trim().parse().map_err(|_| Error::InvalidResponse {
                     what,
-                    detail: format!("<{name}> is {}, not a number", Quoted(t)),
+                    detail: cat!("<{}> is {}, not a number", name, Quoted(t)),
                 })
             })
             .transpose()
@@ -76,7 +77,7 @@ impl Element {
     pub(crate) fn required(&self, name: &str, what: &'static str) -> Result<String, Error> {
         self.string(name).ok_or_else(|| Error::InvalidResponse {
             what,
-            detail: format!("<{name}> is missing"),
+            detail: cat!("<{}> is missing", name),
         })
     }
 }
@@ -100,15 +101,17 @@ pub(crate) fn parse(body: &[u8], what: &'static str) -> Result<Element, Error> {
 /// What an answer that is not UTF-8 gets: where it stops being so (not `Utf8Error`'s own
 /// `Display`, which costs wasm size for a message no one needs more of).
 pub(crate) fn not_utf8(e: &std::str::Utf8Error) -> String {
-    format!("not UTF-8 from byte {}", e.valid_up_to())
+    cat!("not UTF-8 from byte {}", e.valid_up_to())
 }
 
 /// `rest` after the first `end`, or an error naming what was not closed.
 fn after<'a>(rest: &'a str, end: &str, what: &str) -> Result<(&'a str, &'a str), String> {
     match rest.find(end) {
         Some(i) => Ok((&rest[..i], &rest[i + end.len()..])),
-        None => Err(format!(
-            "{what} not closed: `{end}` not found before end of input"
+        None => Err(cat!(
+            "{} not closed: `{}` not found before end of input",
+            what,
+            end
         )),
     }
 }
@@ -165,8 +168,9 @@ fn walk(doc: &str) -> Result<Element, String> {
             rest = r;
             let (closed, open_name) = open.pop().ok_or("unmatched end tag")?;
             if name.trim_end() != open_name {
-                return Err(format!(
-                    "expected `</{open_name}>`, but `</{}>` was found",
+                return Err(cat!(
+                    "expected `</{}>`, but `</{}>` was found",
+                    open_name,
                     name.trim_end()
                 ));
             }
@@ -184,13 +188,13 @@ fn walk(doc: &str) -> Result<Element, String> {
                 .next()
                 .unwrap_or("");
             if name.is_empty() || name.contains(['<', '/', '=', '"', '\'']) {
-                return Err(format!("invalid tag name {}", Quoted(name)));
+                return Err(cat!("invalid tag name {}", Quoted(name)));
             }
             let e = element(name.rsplit(':').next().unwrap_or(name));
             if empty {
                 attach(&mut open, e)
             } else if open.len() >= MAX_DEPTH {
-                return Err(format!("nested deeper than {MAX_DEPTH} elements"));
+                return Err(cat!("nested deeper than {} elements", MAX_DEPTH));
             } else {
                 open.push((e, name));
                 None
@@ -235,7 +239,7 @@ fn unescape(raw: &str) -> Result<String, String> {
                     .filter(|_| !name.contains(['+', '-']))
                     .and_then(char::from_u32)
                     .filter(|c| *c != '\0')
-                    .ok_or_else(|| format!("unknown entity &{name};"))?
+                    .ok_or_else(|| cat!("unknown entity &{};", name))?
             }
         };
         out.push(c);

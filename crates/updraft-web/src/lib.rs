@@ -30,7 +30,8 @@ use updraft_core::object::{
 use updraft_core::plan::{MAX_PART_SIZE, MIN_PART_SIZE};
 use updraft_core::s3::{Addressing, DeleteObject, Endpoint, ListObjectsV2, Origin, PutOptions};
 use updraft_core::sts::AssumeRoleWithWebIdentity;
-use updraft_core::{Credentials, Error, Secret, Timestamp};
+use updraft_core::text::Piece;
+use updraft_core::{Credentials, Error, Secret, Timestamp, cat};
 use wasm_bindgen::prelude::*;
 
 /// The allocator: talc in place of std's dlmalloc. It is 3.5 KB less wasm (1.4 KB gzip
@@ -91,19 +92,19 @@ pub const POST_MAX_SIZE: u64 = 1024 * 1024;
 fn string(v: &Value, what: &str) -> Result<String, String> {
     v.as_str()
         .map(str::to_owned)
-        .ok_or_else(|| format!("`{what}` must be a string"))
+        .ok_or_else(|| cat!("`{}` must be a string", what))
 }
 
 /// `v` as a non-negative integer.
 fn integer(v: &Value, what: &str) -> Result<u64, String> {
     v.as_u64()
-        .ok_or_else(|| format!("`{what}` must be a non-negative integer"))
+        .ok_or_else(|| cat!("`{}` must be a non-negative integer", what))
 }
 
 /// `v` as an object of strings.
 fn strings(v: &Value, what: &str) -> Result<Vec<(String, String)>, String> {
     let Value::Object(m) = v else {
-        return Err(format!("`{what}` must be an object of strings"));
+        return Err(cat!("`{}` must be an object of strings", what));
     };
     // Loops, not `collect::<Result<…>>`, whose adapters are code of their own (wasm size).
     let mut out = Vec::new();
@@ -116,7 +117,7 @@ fn strings(v: &Value, what: &str) -> Result<Vec<(String, String)>, String> {
 /// `v` as an array of strings.
 fn string_list(v: &Value, what: &str) -> Result<Vec<String>, String> {
     let Value::Array(items) = v else {
-        return Err(format!("`{what}` must be an array of strings"));
+        return Err(cat!("`{}` must be an array of strings", what));
     };
     let mut out = Vec::new();
     for v in items {
@@ -135,7 +136,7 @@ fn members<'a>(
             .iter()
             .filter(|(_, v)| !matches!(v, Value::Null))
             .map(|(k, v)| (k.as_str(), v))),
-        _ => Err(format!("`{what}` must be an object")),
+        _ => Err(cat!("`{}` must be an object", what)),
     }
 }
 
@@ -183,8 +184,9 @@ impl Options {
                         })
                     };
                     if let Some(bad) = o.form_urls.iter().find(|u| !url(u)) {
-                        return Err(format!(
-                            "`formUrls`: {bad} is not a URL of the bucket (https://host[:port][/path])"
+                        return Err(cat!(
+                            "`formUrls`: {} is not a URL of the bucket (https://host[:port][/path])",
+                            bad
                         ));
                     }
                 }
@@ -369,7 +371,7 @@ fn event_json(event: &Event) -> String {
                 .str("name", &error.name)
                 .str("bucket", &error.bucket)
                 .str("key", &error.key)
-                .str("error", &error.error.to_string())
+                .str("error", &cat!("{}", error.error))
                 .finish(),
         ),
         Event::CredentialsExpired => w.str("type", "credentialsExpired"),
@@ -401,8 +403,8 @@ pub struct Core {
     storage_keys: Vec<(FileId, String)>,
 }
 
-fn js_error(e: impl std::fmt::Display) -> JsError {
-    JsError::new(&e.to_string())
+fn js_error(e: impl Piece) -> JsError {
+    JsError::new(&cat!("{}", e))
 }
 
 fn engine_config(o: &mut Options) -> Result<EngineConfig, Error> {
@@ -552,7 +554,7 @@ impl Core {
     #[wasm_bindgen(constructor)]
     pub fn new(options: &str, seed: f64) -> Result<Core, JsError> {
         let mut o = Options::from_json(options)
-            .map_err(|e| js_error(format!("updraft: invalid options: {e}")))?;
+            .map_err(|e| js_error(cat!("updraft: invalid options: {}", e)))?;
         if o.bucket.is_empty() {
             return Err(js_error("updraft: the `bucket` option is required"));
         }
@@ -590,7 +592,7 @@ impl Core {
     #[wasm_bindgen(js_name = storageKey)]
     pub fn storage_key(&self, name: &str, size: f64, last_modified: f64) -> String {
         let c = self.engine.config();
-        format!(
+        cat!(
             "updraft:{}|{}|{}|{}|{}|{}|{}",
             name.replace('%', "%25").replace('|', "%7C"),
             ms(size),
@@ -729,7 +731,7 @@ impl Core {
                 .str("type", "failed")
                 .num("file", file.0)
                 .str("key", &error.key)
-                .str("message", &error.to_string())
+                .str("message", &cat!("{}", error))
                 .bool("signIn", sign_in_needed(&error.error))
                 .finish(),
             other => event_json(other),
@@ -1004,9 +1006,9 @@ impl Core {
         let sign_in = sign_in_needed(e);
         self.credentials_failed(sign_in, now);
         if sign_in {
-            format!("sign-in:{e}")
+            cat!("sign-in:{}", e)
         } else {
-            e.to_string()
+            cat!("{}", e)
         }
     }
 }
@@ -1032,8 +1034,9 @@ fn parse_logins(logins: &str) -> Result<Logins, JsError> {
     let map = json::parse(logins)
         .and_then(|v| strings(&v, "logins"))
         .map_err(|e| {
-            js_error(format!(
-                "updraft: `logins` must map provider names to tokens: {e}"
+            js_error(cat!(
+                "updraft: `logins` must map provider names to tokens: {}",
+                e
             ))
         })?;
     let mut out = Vec::new();

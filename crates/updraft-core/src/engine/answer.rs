@@ -366,7 +366,7 @@ impl Engine {
             && out
                 .etag
                 .as_deref()
-                .is_some_and(|e| e.trim_matches('"').ends_with(&format!("-{parts}")));
+                .is_some_and(|e| e.trim_matches('"').ends_with(&crate::cat!("-{}", parts)));
         if !ours {
             // The upload is gone and the object is not ours: start again.
             self.restart(file);
@@ -552,7 +552,7 @@ impl Engine {
             };
             let error = Error::AbortFailed {
                 upload_id: op.upload_id.clone(),
-                reason: error.to_string(),
+                reason: crate::cat!("{}", error),
             };
             self.report(file, error);
             match then {

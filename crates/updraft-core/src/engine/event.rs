@@ -109,16 +109,22 @@ fn display<S: serde::Serializer>(e: &Error, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(e)
 }
 
-impl fmt::Display for UploadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
+impl crate::text::Piece for UploadError {
+    fn put(&self, out: &mut String) {
+        crate::cat_into!(
+            out,
             "uploading {} to s3://{}/{} failed: {}",
-            crate::error::Quoted(&self.name),
+            crate::text::Quoted(&self.name),
             self.bucket,
             self.key,
             self.error
-        )
+        );
+    }
+}
+
+impl fmt::Display for UploadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::text::display(self, f)
     }
 }
 

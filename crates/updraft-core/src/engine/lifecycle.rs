@@ -266,9 +266,11 @@ impl Engine {
     /// The URL of the object at `key`.
     pub(super) fn location(&self, key: &str) -> String {
         let (host, path) = self.config.endpoint.locate(&self.config.bucket, Some(key));
-        format!(
-            "{}://{host}{path}",
-            self.config.endpoint.origin.scheme.as_str()
+        crate::cat!(
+            "{}://{}{}",
+            self.config.endpoint.origin.scheme.as_str(),
+            host,
+            path
         )
     }
 }

@@ -225,7 +225,12 @@ pub(super) fn post_form(
         Some(url) => url.clone(),
         None => {
             let (host, path) = config.endpoint.locate(&config.bucket, None);
-            format!("{}://{host}{path}", config.endpoint.origin.scheme.as_str())
+            crate::cat!(
+                "{}://{}{}",
+                config.endpoint.origin.scheme.as_str(),
+                host,
+                path
+            )
         }
     };
     let o = &u.spec.options;
@@ -248,7 +253,7 @@ pub(super) fn post_form(
     }
     for (name, value) in &o.metadata {
         fields.push((
-            format!("x-amz-meta-{}", name.to_ascii_lowercase()),
+            crate::cat!("x-amz-meta-{}", name.to_ascii_lowercase()),
             value.clone(),
         ));
     }

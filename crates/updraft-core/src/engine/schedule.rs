@@ -51,7 +51,7 @@ impl Engine {
             }
             self.cancels.push_back(id);
             let error = Error::Network {
-                detail: format!(
+                detail: crate::cat!(
                     "no byte moved for {} s: the connection stalled",
                     limit.div_ceil(1000)
                 ),

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
+use crate::text::Quoted;
+use crate::{Error, cat};
 
 /// What files an engine accepts. Defaults: any size S3 stores, any type, any number.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,20 +43,24 @@ impl Validation {
         if let Some(max) = self.max_files
             && held >= max as usize
         {
-            return reject(format!("at most {max} files may be added"));
+            return reject(cat!("at most {} files may be added", max));
         }
         if let Some(min) = self.min_size
             && size < min
         {
-            return reject(format!(
-                "it is {size} bytes, below the minimum of {min} bytes"
+            return reject(cat!(
+                "it is {} bytes, below the minimum of {} bytes",
+                size,
+                min
             ));
         }
         if let Some(max) = self.max_size
             && size > max
         {
-            return reject(format!(
-                "it is {size} bytes, above the maximum of {max} bytes"
+            return reject(cat!(
+                "it is {} bytes, above the maximum of {} bytes",
+                size,
+                max
             ));
         }
         if !self.allowed_extensions.is_empty() {
@@ -65,9 +70,9 @@ impl Validation {
                 .iter()
                 .any(|a| a.trim_start_matches('.').eq_ignore_ascii_case(ext))
             {
-                return reject(format!(
+                return reject(cat!(
                     "its extension {} is not one of: {}",
-                    crate::error::Quoted(ext),
+                    Quoted(ext),
                     crate::error::join(&self.allowed_extensions, ", ")
                 ));
             }
@@ -82,9 +87,9 @@ impl Validation {
                 }
             });
             if !ok {
-                return reject(format!(
+                return reject(cat!(
                     "its type {} is not one of: {}",
-                    crate::error::Quoted(&ty),
+                    Quoted(&ty),
                     crate::error::join(&self.allowed_types, ", ")
                 ));
             }

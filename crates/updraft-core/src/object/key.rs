@@ -36,7 +36,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{Error, Timestamp};
+use crate::text::Quoted;
+use crate::{Error, Timestamp, cat};
 
 /// S3's limit on the length of an object key, in UTF-8 bytes.
 pub const MAX_KEY_LEN: usize = 1024;
@@ -116,8 +117,8 @@ impl KeyTemplate {
                     rest = "";
                 }
                 Some(i) if rest[i..].starts_with('}') => {
-                    return Err(err(format!(
-                        "the `}}` at byte {} closes nothing",
+                    return Err(err(cat!(
+                        "the `}` at byte {} closes nothing",
                         template.len() - rest.len() + i
                     )));
                 }
@@ -130,8 +131,8 @@ impl KeyTemplate {
                         .find(['{', '}'])
                         .filter(|&j| after[j..].starts_with('}'));
                     let Some(j) = close else {
-                        return Err(err(format!(
-                            "the `{{` at byte {} is not closed",
+                        return Err(err(cat!(
+                            "the `{` at byte {} is not closed",
                             template.len() - rest.len() + i
                         )));
                     };
@@ -142,7 +143,7 @@ impl KeyTemplate {
                         "path" => Part::Path,
                         "ext" => Part::Ext,
                         "date" => Part::Date,
-                        other => return Err(err(format!("{{{other}}} is not a placeholder"))),
+                        other => return Err(err(cat!("{{}} is not a placeholder", other))),
                     });
                     rest = &after[j + 1..];
                 }
@@ -157,9 +158,9 @@ impl KeyTemplate {
                 let bounded_left = k > 0 || idx == 0;
                 let bounded_right = k + 1 < segments.len() || idx + 1 == parts.len();
                 if bounded_left && bounded_right && (*seg == "." || *seg == "..") {
-                    return Err(err(format!(
+                    return Err(err(cat!(
                         "the path segment {} would move the key to another folder",
-                        crate::error::Quoted(seg)
+                        Quoted(seg)
                     )));
                 }
             }

@@ -71,9 +71,9 @@ impl Metadata {
             // `Quoted`, not `char::escape_default` (whose escapes cost wasm size).
             let mut buf = [0; 4];
             return Err(Error::InvalidMetadata {
-                detail: format!(
+                detail: crate::cat!(
                     "names may hold only letters, digits and !#$%&'*+-.^_`|~, not {}",
-                    crate::error::Quoted(c.encode_utf8(&mut buf))
+                    crate::text::Quoted(c.encode_utf8(&mut buf))
                 ),
                 name,
             });
@@ -128,7 +128,7 @@ impl Metadata {
     pub fn headers(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (k, v) in &self.entries {
-            out.push((format!("x-amz-meta-{k}"), encode_value(v)));
+            out.push((crate::cat!("x-amz-meta-{}", k), encode_value(v)));
         }
         out
     }
@@ -169,7 +169,7 @@ fn needs_encoding(v: &str) -> bool {
 /// A value as it goes into its header.
 fn encode_value(v: &str) -> String {
     if needs_encoding(v) {
-        format!("=?UTF-8?B?{}?=", base64_encode(v.as_bytes()))
+        crate::cat!("=?UTF-8?B?{}?=", base64_encode(v.as_bytes()))
     } else {
         v.to_owned()
     }

@@ -214,7 +214,7 @@ impl SseCustomerKey {
         if key.len() != 32 {
             return Err(Error::InvalidSetting {
                 what: "SSE-C key length",
-                value: format!("{} bytes", key.len()),
+                value: crate::cat!("{} bytes", key.len()),
                 valid: "32 bytes (AES-256)",
             });
         }

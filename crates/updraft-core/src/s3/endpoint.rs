@@ -2,9 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
 use crate::http::{Method, Request};
 use crate::sigv4::uri_encode;
+use crate::{Error, cat};
 
 /// `https` or `http`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -102,7 +102,7 @@ impl Endpoint {
         Endpoint {
             origin: Origin {
                 scheme: Scheme::Https,
-                host: format!("s3.{region}.amazonaws.com"),
+                host: cat!("s3.{}.amazonaws.com", region),
             },
             region: region.to_owned(),
             addressing: Addressing::Auto,
@@ -154,14 +154,14 @@ impl Endpoint {
         let key = key.map(|k| uri_encode(k, false));
         match self.addressing_for(bucket) {
             Addressing::VirtualHosted => (
-                format!("{bucket}.{}", self.origin.host),
-                format!("/{}", key.unwrap_or_default()),
+                cat!("{}.{}", bucket, self.origin.host),
+                cat!("/{}", key.unwrap_or_default()),
             ),
             _ => {
                 let bucket = uri_encode(bucket, true);
                 let path = match key {
-                    Some(key) => format!("/{bucket}/{key}"),
-                    None => format!("/{bucket}"),
+                    Some(key) => cat!("/{}/{}", bucket, key),
+                    None => cat!("/{}", bucket),
                 };
                 (self.origin.host.clone(), path)
             }

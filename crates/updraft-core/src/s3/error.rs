@@ -4,8 +4,9 @@
 use std::fmt;
 
 use crate::http::Response;
+use crate::text::Piece;
 use crate::timestamp::Timestamp;
-use crate::{Error, xml};
+use crate::{Error, cat, cat_into, xml};
 
 /// What an S3 error means for an uploader.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -282,7 +283,7 @@ fn parse_time(t: &str) -> Option<Timestamp> {
     let amz =
         |r: std::ops::Range<usize>| t.get(r).filter(|p| p.bytes().all(|b| b.is_ascii_digit()));
     let rfc = match (t.len(), t.as_bytes().get(8)) {
-        (16, Some(b'T')) => format!(
+        (16, Some(b'T')) => cat!(
             "{}-{}-{}T{}:{}:{}Z",
             amz(0..4)?,
             amz(4..6)?,
@@ -302,28 +303,36 @@ impl From<S3Error> for Error {
     }
 }
 
-impl fmt::Display for S3Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} of s3://{}/{} failed: ",
-            self.operation,
-            self.bucket,
-            self.key.as_deref().unwrap_or("")
-        )?;
+impl Piece for S3Error {
+    fn put(&self, out: &mut String) {
         let who = if self.kind == S3ErrorKind::NotS3 {
             "the endpoint"
         } else {
             "S3"
         };
-        write!(f, "{who} answered {} {}", self.status, self.code)?;
+        cat_into!(
+            out,
+            "{} of s3://{}/{} failed: {} answered {} {}",
+            self.operation,
+            self.bucket,
+            self.key.as_deref().unwrap_or(""),
+            who,
+            self.status,
+            self.code
+        );
         if !self.message.is_empty() {
-            write!(f, " ({})", self.message)?;
+            cat_into!(out, " ({})", self.message);
         }
-        write!(f, "; {}", self.kind.advice())?;
+        out.push_str("; ");
+        out.push_str(self.kind.advice());
         if let Some(id) = &self.request_id {
-            write!(f, " [request id {id}]")?;
+            cat_into!(out, " [request id {}]", id);
         }
-        Ok(())
+    }
+}
+
+impl fmt::Display for S3Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::text::display(self, f)
     }
 }

@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use super::endpoint::Endpoint;
 use super::error::{S3Error, Target};
 use crate::http::{Body, Method, Request, Response};
+use crate::text::{Piece, Quoted};
 use crate::timestamp::Timestamp;
-use crate::{Error, xml};
+use crate::{Error, cat, xml};
 
 /// Header options for a new object, shared by [`PutObject`] and [`CreateMultipartUpload`].
 ///
@@ -59,7 +60,7 @@ impl PutOptions {
         }
         for (name, value) in &self.metadata {
             req.headers.push((
-                format!("x-amz-meta-{}", name.to_ascii_lowercase()),
+                cat!("x-amz-meta-{}", name.to_ascii_lowercase()),
                 value.clone(),
             ));
         }
@@ -129,7 +130,7 @@ fn xml_body(
     if doc.name != root && doc.name.strip_suffix("Response") != Some(stem) {
         return Err(Error::InvalidResponse {
             what,
-            detail: format!("the root element is <{}>, not <{root}>", doc.name),
+            detail: cat!("the root element is <{}>, not <{}>", doc.name, root),
         });
     }
     Ok(doc)
@@ -151,9 +152,9 @@ fn time(e: &xml::Element, name: &str, what: &'static str) -> Result<Option<Times
         .transpose()
 }
 
-fn push_opt(query: &mut Vec<(String, String)>, name: &str, value: Option<impl ToString>) {
+fn push_opt(query: &mut Vec<(String, String)>, name: &str, value: Option<impl Piece>) {
     if let Some(v) = value {
-        query.push((name.to_owned(), v.to_string()));
+        query.push((name.to_owned(), cat!("{}", v)));
     }
 }
 
@@ -289,7 +290,7 @@ impl UploadPart {
     pub fn request(&self, endpoint: &Endpoint) -> Request {
         let mut req = endpoint.request(Method::Put, &self.bucket, Some(&self.key));
         req.query
-            .push(("partNumber".into(), self.part_number.to_string()));
+            .push(("partNumber".into(), cat!("{}", self.part_number)));
         req.query.push(("uploadId".into(), self.upload_id.clone()));
         if let Some(md5) = &self.content_md5 {
             req.set_header("content-md5", md5.clone());
@@ -369,19 +370,16 @@ impl CompleteMultipartUpload {
             "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">",
         );
         for p in &self.parts {
-            xml.push_str(&format!(
+            xml.push_str(&cat!(
                 "<Part><PartNumber>{}</PartNumber><ETag>{}</ETag>",
                 p.part_number,
                 xml::escape(&p.etag)
             ));
             if let Some(c) = &p.checksums.crc32c {
-                xml.push_str(&format!(
-                    "<ChecksumCRC32C>{}</ChecksumCRC32C>",
-                    xml::escape(c)
-                ));
+                xml.push_str(&cat!("<ChecksumCRC32C>{}</ChecksumCRC32C>", xml::escape(c)));
             }
             if let Some(c) = &p.checksums.crc64nvme {
-                xml.push_str(&format!(
+                xml.push_str(&cat!(
                     "<ChecksumCRC64NVME>{}</ChecksumCRC64NVME>",
                     xml::escape(c)
                 ));
@@ -503,7 +501,7 @@ impl ListParts {
         req.query.push(("uploadId".into(), self.upload_id.clone()));
         req.query.push((
             "max-parts".into(),
-            self.max_parts.unwrap_or(1000).to_string(),
+            cat!("{}", self.max_parts.unwrap_or(1000)),
         ));
         push_opt(
             &mut req.query,
@@ -793,7 +791,7 @@ impl HeadObject {
         let content_length = match response.header("content-length") {
             Some(v) => Some(v.trim().parse().map_err(|_| Error::InvalidResponse {
                 what: WHAT,
-                detail: format!("content-length {}", crate::error::Quoted(v)),
+                detail: cat!("content-length {}", Quoted(v)),
             })?),
             None => None,
         };

@@ -63,7 +63,7 @@ impl PostObject {
         );
         for (name, value) in &self.metadata {
             f.push((
-                format!("x-amz-meta-{}", name.to_ascii_lowercase()),
+                crate::cat!("x-amz-meta-{}", name.to_ascii_lowercase()),
                 value.clone(),
             ));
         }
@@ -83,20 +83,17 @@ impl PostObject {
     pub fn multipart(&self, boundary: &str, file_name: &str, file_type: &str) -> MultipartBody {
         let mut prefix = String::new();
         for (name, value) in self.fields() {
-            prefix.push_str(&format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{value}\r\n",
-                quote(&name)
+            prefix.push_str(&crate::cat!(
+                "--{}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{}\r\n",
+                boundary,
+                quote(&name),
+                value
             ));
         }
-        prefix.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\n\
-             Content-Type: {}\r\n\r\n",
-            quote(file_name),
-            quote(file_type)
-        ));
+        prefix.push_str(&crate::cat!("--{}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n", boundary, quote(file_name), quote(file_type)));
         MultipartBody {
             prefix: prefix.into_bytes(),
-            suffix: format!("\r\n--{boundary}--\r\n").into_bytes(),
+            suffix: crate::cat!("\r\n--{}--\r\n", boundary).into_bytes(),
         }
     }
 
@@ -112,7 +109,7 @@ impl PostObject {
         let mut req = endpoint.request(Method::Post, &self.bucket, None);
         req.set_header(
             "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
+            crate::cat!("multipart/form-data; boundary={}", boundary),
         );
         let len = body.prefix.len() as u64 + file_len + body.suffix.len() as u64;
         req.body = Body::External { len };

@@ -122,7 +122,7 @@ impl<'a> SigningParams<'a> {
     }
 
     fn scope(&self) -> String {
-        format!(
+        crate::cat!(
             "{}/{}/{}/aws4_request",
             self.time.date_stamp(),
             self.region,
@@ -190,7 +190,8 @@ impl Signer {
             self.keys.push(hit);
             return key;
         }
-        let secret = Zeroizing::new(format!("AWS4{}", c.secret_access_key.expose()));
+        // The secret is copied once, after the buffer grew for it: no copy is left behind.
+        let secret = Zeroizing::new(crate::cat!("AWS4{}", c.secret_access_key.expose()));
         let k = hmac(secret.as_bytes(), date.as_bytes());
         let k = hmac(&k, p.region.as_bytes());
         let k = hmac(&k, p.service.as_bytes());
@@ -239,10 +240,12 @@ impl Signer {
         let sig = self.finish(p, canonical_request);
         req.set_header(
             "authorization",
-            format!(
-                "{ALGORITHM} Credential={}/{}, SignedHeaders={signed_headers}, Signature={}",
+            crate::cat!(
+                "{} Credential={}/{}, SignedHeaders={}, Signature={}",
+                ALGORITHM,
                 p.credentials.access_key_id,
                 p.scope(),
+                signed_headers,
                 sig.signature
             ),
         );
@@ -266,9 +269,10 @@ impl Signer {
     ) -> Result<Signature, Error> {
         if expires_secs == 0 || expires_secs > MAX_PRESIGN_SECS {
             return Err(Error::Signing {
-                detail: format!(
-                    "a presigned URL must expire within 1 to {MAX_PRESIGN_SECS} seconds \
-                     (7 days), not {expires_secs}"
+                detail: crate::cat!(
+                    "a presigned URL must expire within 1 to {} seconds (7 days), not {}",
+                    MAX_PRESIGN_SECS,
+                    expires_secs
                 ),
             });
         }
@@ -290,10 +294,10 @@ impl Signer {
         q.push(("X-Amz-Algorithm".into(), ALGORITHM.into()));
         q.push((
             "X-Amz-Credential".into(),
-            format!("{}/{}", p.credentials.access_key_id, p.scope()),
+            crate::cat!("{}/{}", p.credentials.access_key_id, p.scope()),
         ));
         q.push(("X-Amz-Date".into(), p.time.amz_date()));
-        q.push(("X-Amz-Expires".into(), expires_secs.to_string()));
+        q.push(("X-Amz-Expires".into(), crate::cat!("{}", expires_secs)));
         let token = p.credentials.session_token.as_ref();
         if let (Some(t), TokenPlacement::Signed) = (token, p.token_placement) {
             q.push(("X-Amz-Security-Token".into(), t.expose().to_owned()));
@@ -320,8 +324,9 @@ impl Signer {
     }
 
     fn finish(&mut self, p: &SigningParams<'_>, canonical_request: String) -> Signature {
-        let string_to_sign = format!(
-            "{ALGORITHM}\n{}\n{}\n{}",
+        let string_to_sign = crate::cat!(
+            "{}\n{}\n{}\n{}",
+            ALGORITHM,
             p.time.amz_date(),
             p.scope(),
             sha256_hex(canonical_request.as_bytes())

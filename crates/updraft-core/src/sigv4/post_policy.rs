@@ -117,7 +117,7 @@ impl PostPolicy {
     /// token when there is one), encodes the document in base64 and signs that.
     /// Takes the policy (a clone of its conditions is code of its own: wasm size).
     pub fn sign(self, signer: &mut Signer, p: &SigningParams<'_>) -> PostPolicyForm {
-        let credential = format!("{}/{}", p.credentials.access_key_id, p.scope());
+        let credential = crate::cat!("{}/{}", p.credentials.access_key_id, p.scope());
         let date = p.time.amz_date();
         let mut policy = self
             .equals("x-amz-algorithm", ALGORITHM)
