@@ -111,7 +111,9 @@ pub fn classify(
     // the advice a user reads; this says what the engine does about each kind.
     match e.kind {
         S3ErrorKind::ClockSkew => Disposition::CorrectClock { adjust_secs: skew },
-        S3ErrorKind::AccessDenied if e.message.contains("Request has expired") => {
+        S3ErrorKind::AccessDenied
+            if crate::text::find(&e.message, "Request has expired").is_some() =>
+        {
             Disposition::CorrectClock { adjust_secs: skew }
         }
         S3ErrorKind::ExpiredCredentials => Disposition::RefreshCredentials,

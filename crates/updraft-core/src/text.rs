@@ -160,6 +160,23 @@ macro_rules! cat_into {
     }};
 }
 
+/// Where `needle` first occurs in `hay`: `str::find` with a `&str`, without the two-way
+/// searcher that pattern brings into the wasm (about 2 KB; twiggy). Byte by byte: the
+/// needles here are a few bytes long. (`str::contains` with a `char` brings the searcher
+/// too, for a non-ASCII `char`: the core asks `as_bytes().contains(&b'x')` instead.)
+#[must_use]
+pub fn find(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let mut i = 0;
+    while i + n.len() <= h.len() {
+        if &h[i..i + n.len()] == n {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
 /// `s` in double quotes with `"`, `\` and control characters escaped: what `{:?}`
 /// writes for ordinary text, without the Unicode tables `str`'s `Debug` pulls into the
 /// wasm build (about 3 KB; twiggy, wasm-release). For the names and values messages
@@ -210,6 +227,27 @@ mod tests {
             "\u{0}\u{1}\u{1f}\u{7f}\u{85}\u{9f}",
         ] {
             assert_eq!(crate::cat!("{}", Quoted(s)), format!("{s:?}"));
+        }
+    }
+
+    /// `find` is `str::find` for a `&str`.
+    #[test]
+    fn find_is_str_find() {
+        for (hay, needle) in [
+            ("", ""),
+            ("abc", ""),
+            ("", "a"),
+            ("a-->b-->", "-->"),
+            ("]]", "]]>"),
+            ("x]]>", "]]>"),
+            ("é://ü", "://"),
+            ("Request has expired", "expired"),
+        ] {
+            assert_eq!(
+                super::find(hay, needle),
+                hay.find(needle),
+                "{hay:?} {needle:?}"
+            );
         }
     }
 

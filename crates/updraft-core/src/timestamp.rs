@@ -239,7 +239,7 @@ impl Timestamp {
         let month = |m: &str| Some(MONTHS.iter().position(|n| *n == m)? as u32 + 1);
         let two = |x: &str| digits(x, 2);
         let (y, mo, d, time) = match t {
-            [d, mo, y, time @ .., "GMT"] if time.len() == 3 && s.contains(',') => {
+            [d, mo, y, time @ .., "GMT"] if time.len() == 3 && s.as_bytes().contains(&b',') => {
                 let y = match y.len() {
                     4 => i64::from(digits(y, 4)?),
                     // RFC 850's two-digit years: 70–99 are 19xx, the rest 20xx (as the
@@ -249,7 +249,7 @@ impl Timestamp {
                 };
                 (y, month(mo)?, two(d)?, time)
             }
-            [mo, d, time @ .., y] if time.len() == 3 && !s.contains(',') => {
+            [mo, d, time @ .., y] if time.len() == 3 && !s.as_bytes().contains(&b',') => {
                 let d = if d.len() == 1 { digits(d, 1)? } else { two(d)? };
                 (i64::from(digits(y, 4)?), month(mo)?, d, time)
             }

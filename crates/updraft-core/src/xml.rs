@@ -106,7 +106,7 @@ pub(crate) fn not_utf8(e: &std::str::Utf8Error) -> String {
 
 /// `rest` after the first `end`, or an error naming what was not closed.
 fn after<'a>(rest: &'a str, end: &str, what: &str) -> Result<(&'a str, &'a str), String> {
-    match rest.find(end) {
+    match crate::text::find(rest, end) {
         Some(i) => Ok((&rest[..i], &rest[i + end.len()..])),
         None => Err(cat!(
             "{} not closed: `{}` not found before end of input",
@@ -208,8 +208,20 @@ fn walk(doc: &str) -> Result<Element, String> {
 
 /// `\r\n` and a lone `\r` as `\n` (XML 1.0 §2.11).
 fn normalize_newlines(s: &str) -> Cow<'_, str> {
-    if s.contains('\r') {
-        Cow::Owned(s.replace("\r\n", "\n").replace('\r', "\n"))
+    if s.as_bytes().contains(&b'\r') {
+        // A loop, not `replace("\r\n", …)`, whose `&str` pattern brings the two-way
+        // searcher into the wasm (issue 16).
+        let mut out = String::with_capacity(s.len());
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\r' {
+                chars.next_if_eq(&'\n');
+                out.push('\n');
+            } else {
+                out.push(c);
+            }
+        }
+        Cow::Owned(out)
     } else {
         Cow::Borrowed(s)
     }

@@ -177,7 +177,9 @@ impl Options {
                 "formUrls" => {
                     o.form_urls = string_list(v, name)?;
                     let url = |u: &String| {
-                        u.split_once("://").is_some_and(|(scheme, rest)| {
+                        // `text::find`, not `split_once("://")` (wasm size).
+                        updraft_core::text::find(u, "://").is_some_and(|i| {
+                            let (scheme, rest) = (&u[..i], &u[i + 3..]);
                             (scheme == "https" || scheme == "http")
                                 && !rest.starts_with(['/', '?', '#'])
                                 && !rest.is_empty()

@@ -343,7 +343,7 @@ fn checked_part<'a>(what: &'static str, value: &'a str) -> Result<&'a str, Error
         "it is empty"
     } else if value == "." || value == ".." {
         "it is a relative path segment"
-    } else if value.contains('/') {
+    } else if value.as_bytes().contains(&b'/') {
         "it contains `/`, which would add a folder level"
     } else if value.chars().any(char::is_control) {
         "it contains a control character"

@@ -159,7 +159,7 @@ impl From<Metadata> for BTreeMap<String, String> {
 }
 
 fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+    c.is_ascii_alphanumeric() || (c.is_ascii() && b"!#$%&'*+-.^_`|~".contains(&(c as u8)))
 }
 
 fn needs_encoding(v: &str) -> bool {

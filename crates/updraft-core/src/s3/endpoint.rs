@@ -185,7 +185,7 @@ fn dns_safe(bucket: &str, scheme: Scheme) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && !bucket.starts_with(['-', '.'])
         && !bucket.ends_with(['-', '.'])
-        && !(scheme == Scheme::Https && bucket.contains('.'))
+        && !(scheme == Scheme::Https && bucket.as_bytes().contains(&b'.'))
 }
 
 /// Whether `s` is a dotted-quad IPv4 address, as `std::net::Ipv4Addr` parses one (four

@@ -218,7 +218,8 @@ impl S3Error {
         // validate ("Failed to validate checksum for algorithm …", "SHA256 checksum
         // verification failed") means the bytes changed on the way, as BadDigest does;
         // a malformed one ("… is not valid", AWS's and Garage's) stays InvalidDigest.
-        if e.kind == S3ErrorKind::InvalidDigest && e.message.contains("ailed") {
+        if e.kind == S3ErrorKind::InvalidDigest && crate::text::find(&e.message, "ailed").is_some()
+        {
             e.kind = S3ErrorKind::BadDigest;
         }
         e.resource = root.string("Resource");
