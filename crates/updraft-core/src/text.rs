@@ -97,6 +97,9 @@ pub const fn holes(text: &str) -> usize {
 /// Appends `text` to `out` with its `{}` holes filled by `pieces`, in order (one function
 /// for every message, not one per argument list). A hole without a piece is left out.
 pub fn write(out: &mut String, text: &str, pieces: &[&dyn Piece]) {
+    // Room for the text and a short piece in each hole, as `format!` estimates: one
+    // allocation, not one per piece, for most (the native CLI signs with these).
+    out.reserve(text.len() + 16 * pieces.len());
     let mut pieces = pieces.iter();
     let b = text.as_bytes();
     let (mut from, mut i) = (0, 0);
