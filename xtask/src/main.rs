@@ -56,6 +56,8 @@ fn main() -> ExitCode {
                  web    build the browser package into <target dir>/web/pkg\n  \
                  bench core   measure the engine's own cost (figures, not checks)\n  \
                  bench dev    ingest throughput of the dev store vs a local file and moto\n  \
+                 bench native `updraft upload` vs the AWS CLI and rclone (--runs N, --size-mib N, --compare PATH)\n  \
+                 bench ui     the widget vs Uppy's Dashboard (--runs N, --add N, --upload N)\n  \
                  bench browser the browser package vs the AWS SDK, Uppy, Fine Uploader, POST forms and the limit, loopback and WAN (--quick, --tools a,b, --modes m,n)\n  \
                  bench size   the browser package's bytes vs the AWS SDK, Amplify, Fine Uploader, Uppy, Evaporate"
             );
@@ -653,21 +655,35 @@ fn measure(cmd: &mut Command) -> Result<(f64, u64)> {
 /// `cargo xtask bench native`: `updraft upload` against the AWS CLI and rclone, to the
 /// same `updraft dev`, same part size (8 MiB) and concurrency (8): one 1 GiB file and
 /// 2,000 files of 16 KiB, each run `--runs` times (default 3); prints the median
-/// throughput, the ratio to the best peer and the peak RSS.
+/// throughput, the ratio to the best peer and the peak RSS. `--compare PATH` adds another
+/// `updraft` binary (an earlier commit's build) as a row, against the same store.
 fn bench_native(args: &[String]) -> Result<ExitCode> {
     let mut runs = 3usize;
     let mut size_mib = 1024u64;
+    let mut compare: Option<PathBuf> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--runs" => runs = it.next().and_then(|v| v.parse().ok()).context("--runs N")?,
+            // Another `updraft` binary (an earlier commit's) as one more row, against the
+            // same store, to tell a change's effect on the CLI's speed.
+            "--compare" => {
+                let path = PathBuf::from(it.next().context("--compare PATH")?);
+                if !path.is_file() {
+                    bail!(
+                        "--compare {}: no such file; give an updraft binary",
+                        path.display()
+                    );
+                }
+                compare = Some(path);
+            }
             "--size-mib" => {
                 size_mib = it
                     .next()
                     .and_then(|v| v.parse().ok())
                     .context("--size-mib N")?
             }
-            other => bail!("unknown flag {other}; use --runs N, --size-mib N"),
+            other => bail!("unknown flag {other}; use --runs N, --size-mib N, --compare PATH"),
         }
     }
     let aws = ensure_pip(&AWS_CLI)?;
@@ -753,13 +769,16 @@ fn bench_native(args: &[String]) -> Result<ExitCode> {
         ("1 file", &big, size_mib << 20),
         ("2,000 × 16 KiB", &small, 2000 * 16 * 1024),
     ];
-    let tools = ["updraft", "aws s3 cp", "rclone"];
+    let mut tools = vec!["updraft", "aws s3 cp", "rclone"];
+    if compare.is_some() {
+        tools.insert(1, "updraft --compare");
+    }
     println!("| case | tool | MiB/s (median of {runs}) | vs best peer | peak RSS |");
     println!("|---|---|---|---|---|");
     for (case, path, bytes) in cases {
         let dir = path.is_dir();
         let mut results = Vec::new();
-        for tool in tools {
+        for &tool in &tools {
             let mut times = Vec::new();
             let mut peak = 0;
             for run in 0..runs {
@@ -769,8 +788,11 @@ fn bench_native(args: &[String]) -> Result<ExitCode> {
                     if dir { "small" } else { "big" }
                 );
                 let mut cmd = match tool {
-                    "updraft" => {
-                        let mut c = Command::new(&bin);
+                    "updraft" | "updraft --compare" => {
+                        let mut c = Command::new(match (tool, &compare) {
+                            ("updraft --compare", Some(other)) => other,
+                            _ => &bin,
+                        });
                         c.arg("upload").arg(path).args([
                             "--bucket",
                             "uploads",
@@ -843,7 +865,11 @@ fn bench_native(args: &[String]) -> Result<ExitCode> {
             let median = times[times.len() / 2];
             results.push((tool, bytes as f64 / (1 << 20) as f64 / median, peak));
         }
-        let best_peer = results[1..].iter().map(|r| r.1).fold(0.0, f64::max);
+        let best_peer = results
+            .iter()
+            .filter(|r| !r.0.starts_with("updraft"))
+            .map(|r| r.1)
+            .fold(0.0, f64::max);
         for (tool, rate, peak) in &results {
             println!(
                 "| {case} | {tool} | {rate:.1} | {:.2}× | {} MiB |",
