@@ -12,6 +12,8 @@ const now = () => Date.now();
 // (1.5 ms on average, up to 10 ms, measured by `cargo xtask bench ui`).
 const part = (file, [from, to]) => (from == 0 && to >= file.size ? file : file.slice(from, to));
 const PREFIX = "updraft:";
+// What `core.tell` is told: its `what` numbers (`Tell` in the crate says the same).
+const TELL = { pause: 0, resume: 1, cancel: 2, retry: 3, remove: 4, progress: 5, networkError: 6, readFailed: 7, credentialsFailed: 8 };
 
 /** Temporary keys for a role, from STS AssumeRoleWithWebIdentity with a sign-in token. */
 export const webIdentity = (o) => ({
@@ -74,7 +76,7 @@ export const staticCredentials = (c, { refresh, sub } = {}) => {
   };
 };
 
-const failed = (core, signIn, message) => (core.credentialsFailed(signIn, now()), message);
+const failed = (core, signIn, message) => (core.tell(TELL.credentialsFailed, 0, signIn ? 1 : 0, "", now()), message);
 
 // One unsigned STS/Cognito call: {status, body}, or null when nothing answered.
 async function http(json) {
@@ -247,7 +249,7 @@ export class Uploader {
 
   #call(what, id) {
     this.#ready.then(() => {
-      for (const f of id == null ? this.#files.keys() : [id]) this.#core.command(what, f);
+      for (const f of id == null ? this.#files.keys() : [id]) this.#core.tell(TELL[what], f, 0, "", 0);
       this.#schedule();
     });
   }
@@ -331,11 +333,11 @@ export class Uploader {
   #network(online) {
     this.#ready.then(() => {
       if (online) {
-        for (const id of this.#offline) this.#core.command("resume", id);
+        for (const id of this.#offline) this.#core.tell(TELL.resume, id, 0, "", 0);
         this.#offline.clear();
       } else {
         for (const [id, s] of this.#status) {
-          if (s == "queued" || s == "uploading") { this.#offline.add(id); this.#core.command("pause", id); }
+          if (s == "queued" || s == "uploading") { this.#offline.add(id); this.#core.tell(TELL.pause, id, 0, "", 0); }
         }
       }
       this.#schedule();
@@ -372,7 +374,7 @@ export class Uploader {
       const id = a.id, file = this.#files.get(a.file);
       work({
         send: { ...a, body: a.range ? part(file, a.range) : a.body },
-        onprogress: (sent) => { core.progress(id, sent, now()); this.#schedule(); },
+        onprogress: (sent) => { core.tell(TELL.progress, id, sent, "", now()); this.#schedule(); },
       }).then((r) => {
         core.response(id, ...r, now());
         this.#schedule();
@@ -380,8 +382,8 @@ export class Uploader {
         // A body the browser can no longer read (the file changed or went) fails the
         // same way as the network: tell them apart by reading a byte of it.
         const unread = a.range && await file.slice(a.range[0], a.range[0] + 1).arrayBuffer().then(() => null, (e) => e);
-        if (unread) core.readFailed(a.file, `reading ${file.name} failed: ${unread.message}`);
-        else core.networkError(id, `no answer from ${new URL(a.url).origin} (the network failed, or the bucket's CORS rules do not admit ${location.origin})`, now());
+        if (unread) core.tell(TELL.readFailed, a.file, 0, `reading ${file.name} failed: ${unread.message}`, 0);
+        else core.tell(TELL.networkError, id, 0, `no answer from ${new URL(a.url).origin} (the network failed, or the bucket's CORS rules do not admit ${location.origin})`, now());
         this.#schedule();
       });
     } else if (a.type == "checksum") {
@@ -389,7 +391,7 @@ export class Uploader {
       crc({ blob: part(file, a.range), algorithm: a.algorithm }).then(
         (crc) => core.checksum(a.file, a.part, crc),
         // The file fails; its upload stays, so adding the file again continues it.
-        (e) => core.readFailed(a.file, `reading ${file.name} failed: ${e.message}`),
+        (e) => core.tell(TELL.readFailed, a.file, 0, `reading ${file.name} failed: ${e.message}`, 0),
       ).finally(() => this.#schedule());
     } else if (a.type == "cancel") {
       work({ abort: a.id });

@@ -538,6 +538,34 @@ fn request_json(
         .finish()
 }
 
+/// The numbers of [`Core::tell`]'s `what` (`TELL` in updraft.js says the same).
+struct Tell;
+
+impl Tell {
+    const PAUSE: u32 = 0;
+    const RESUME: u32 = 1;
+    const CANCEL: u32 = 2;
+    const RETRY: u32 = 3;
+    const REMOVE: u32 = 4;
+    const PROGRESS: u32 = 5;
+    const NETWORK_ERROR: u32 = 6;
+    const READ_FAILED: u32 = 7;
+    const CREDENTIALS_FAILED: u32 = 8;
+}
+
+impl Core {
+    /// The credentials provider failed: for a moment (`sign_in` false) or until the user
+    /// signs in again (`sign_in` true).
+    fn credentials_failed(&mut self, sign_in: bool, now: u64) {
+        let failure = if sign_in {
+            RefreshFailure::SignInExpired
+        } else {
+            RefreshFailure::Transient
+        };
+        self.engine.handle_credentials_failure(failure, now);
+    }
+}
+
 fn sign_in_needed(e: &Error) -> bool {
     match e {
         Error::Sts(s) => !s.kind.is_retryable(),
@@ -828,52 +856,43 @@ impl Core {
             .handle_response(RequestId(ms(id)), Ok(response), ms(now));
     }
 
-    /// Request `id` got no answer (network error, CORS refusal, timeout).
-    #[wasm_bindgen(js_name = networkError)]
-    pub fn network_error(&mut self, id: f64, detail: &str, now: f64) {
-        let error = Error::Network {
-            detail: detail.to_owned(),
-        };
-        self.engine
-            .handle_response(RequestId(ms(id)), Err(error), ms(now));
-    }
-
-    /// `sent` bytes of request `id`'s body went out.
-    pub fn progress(&mut self, id: f64, sent: f64, now: f64) {
-        self.engine
-            .handle_progress(RequestId(ms(id)), ms(sent), ms(now));
+    /// What the page tells the engine, in one export (each export costs a shim in the
+    /// wasm and in the glue, issue 16): `what` is one of [`Tell`]'s numbers — a user's
+    /// command for file `id` (pause, resume, cancel, retry, remove); `n` bytes of request
+    /// `id`'s body sent (progress); request `id` got no answer, `detail` says why
+    /// (network error, CORS refusal); file `id`'s bytes could not be read, `detail` says
+    /// why (the file fails, its multipart upload stays for a retry or a resume); or the
+    /// credentials provider failed, for a moment (`n` 0: asked again after a pause) or
+    /// until the user signs in again (`n` 1: `credentialsExpired`).
+    pub fn tell(&mut self, what: u32, id: f64, n: f64, detail: &str, now: f64) {
+        let (file, now) = (FileId(ms(id)), ms(now));
+        match what {
+            Tell::PAUSE => self.engine.pause(file),
+            Tell::RESUME => self.engine.resume(file),
+            Tell::CANCEL => self.engine.cancel(file),
+            Tell::RETRY => self.engine.retry(file),
+            Tell::REMOVE => {
+                self.engine.remove(file);
+                self.storage_keys.retain(|(f, _)| *f != file);
+            }
+            Tell::PROGRESS => self.engine.handle_progress(RequestId(ms(id)), ms(n), now),
+            Tell::NETWORK_ERROR => {
+                let error = Error::Network {
+                    detail: detail.to_owned(),
+                };
+                self.engine
+                    .handle_response(RequestId(ms(id)), Err(error), now);
+            }
+            Tell::READ_FAILED => self.engine.handle_read_error(file, detail.to_owned()),
+            Tell::CREDENTIALS_FAILED => self.credentials_failed(n > 0.0, now),
+            _ => debug_assert!(false, "unknown tell {what}"),
+        }
     }
 
     /// The checksum asked for by a `checksum` action.
     pub fn checksum(&mut self, file: u32, part: u32, crc: u64) {
         self.engine
             .handle_checksum(FileId(u64::from(file)), part, crc);
-    }
-
-    /// Reading the file's bytes failed (`detail` says why): the file fails, and its
-    /// multipart upload stays for a retry or a resume once the file is added again.
-    #[wasm_bindgen(js_name = readFailed)]
-    pub fn read_failed(&mut self, file: u32, detail: &str) {
-        self.engine
-            .handle_read_error(FileId(u64::from(file)), detail.to_owned());
-    }
-
-    /// The user's command `what` (`pause`, `resume`, `cancel`, `retry`, `remove`) for
-    /// `file`. One export for the five: each export costs a shim in the wasm and in the
-    /// glue (issue 16). The module passes only these names.
-    pub fn command(&mut self, what: &str, file: u32) {
-        let file = FileId(u64::from(file));
-        match what {
-            "pause" => self.engine.pause(file),
-            "resume" => self.engine.resume(file),
-            "cancel" => self.engine.cancel(file),
-            "retry" => self.engine.retry(file),
-            "remove" => {
-                self.engine.remove(file);
-                self.storage_keys.retain(|(f, _)| *f != file);
-            }
-            _ => debug_assert!(false, "unknown command {what}"),
-        }
     }
 
     /// Keys given by the page (`staticCredentials`): expiration in seconds since the
@@ -895,18 +914,6 @@ impl Core {
             c = c.with_expiration(Timestamp::from_unix(expiration as i64));
         }
         self.engine.set_credentials(c, ms(now));
-    }
-
-    /// The credentials provider failed: for a moment (`signIn` false: asked again after
-    /// a pause) or until the user signs in again (`signIn` true: `credentialsExpired`).
-    #[wasm_bindgen(js_name = credentialsFailed)]
-    pub fn credentials_failed(&mut self, sign_in: bool, now: f64) {
-        let failure = if sign_in {
-            RefreshFailure::SignInExpired
-        } else {
-            RefreshFailure::Transient
-        };
-        self.engine.handle_credentials_failure(failure, ms(now));
     }
 
     /// STS `AssumeRoleWithWebIdentity`, in one export. With `status` 0: the request
@@ -1006,7 +1013,7 @@ impl Core {
 
     fn refused(&mut self, e: &Error, now: f64) -> String {
         let sign_in = sign_in_needed(e);
-        self.credentials_failed(sign_in, now);
+        self.credentials_failed(sign_in, ms(now));
         if sign_in {
             cat!("sign-in:{}", e)
         } else {
