@@ -58,7 +58,7 @@ fn main() -> ExitCode {
                  bench dev    ingest throughput of the dev store vs a local file and moto\n  \
                  bench native `updraft upload` vs the AWS CLI and rclone (--runs N, --size-mib N, --compare PATH)\n  \
                  bench ui     the widget vs Uppy's Dashboard (--runs N, --add N, --upload N)\n  \
-                 bench browser the browser package vs the AWS SDK, Uppy, Fine Uploader, POST forms and the limit, loopback and WAN (--quick, --tools a,b, --modes m,n)\n  \
+                 bench browser the browser package vs the AWS SDK, Uppy, Fine Uploader, POST forms and the limit, loopback and WAN (--quick, --tools a,b, --modes m,n, --cases a,b, --networks a,b)\n  \
                  bench size   the browser package's bytes vs the AWS SDK, Amplify, Fine Uploader, Uppy, Evaporate"
             );
             return ExitCode::from(2);

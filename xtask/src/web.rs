@@ -610,7 +610,8 @@ fn bundle(modules: &Path, entry: &Path, out: &Path) -> Result<()> {
     )
 }
 
-/// `cargo xtask bench browser [--runs N] [--big-mib N] [--quick] [--tools a,b] [--modes m,n]`:
+/// `cargo xtask bench browser [--runs N] [--big-mib N] [--quick] [--tools a,b] [--modes m,n]
+/// [--cases big,eight,medium,small] [--networks loopback,wan]`:
 /// the package's Uploader against the AWS SDK v3's lib-storage, Uppy, Fine Uploader S3,
 /// POST-policy forms and the limit, on loopback and a WAN (a delay line), each with its own
 /// defaults and equalised, in one headless Chromium against one release `updraft dev`
@@ -619,6 +620,9 @@ fn bundle(modules: &Path, entry: &Path, out: &Path) -> Result<()> {
 pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
     let (mut runs, mut big, mut quick) = ("5".to_owned(), "256".to_owned(), "0");
     let (mut only, mut modes) = (String::new(), "defaults,equalised".to_owned());
+    let mut cases = String::new();
+    let mut networks =
+        std::env::var("UPDRAFT_BENCH_NETWORKS").unwrap_or_else(|_| "loopback,wan".to_owned());
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--quick" {
@@ -640,8 +644,27 @@ pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
                 }
                 modes = v.clone();
             }
+            // Only these workloads: big (1 file), eight (8 MiB files), medium (1 MiB),
+            // small (64 KiB).
+            ("--cases", Some(v)) => {
+                if let Some(bad) = v
+                    .split(',')
+                    .find(|c| !["big", "eight", "medium", "small"].contains(c))
+                {
+                    bail!("--cases {v}: unknown case {bad:?}; use big, eight, medium or small");
+                }
+                cases = v.clone();
+            }
+            ("--networks", Some(v)) => {
+                if let Some(bad) = v.split(',').find(|n| !["loopback", "wan"].contains(n)) {
+                    bail!("--networks {v}: unknown network {bad:?}; use loopback, wan or both");
+                }
+                networks = v.clone();
+            }
             _ => bail!(
-                "unknown flag {a}; use --runs N, --big-mib N, --tools a,b, --modes defaults,equalised or --quick"
+                "unknown flag {a}; use --runs N, --big-mib N, --tools a,b, --modes \
+                 defaults,equalised, --cases big,eight,medium,small, --networks loopback,wan \
+                 or --quick"
             ),
         }
     }
@@ -659,6 +682,8 @@ pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
             ("UPDRAFT_BENCH_OUT", out.display().to_string()),
             ("UPDRAFT_BENCH_TOOLS", only),
             ("UPDRAFT_BENCH_MODES", modes),
+            ("UPDRAFT_BENCH_CASES", cases),
+            ("UPDRAFT_BENCH_NETWORKS", networks),
             ("UPDRAFT_BENCH_SIZES", sizes),
         ],
     )?;

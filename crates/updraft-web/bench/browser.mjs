@@ -8,8 +8,9 @@
 // Two modes (UPDRAFT_BENCH_MODES): `defaults`, each library as its docs set it up, and
 // `equalised`, every tool with 6 requests at once and 8 MiB parts.
 //   updraft            the package's Uploader (POST forms up to 1 MiB, spread over the
-//                      store's three names for the bucket with `formUrls`, as a page on
-//                      AWS adds the dual-stack name, one host when equalised; PUT above,
+//                      store's names for the bucket with `formUrls` (three, four on the
+//                      WAN), as a page on AWS adds the bucket's dual-stack and
+//                      path-style names, one host when equalised; PUT above,
 //                      multipart for large files,
 //                      CRC64NVME per part; its defaults are 6 at once a host and 8 MiB
 //                      parts), the same with forms to one host, with PUT only, and without
@@ -19,6 +20,9 @@
 //                      file at a time as its docs show, small files six at a time (it has
 //                      no queue of files) in both modes
 //   POST form          small files only: POST-policy forms (no preflight), six at a time
+//   bare forms over updraft's host names (postHosts), a reference like the limit and not
+//                      a peer: the same forms, six at a time to each of the names
+//                      `formUrls` gets, what this machine and the delay line carry so
 //   Uppy               Uppy 6 with AwsS3 signing in the page (getCredentials); defaults:
 //                      6 files at once, multipart above 100 MiB; equalised: multipart
 //                      above 8 MiB in 8 MiB parts (a file's parts go one at a time)
@@ -54,6 +58,8 @@ const EIGHT = { n: QUICK ? 3 : 20, size: 8 * 1024 * 1024 };
 const NETWORKS = (process.env.UPDRAFT_BENCH_NETWORKS ?? "loopback,wan").split(",");
 const WAN = { roundTripMs: 40, bytesPerMs: 25_000 };
 const MODES = (process.env.UPDRAFT_BENCH_MODES ?? "defaults,equalised").split(",");
+// `--cases a,b` (UPDRAFT_BENCH_CASES): only these workloads (big, eight, medium, small).
+const CASES = process.env.UPDRAFT_BENCH_CASES ? process.env.UPDRAFT_BENCH_CASES.split(",") : null;
 // What a page loads for each tool, gzip -9 bytes (xtask weighs them as `bench size` does).
 const SIZES = JSON.parse(process.env.UPDRAFT_BENCH_SIZES ?? "{}");
 
@@ -133,8 +139,14 @@ function delayed(from, to, line, ready) {
   from.on("end", () => push(null));
 }
 // The WAN's way in.
+// Dual-stack where the machine has IPv6: `[::1]` is then one more name of the bucket for
+// `formUrls` (as AWS gives four: virtual-hosted and path-style, each plain and
+// dual-stack); without IPv6, 127.0.0.1 alone and one name fewer.
 const front = createTcpServer(via);
-await new Promise((r) => front.listen(0, "127.0.0.1", r));
+const v6 = await new Promise((ok) => {
+  front.once("error", () => front.listen(0, "127.0.0.1", () => ok(false)));
+  front.listen(0, "::", () => ok(true));
+});
 const s3Url = `http://127.0.0.1:${front.address().port}`;
 // EvaporateJS signs `host` without its port, so it needs the store on a port-less origin:
 // 127.0.0.1:80, the same way to the store. Without port 80 (not root, or taken) the bench
@@ -237,16 +249,23 @@ await page.evaluate(async ([dev, big, small, medium, eight]) => {
     await Promise.all(Array.from({ length: n }, async () => { while (next < items.length) await f(items[next++]); }));
   };
   globalThis.bench = {
-    // The store's endpoint for the network measured next.
-    use(endpoint) {
+    // The store's endpoint for the network measured next, and whether `[::1]` reaches it.
+    use(endpoint, v6) {
       dev.s3_endpoint = endpoint;
+      dev.v6 = v6;
       client = new peers.S3Client({ region: dev.region, endpoint, forcePathStyle: true, credentials: keys });
     },
-    // Its forms spread over the store's two other names for the bucket, as a page on AWS
-    // gives the bucket's dual-stack name (`formUrls`); equalised, to one host, 6 at once.
-    updraft: (files, mode) => {
+    // Its forms spread over the store's other names for the bucket (`formUrls`), as a page
+    // on AWS gives the bucket's other names (path-style, dual-stack): two, and `[::1]` on
+    // the WAN (its delay line listens there too); equalised, to one host, 6 at once.
+    formUrls() {
       const port = new URL(dev.s3_endpoint).port;
       const formUrls = [`http://localhost:${port}/${dev.bucket}`, `http://${dev.bucket}.localhost:${port}`];
+      if (dev.v6) formUrls.push(`http://[::1]:${port}/${dev.bucket}`);
+      return formUrls;
+    },
+    updraft: (files, mode) => {
+      const formUrls = bench.formUrls();
       return bench.run(files, mode, mode == "equalised" ? {} : { formUrls });
     },
     updraftOneHost: (files, mode) => bench.run(files, mode, {}),
@@ -270,19 +289,23 @@ await page.evaluate(async ([dev, big, small, medium, eight]) => {
       await pool(files, files.length > 1 ? 6 : 1, (f) => new peers.Upload({ client, ...shape, params: { Bucket: dev.bucket, Key: prefix + f.name, Body: f } }).done());
       return { ms: performance.now() - t, prefix };
     },
-    async post(files) {
+    async post(files, mode, hosts = [null]) {
       const t = performance.now();
       const prefix = `bench/p${++run}/`;
-      await pool(files, 6, async (f) => {
+      // Six at once to each host, the files dealt round the hosts.
+      await Promise.all(hosts.map((host, k) => pool(files.filter((_, i) => i % hosts.length == k), 6, async (f) => {
         const { url, fields } = await peers.createPresignedPost(client, { Bucket: dev.bucket, Key: prefix + f.name, Expires: 600 });
         const form = new FormData();
         for (const [k, v] of Object.entries(fields)) form.append(k, v);
         form.append("file", f);
-        const r = await fetch(url, { method: "POST", body: form });
+        const r = await fetch(host ?? url, { method: "POST", body: form });
         if (!r.ok) throw new Error(`POST ${r.status}`);
-      });
+      })));
       return { ms: performance.now() - t, prefix };
     },
+    // Not a peer but a reference, as the limit is: bare forms over the same host names
+    // as updraft's `formUrls`, what this machine and the delay line carry that way.
+    postHosts: (files, mode) => bench.post(files, mode, [null, ...bench.formUrls()]),
     async uppy(files, mode) {
       const prefix = `bench/y${++run}/`;
       const shape = mode == "equalised" ? { limit: 6, shouldUseMultipart: (f) => f.size > 8 * 1024 * 1024, getChunkSize: () => 8 * 1024 * 1024 } : {};
@@ -438,10 +461,10 @@ const expected = Object.fromEntries(
 const cases = [
   ["1 file, " + BIG_MIB + " MiB", "big", BIG_MIB, ["updraft", "updraftNoCrc", "sdk", "uppy", "fine", "evaporate", "limit"]],
   [`${EIGHT.n} × 8 MiB`, "eight", (EIGHT.n * EIGHT.size) / 1048576, ["updraft", "updraftNoCrc", "sdk", "uppy", "fine", "evaporate", "limit"]],
-  [`${MEDIUM.n} × 1 MiB`, "medium", MEDIUM.n, ["updraft", "updraftOneHost", "updraftPut", "sdk", "post", "uppy", "fine", "evaporate", "limit"]],
-  [`${SMALL.n} × 64 KiB`, "small", (SMALL.n * SMALL.size) / 1048576, ["updraft", "updraftOneHost", "updraftPut", "sdk", "post", "uppy", "fine", "evaporate", "limit"]],
+  [`${MEDIUM.n} × 1 MiB`, "medium", MEDIUM.n, ["updraft", "updraftOneHost", "updraftPut", "sdk", "post", "postHosts", "uppy", "fine", "evaporate", "limit"]],
+  [`${SMALL.n} × 64 KiB`, "small", (SMALL.n * SMALL.size) / 1048576, ["updraft", "updraftOneHost", "updraftPut", "sdk", "post", "postHosts", "uppy", "fine", "evaporate", "limit"]],
 ];
-const names = { updraft: "updraft (POST forms ≤ 1 MiB over 3 host names: formUrls)", updraftOneHost: "updraft, forms to one host (no formUrls)", updraftPut: "updraft, PUT only (postMaxSize 0)", updraftNoCrc: "updraft, no checksum (as the peers)", sdk: "aws-sdk lib-storage", post: "POST form (presigned-post)", uppy: "Uppy 6 AwsS3 (getCredentials)", fine: "Fine Uploader S3 5.16 (no server, v4, concurrent chunks)", evaporate: "EvaporateJS 2.1 (v4 in the page, MD5 per part)", limit: "the limit: raw presigned XHR PUTs" };
+const names = { updraft: "updraft (POST forms ≤ 1 MiB over 3 host names, 4 on the WAN: formUrls)", updraftOneHost: "updraft, forms to one host (no formUrls)", updraftPut: "updraft, PUT only (postMaxSize 0)", updraftNoCrc: "updraft, no checksum (as the peers)", sdk: "aws-sdk lib-storage", post: "POST form (presigned-post)", postHosts: "reference: bare POST forms over updraft's host names, 6 a host", uppy: "Uppy 6 AwsS3 (getCredentials)", fine: "Fine Uploader S3 5.16 (no server, v4, concurrent chunks)", evaporate: "EvaporateJS 2.1 (v4 in the page, MD5 per part)", limit: "the limit: raw presigned XHR PUTs" };
 // How long each request and each preflight the page's DevTools session sees waited for its
 // answer's first byte: on the WAN every one must pay the round trip.
 const waited = { request: Infinity, preflight: Infinity, preflights: 0 };
@@ -472,10 +495,10 @@ for (const network of NETWORKS) {
   for (const c of open) c.destroy();
   // On loopback straight to the store (the delay line's hop would cost every tool CPU on
   // a small machine); only Evaporate's port 80 is always the forwarder.
-  await page.evaluate((endpoint) => bench.use(endpoint), wan ? s3Url : dev.s3_endpoint);
+  await page.evaluate(([endpoint, v6]) => bench.use(endpoint, v6), wan ? [s3Url, v6] : [dev.s3_endpoint, false]);
   Object.assign(waited, { request: Infinity, preflight: Infinity, preflights: 0 });
   for (const mode of MODES) {
-    for (const [label, files, mib, all] of cases) {
+    for (const [label, files, mib, all] of cases.filter(([, files]) => !CASES || CASES.includes(files))) {
       const tools = all.filter((t) => (!ONLY || ONLY.includes(t) || t == "limit") && (t != "evaporate" || evaporateUrl));
       const times = Object.fromEntries(tools.map((t) => [t, []]));
       const count = {};
@@ -499,7 +522,7 @@ for (const network of NETWORKS) {
         rate[tool] = mib / (t[Math.floor(t.length / 2)] / 1000);
         spread[tool] = `${(mib / (t[t.length - 1] / 1000)).toFixed(1)}–${(mib / (t[0] / 1000)).toFixed(1)}`;
       }
-      const best = Math.max(...tools.filter((t) => !t.startsWith("updraft") && t != "limit").map((t) => rate[t]));
+      const best = Math.max(...tools.filter((t) => !t.startsWith("updraft") && t != "limit" && t != "postHosts").map((t) => rate[t]));
       for (const tool of tools) {
         const line = `| ${network} | ${mode} | ${label} | ${names[tool]} | ${rate[tool].toFixed(1)} | ${((rate[tool] / mib) * sizes[files].length).toFixed(1)} | ${spread[tool]} | ${(rate[tool] / best).toFixed(2)}× | ${(rate[tool] / rate.limit).toFixed(2)}× | ${count[tool].requests} | ${count[tool].preflights} | ${kib(tool)} |`;
         lines.push(line);

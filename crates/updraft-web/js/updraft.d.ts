@@ -90,9 +90,10 @@ export interface UploaderOptions {
    * over: a browser opens at most 6 connections to a host, so with n of them small files
    * go up to `concurrency` at once to each of the n + 1 hosts (PUTs and parts still to
    * `endpoint` alone). On AWS, the bucket's dual-stack name
-   * (`https://BUCKET.s3.dualstack.REGION.amazonaws.com`) reaches the same bucket under
-   * the same CORS rules; the page's Content-Security-Policy (`connect-src`) must allow
-   * each. Default none.
+   * (`https://BUCKET.s3.dualstack.REGION.amazonaws.com`) and its path-style names
+   * (`https://s3.REGION.amazonaws.com/BUCKET`, `https://s3.dualstack.REGION.amazonaws.com/BUCKET`)
+   * reach the same bucket under the same CORS rules; the page's Content-Security-Policy
+   * (`connect-src`) must allow each. Default none.
    */
   formUrls?: string[];
   /**
