@@ -240,6 +240,35 @@ pub(crate) fn build_if_stale() -> Result<PathBuf> {
     build()
 }
 
+/// Whether this toolchain takes the size build's unstable flags: rustc those of
+/// [`WASM_RUSTFLAGS`] for wasm32 (an unknown `-Z` option or `panic` strategy is refused
+/// while the options are read, before anything is compiled), and cargo `-Zbuild-std` and
+/// `-Zbuild-std-features` (listed by `cargo -Zhelp`).
+fn size_flags_accepted() -> bool {
+    use std::process::Stdio;
+    let rustc = Command::new("rustc")
+        .env("RUSTC_BOOTSTRAP", "1")
+        .args(
+            WASM_RUSTFLAGS
+                .split_whitespace()
+                .filter(|f| !f.starts_with("--cfg") && !f.starts_with("sha2_")),
+        )
+        .args(["--target", "wasm32-unknown-unknown", "--print", "cfg"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let cargo = cargo()
+        .env("RUSTC_BOOTSTRAP", "1")
+        .arg("-Zhelp")
+        .output()
+        .is_ok_and(|o| {
+            let help = String::from_utf8_lossy(&o.stdout);
+            help.contains("build-std ") && help.contains("build-std-features")
+        });
+    rustc && cargo
+}
+
 /// Builds the package into [`pkg_dir`] and prints its sizes; returns the directory.
 pub(crate) fn build() -> Result<PathBuf> {
     let digest = inputs_digest()?;
@@ -286,13 +315,17 @@ pub(crate) fn build() -> Result<PathBuf> {
     };
     // A later toolchain may rename an unstable flag: then the package is built the
     // stable way, larger, and says so (the size check in `cargo xtask test` tells
-    // whether it still fits).
+    // whether it still fits). A build that fails while rustc takes the flags failed on
+    // the code: that is said as it is, not as a toolchain problem.
     if run(
         &mut wasm_build(true),
         "cargo build -p updraft-web (wasm32, std for size)",
     )
     .is_err()
     {
+        if size_flags_accepted() {
+            bail!("cargo build -p updraft-web (wasm32) failed: see the compiler's errors above");
+        }
         println!(
             "xtask: WARNING: this toolchain refused the size flags (-Zbuild-std, \
              -Cpanic=immediate-abort, -Zlocation-detail, -Zfmt-debug); building with the \
