@@ -218,7 +218,7 @@ fn inputs_digest() -> Result<String> {
 }
 
 /// Builds the package unless [`pkg_dir`] holds one built from the current inputs
-/// (`cargo xtask dev`); returns the directory.
+/// (`cargo xtask dev`, the benches); returns the directory.
 pub(crate) fn build_if_stale() -> Result<PathBuf> {
     let digest = inputs_digest()?;
     let built = std::fs::read_to_string(stamp_file()).unwrap_or_default();
@@ -659,7 +659,7 @@ pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--quick" {
-            (runs, big, quick) = ("1".to_owned(), "32".to_owned(), "1");
+            (runs, big, quick) = ("1".to_owned(), "16".to_owned(), "1");
             modes = "defaults".to_owned();
             continue;
         }
@@ -727,7 +727,7 @@ pub(crate) fn bench(args: &[String]) -> Result<std::process::ExitCode> {
 /// What a page loads for each tool the browser bench runs, gzip -9 bytes, as JSON for
 /// browser.mjs: updraft's one page, and the peers as `cargo xtask bench size` weighs them.
 fn tool_sizes() -> Result<String> {
-    let pkg = build()?;
+    let pkg = build_if_stale()?;
     let mut sizes = serde_json::Map::new();
     sizes.insert("updraft".into(), one_page(&pkg)?.0.into());
     let tools = [
@@ -780,7 +780,7 @@ fn browser_bench(
     env: &[(&str, String)],
 ) -> Result<std::process::ExitCode> {
     tools::ensure_apt(tools::APT_CHROMIUM, what)?;
-    let pkg = build()?;
+    let pkg = build_if_stale()?;
     let modules = ensure_npm(npm)?;
     run(
         cargo().args(["build", "--release", "--locked", "-p", "updraft"]),
@@ -893,7 +893,7 @@ pub(crate) const UI_SIZE_PEERS: &[SizePeer] = &[
 /// for the browser, gzip -9 and brotli. Figures, not checks (the budget checks are in
 /// `cargo xtask test`).
 pub(crate) fn bench_size() -> Result<std::process::ExitCode> {
-    let pkg = build()?;
+    let pkg = build_if_stale()?;
     let (ours, ours_br) = one_page(&pkg)?;
     let (mut widget, mut widget_br) = (ours, ours_br);
     for name in WIDGET {
