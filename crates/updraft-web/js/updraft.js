@@ -162,11 +162,14 @@ const crc = offThread(worker, (job) => crcOf(job.blob, job.algorithm));
 export async function crcOf(blob, algorithm) {
   await load();
   let crc = 0n;
-  // By 16 MiB; a part no larger is read as itself (`part`: no slice).
-  for (let at = 0; at < blob.size; at += 1 << 24) {
-    crc = crcUpdate(algorithm, crc, new Uint8Array(await part(blob, [at, at + (1 << 24)]).arrayBuffer()));
+  // Chunk by chunk as the Blob's stream gives them: no buffer of the whole part, and each
+  // chunk's copy into the wasm is summed while still in cache. 8 × 8 MiB in Chromium: 95
+  // ms against 111 ms as one ArrayBuffer a part (issue 17).
+  for (const reader = blob.stream().getReader(); ;) {
+    const { done, value } = await reader.read();
+    if (done) return crc;
+    crc = crcUpdate(algorithm, crc, value);
   }
-  return crc;
 }
 
 const EVENTS = {
