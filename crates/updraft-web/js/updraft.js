@@ -172,10 +172,9 @@ export async function crcOf(blob, algorithm) {
   }
 }
 
-const EVENTS = {
-  submitted: "submit", statusChanged: "statusChange", progress: "progress", completed: "complete",
-  failed: "error", credentialsExpired: "credentialsExpired", allComplete: "allComplete",
-};
+// The engine's event names that the page's differ from; the others (`progress`,
+// `credentialsExpired`, `allComplete`) are the same.
+const EVENTS = { submitted: "submit", statusChanged: "statusChange", completed: "complete", failed: "error" };
 
 /** Uploads files to one bucket. See updraft.d.ts for every option and event. */
 export class Uploader {
@@ -404,7 +403,7 @@ export class Uploader {
   }
 
   #event(e) {
-    const id = e.file, type = EVENTS[e.type];
+    const id = e.file, type = EVENTS[e.type] ?? e.type;
     switch (e.type) {
       case "resumeRecordChanged":
         try {
